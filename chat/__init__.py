@@ -1,0 +1,62 @@
+"""The chat backend: `create_app()` builds a configured Flask app with its Socket.IO server."""
+import logging
+
+from flask import Flask
+
+from . import db
+from .config import config_for
+from .errors import register_error_handlers
+from .extensions import create_socketio, jwt, limiter
+from .services import build_services
+
+
+def create_app(config=None):
+    """Build the app. `config` (a dict) overrides the settings read from the environment."""
+    app = Flask(__name__)
+    settings = config_for()
+    app.config.from_object(settings)
+    if config:
+        app.config.update(config)
+    settings.__dict__.update({k: v for k, v in app.config.items() if k.isupper()})
+    settings.check()
+    register_logging(app)
+    register_extensions(app)
+    register_services(app)
+    register_blueprints(app)
+    register_sockets(app)
+    register_error_handlers(app)
+    return app
+
+
+def register_logging(app):
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+
+
+def register_extensions(app):
+    db.init_app(app)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    create_socketio(app)
+
+
+def register_services(app):
+    from .sockets.sessions import close_session_sockets
+    app.extensions["chat.services"] = build_services(
+        app.config, db.get_store(app).db, on_session_revoked=close_session_sockets)
+    from .auth.tokens import register_jwt_callbacks
+    register_jwt_callbacks(jwt)
+
+
+def register_blueprints(app):
+    from .auth.routes import bp as auth_bp
+    from .health import bp as health_bp
+    from .users.routes import bp as users_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(health_bp)
+
+
+def register_sockets(app):
+    from .sockets import register_namespaces
+    register_namespaces(app.extensions["socketio"])

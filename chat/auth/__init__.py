@@ -1,0 +1,1 @@
+"""Accounts and sessions: signup, email verification, login, refresh, logout."""

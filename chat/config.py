@@ -1,0 +1,133 @@
+"""Settings, read from the environment with safe defaults for everything but secrets.
+
+`.env.example` lists every key with its default. `Config` is the development default,
+`TestingConfig` tightens what tests need, `ProductionConfig` refuses to start with
+the development secrets or a wildcard CORS origin.
+"""
+import os
+from datetime import timedelta
+
+DEV_SECRET = "dev-only-secret-change-me"
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-32b"
+
+
+def _bool(value):
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value):
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+class Config:
+    """Development defaults: one process, in-memory store, dev mail outbox."""
+
+    TESTING = False
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        get = env.get
+
+        self.CHAT_ENV = get("CHAT_ENV", "development")
+        self.SECRET_KEY = get("SECRET_KEY", DEV_SECRET)
+        self.LOG_LEVEL = get("LOG_LEVEL", "INFO")
+
+        # Server
+        self.HOST = get("HOST", "127.0.0.1")
+        self.PORT = int(get("PORT", "5000"))
+        self.ASYNC_MODE = get("ASYNC_MODE", "gevent")
+        self.PUBLIC_URL = get("PUBLIC_URL", f"http://localhost:{self.PORT}").rstrip("/")
+        self.CLIENT_URL = get("CLIENT_URL", "").rstrip("/")
+        # Origins allowed for browsers (CORS and Socket.IO); empty means same origin only.
+        self.CORS_ORIGINS = _list(get("CORS_ORIGINS", self.CLIENT_URL))
+        self.MAX_CONTENT_LENGTH = int(get("MAX_BODY_BYTES", str(64 * 1024)))
+        self.SOCKET_MAX_PACKET_BYTES = int(get("SOCKET_MAX_PACKET_BYTES", str(64 * 1024)))
+        self.SOCKET_PING_INTERVAL = int(get("SOCKET_PING_INTERVAL", "25"))
+        self.SOCKET_PING_TIMEOUT = int(get("SOCKET_PING_TIMEOUT", "20"))
+
+        # Storage
+        self.MONGO_URI = get("MONGO_URI", "")
+        self.MONGO_DB = get("MONGO_DB", "chat")
+        self.MONGO_TIMEOUT_MS = int(get("MONGO_TIMEOUT_MS", "2000"))
+        self.REDIS_URL = get("REDIS_URL", "")
+
+        # Tokens
+        self.JWT_SECRET_KEY = get("JWT_SECRET_KEY", DEV_JWT_SECRET)
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(seconds=int(get("ACCESS_TOKEN_TTL", "900")))
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(seconds=int(get("REFRESH_TOKEN_TTL", str(30 * 86400))))
+        self.JWT_TOKEN_LOCATION = ["headers"]
+        self.VERIFY_TOKEN_TTL = timedelta(seconds=int(get("VERIFY_TOKEN_TTL", str(24 * 3600))))
+
+        # Mail
+        self.SMTP_HOST = get("SMTP_HOST", "")
+        self.SMTP_PORT = int(get("SMTP_PORT", "587"))
+        self.SMTP_USERNAME = get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _bool(get("SMTP_STARTTLS", "true"))
+        self.SMTP_TIMEOUT = float(get("SMTP_TIMEOUT", "10"))
+        self.MAIL_FROM = get("MAIL_FROM", "Chat <no-reply@localhost>")
+        self.MAIL_OUTBOX = get("MAIL_OUTBOX", os.path.join("var", "outbox"))
+
+        # Rate limits (Flask-Limiter syntax); storage is Redis when REDIS_URL is set.
+        self.RATELIMIT_ENABLED = _bool(get("RATELIMIT_ENABLED", "true"))
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATE_LIMIT_SIGNUP = get("RATE_LIMIT_SIGNUP", "10/hour")
+        self.RATE_LIMIT_LOGIN_IP = get("RATE_LIMIT_LOGIN_IP", "30/minute")
+        self.RATE_LIMIT_LOGIN_ACCOUNT = get("RATE_LIMIT_LOGIN_ACCOUNT", "10/minute")
+        self.RATE_LIMIT_RESEND_IP = get("RATE_LIMIT_RESEND_IP", "10/hour")
+        self.RATE_LIMIT_RESEND_ADDRESS = get("RATE_LIMIT_RESEND_ADDRESS", "3/hour")
+        self.RATE_LIMIT_REFRESH = get("RATE_LIMIT_REFRESH", "60/minute")
+
+        # Chat limits from the contract
+        self.CONTENT_MAX_CHARS = int(get("CONTENT_MAX_CHARS", "4000"))
+        self.GROUP_NAME_MAX = int(get("GROUP_NAME_MAX", "100"))
+        self.GROUP_DESCRIPTION_MAX = int(get("GROUP_DESCRIPTION_MAX", "500"))
+        self.GROUP_MAX_MEMBERS = int(get("GROUP_MAX_MEMBERS", "256"))
+
+        # Password hashing (argon2id); tests lower the cost.
+        self.ARGON2_TIME_COST = int(get("ARGON2_TIME_COST", "3"))
+        self.ARGON2_MEMORY_COST = int(get("ARGON2_MEMORY_COST", str(64 * 1024)))
+        self.ARGON2_PARALLELISM = int(get("ARGON2_PARALLELISM", "1"))
+
+    def check(self):
+        """Raise RuntimeError when the settings are unsafe for this environment."""
+
+
+class TestingConfig(Config):
+    """Fast hashing, no rate limits unless a test turns them on, a throwaway outbox."""
+
+    TESTING = True
+
+    def __init__(self, environ=None):
+        super().__init__(environ)
+        self.CHAT_ENV = "testing"
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 1024
+        self.RATELIMIT_ENABLED = False
+        self.MONGO_URI = ""
+        self.REDIS_URL = ""
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.SMTP_HOST = ""
+
+
+class ProductionConfig(Config):
+    """Production refuses development secrets and wildcard origins."""
+
+    def check(self):
+        problems = []
+        if self.SECRET_KEY == DEV_SECRET:
+            problems.append("SECRET_KEY is the development default")
+        if self.JWT_SECRET_KEY == DEV_JWT_SECRET or len(self.JWT_SECRET_KEY) < 32:
+            problems.append("JWT_SECRET_KEY is the development default or shorter than 32 characters")
+        if "*" in self.CORS_ORIGINS:
+            problems.append("CORS_ORIGINS must list origins, not '*'")
+        if problems:
+            raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+
+
+def config_for(environ=None):
+    """The Config class named by CHAT_ENV (development, testing, production)."""
+    env = os.environ if environ is None else environ
+    name = env.get("CHAT_ENV", "development")
+    return {"production": ProductionConfig, "testing": TestingConfig}.get(name, Config)(env)

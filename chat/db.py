@@ -1,0 +1,122 @@
+"""The database handle and every index the application relies on.
+
+One client per process: MongoDB through pymongo when MONGO_URI is set, otherwise an
+in-process mongomock store (data lives in memory and is lost on exit). Indexes are
+declared in INDEXES, the only place they are spelled, and created at start-up; if the
+database is down then, creation is retried on the next request until it succeeds.
+"""
+import logging
+import threading
+
+import click
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+_STRING = {"$type": "string"}
+
+INDEXES = {
+    "users": [
+        IndexModel([("username_lower", ASCENDING)], name="username_unique", unique=True),
+        IndexModel([("email", ASCENDING)], name="email_unique", unique=True),
+    ],
+    "sessions": [
+        IndexModel([("user_id", ASCENDING)], name="sessions_by_user"),
+        # Clean-up only: expiry is always checked in code as well.
+        IndexModel([("expires_at", ASCENDING)], name="sessions_ttl", expireAfterSeconds=0),
+    ],
+    "one_time_tokens": [
+        IndexModel([("user_id", ASCENDING), ("purpose", ASCENDING)], name="tokens_by_user"),
+        IndexModel([("expires_at", ASCENDING)], name="tokens_ttl", expireAfterSeconds=0),
+    ],
+    "chats": [
+        # One personal chat per pair of users, however many race to create it.
+        IndexModel([("pair_key", ASCENDING)], name="pair_unique", unique=True,
+                   partialFilterExpression={"pair_key": _STRING}),
+        # Chat lists: a user's chats of one kind, most recent activity first.
+        IndexModel([("members", ASCENDING), ("kind", ASCENDING), ("updated_at", DESCENDING)],
+                   name="chats_by_member"),
+    ],
+    "messages": [
+        # History pages and the per-chat order.
+        IndexModel([("chat_id", ASCENDING), ("seq", ASCENDING)], name="history", unique=True),
+        # Idempotent sends: one message per (chat, sender, ClientId).
+        IndexModel([("chat_id", ASCENDING), ("sender_id", ASCENDING), ("client_key", ASCENDING)],
+                   name="client_id_unique", unique=True),
+    ],
+    "read_state": [
+        IndexModel([("user_id", ASCENDING), ("chat_id", ASCENDING)], name="read_by_user", unique=True),
+    ],
+}
+
+
+class Store:
+    """The process's database client and the application's database."""
+
+    def __init__(self, uri, name, timeout_ms):
+        self.embedded = not uri
+        if self.embedded:
+            import mongomock
+            self.client = mongomock.MongoClient(tz_aware=True)
+            self.description = "embedded in-memory store (mongomock): DATA IS LOST WHEN THE PROCESS EXITS"
+        else:
+            self.client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms,
+                                      connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms * 5, 10000),
+                                      retryWrites=True, appname="chat-backend")
+            self.description = f"MongoDB database {name!r}"
+        self.db = self.client[name]
+        self._indexes_ready = False
+        self._lock = threading.Lock()
+
+    def ensure_indexes(self):
+        """Create every declared index (idempotent). Returns True once they all exist."""
+        if self._indexes_ready:
+            return True
+        with self._lock:
+            if self._indexes_ready:
+                return True
+            try:
+                for collection, models in INDEXES.items():
+                    self.db[collection].create_indexes(models)
+            except PyMongoError as exc:
+                log.warning("could not create indexes yet (%s); will retry", exc)
+                return False
+            self._indexes_ready = True
+            return True
+
+    def ping(self):
+        """True when the database answers."""
+        if self.embedded:
+            return True
+        try:
+            self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+
+def init_app(app):
+    """Open the process's store, create indexes, and register `flask init-db`."""
+    store = Store(app.config["MONGO_URI"], app.config["MONGO_DB"], app.config["MONGO_TIMEOUT_MS"])
+    app.extensions["chat.store"] = store
+    if store.embedded:
+        app.logger.warning("STORE: %s. Set MONGO_URI to keep data.", store.description)
+    else:
+        app.logger.info("STORE: %s", store.description)
+    store.ensure_indexes()
+
+    @app.before_request
+    def _retry_indexes():
+        if not store._indexes_ready:
+            store.ensure_indexes()
+
+    @app.cli.command("init-db")
+    def init_db_command():
+        """Create every declared index."""
+        click.echo("indexes ready" if store.ensure_indexes() else "database unreachable")
+
+
+def get_store(app=None):
+    from flask import current_app
+    return (app or current_app).extensions["chat.store"]

@@ -1,0 +1,154 @@
+"""The one error envelope, for HTTP responses and Socket.IO acks alike.
+
+Every failure becomes `{"error": {"code", "message", "fields"?}}`. Services raise
+`ApiError` (through the named factories below); transports turn it into a response
+or an ack. Nothing here imports Flask at module level except the handler registration.
+"""
+from marshmallow import ValidationError
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+
+
+class ApiError(Exception):
+    """A failure with a stable code, a human message and an HTTP status."""
+
+    def __init__(self, code, message, status=400, fields=None, headers=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields
+        self.headers = headers or {}
+
+    def to_dict(self):
+        """The `error` object of the envelope."""
+        error = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["fields"] = self.fields
+        return error
+
+
+def validation_error(fields, message="The request is not valid."):
+    return ApiError("validation_error", message, 422, fields=_as_field_lists(fields))
+
+
+def invalid_credentials():
+    return ApiError("invalid_credentials", "Wrong login or password.", 401)
+
+
+def unauthorized(message="Authentication is required."):
+    return ApiError("unauthorized", message, 401)
+
+
+def token_expired(message="The token has expired."):
+    return ApiError("token_expired", message, 401)
+
+
+def token_revoked(message="The token has been revoked."):
+    return ApiError("token_revoked", message, 401)
+
+
+def email_not_verified():
+    return ApiError("email_not_verified", "Verify your email address before logging in.", 403)
+
+
+def forbidden(message="You are not allowed to do that."):
+    return ApiError("forbidden", message, 403)
+
+
+def not_found(message="Not found."):
+    return ApiError("not_found", message, 404)
+
+
+def conflict(code, message):
+    return ApiError(code, message, 409)
+
+
+def invalid_token(message="This link is invalid or has expired."):
+    return ApiError("invalid_token", message, 400)
+
+
+def rate_limited(retry_after):
+    seconds = max(1, int(retry_after + 0.999))
+    return ApiError("rate_limited", f"Too many requests; retry in {seconds} s.", 429,
+                    headers={"Retry-After": str(seconds)})
+
+
+def payload_too_large(message="The request is too large."):
+    return ApiError("payload_too_large", message, 413)
+
+
+def unavailable(message="The database is unavailable; nothing was changed. Try again shortly."):
+    return ApiError("unavailable", message, 503, headers={"Retry-After": "5"})
+
+
+DATABASE_DOWN = (ConnectionFailure, ServerSelectionTimeoutError)
+
+
+def _as_field_lists(fields):
+    """Normalise marshmallow's nested messages to {"field": ["why", ...]}."""
+    flat = {}
+    for key, value in (fields or {}).items():
+        if isinstance(value, dict):
+            for sub_key, sub_value in _as_field_lists(value).items():
+                flat[f"{key}.{sub_key}"] = sub_value
+        elif isinstance(value, list):
+            flat[str(key)] = [str(v) for v in value]
+        else:
+            flat[str(key)] = [str(value)]
+    return flat
+
+
+def from_exception(exc):
+    """Map any exception raised below a transport to an ApiError, or None if it is a bug."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ValidationError):
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return validation_error(messages)
+    if isinstance(exc, DATABASE_DOWN):
+        return unavailable()
+    return None
+
+
+def register_error_handlers(app):
+    """Route every error Flask can see through the one envelope."""
+    from flask import jsonify
+    from werkzeug.exceptions import HTTPException
+
+    def respond(error):
+        response = jsonify({"error": error.to_dict()})
+        response.status_code = error.status
+        response.headers.update(error.headers)
+        return response
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc):
+        return respond(exc)
+
+    @app.errorhandler(ValidationError)
+    def handle_validation_error(exc):
+        return respond(from_exception(exc))
+
+    @app.errorhandler(ConnectionFailure)
+    def handle_database_down(exc):
+        app.logger.warning("database unavailable: %s", exc)
+        return respond(unavailable())
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc):
+        status = exc.code or 500
+        if status == 429:
+            retry_after = exc.get_response().headers.get("Retry-After")
+            return respond(rate_limited(float(retry_after) if retry_after else 60))
+        if status == 413:
+            return respond(payload_too_large())
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 415: "validation_error"}.get(status, "http_error")
+        return respond(ApiError(code, exc.description or exc.name, status))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return handle_http_exception(exc)
+        app.logger.exception("unhandled error")
+        return respond(ApiError("internal_error", "Something went wrong on our side.", 500))

@@ -1,0 +1,36 @@
+"""The service container: every service built once per app from its repositories and settings.
+
+Transports (routes, socket namespaces) reach services through `services()`; services themselves
+never import Flask or Socket.IO.
+"""
+from dataclasses import dataclass
+
+from .auth.mailer import mailer_from_config
+from .auth.passwords import Passwords
+from .auth.repository import OneTimeTokenRepository, SessionRepository
+from .auth.service import AuthService
+from .users.repository import UserRepository
+from .users.service import UserService
+
+
+@dataclass
+class Services:
+    auth: AuthService
+    users: UserService
+    mailer: object
+
+
+def build_services(config, db, on_session_revoked=None):
+    """Wire repositories and services for one app."""
+    users = UserRepository(db)
+    mailer = mailer_from_config(config)
+    passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
+    auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, mailer, config,
+                       on_session_revoked=on_session_revoked)
+    return Services(auth=auth, users=UserService(users), mailer=mailer)
+
+
+def services(app=None):
+    """The current app's services."""
+    from flask import current_app
+    return (app or current_app).extensions["chat.services"]

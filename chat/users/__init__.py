@@ -1,0 +1,1 @@
+"""Users: the account documents, `/me`, `/users/search` and `/users/<id>`."""

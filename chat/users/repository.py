@@ -1,0 +1,92 @@
+"""The `users` collection: the only code that reads or writes user documents."""
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from ..clock import utcnow
+
+
+class DuplicateUser(Exception):
+    """A user with this username or email exists; `field` says which."""
+
+    def __init__(self, field):
+        super().__init__(field)
+        self.field = field
+
+
+def to_object_id(user_id):
+    """The ObjectId for a string id, or None when it is not one."""
+    if isinstance(user_id, ObjectId):
+        return user_id
+    try:
+        return ObjectId(user_id)
+    except (InvalidId, TypeError):
+        return None
+
+
+class UserRepository:
+    """Reads and writes user documents."""
+
+    def __init__(self, db):
+        self.users = db["users"]
+
+    def create(self, username, email, password_hash):
+        """Insert an unverified user; raises DuplicateUser when the username or email is taken."""
+        doc = {"username": username, "username_lower": username.lower(), "email": email.lower(),
+               "password_hash": password_hash, "verified": False, "created_at": utcnow(), "verified_at": None}
+        try:
+            self.users.insert_one(doc)
+        except DuplicateKeyError:
+            raise DuplicateUser(self._taken_field(username, email)) from None
+        return doc
+
+    def _taken_field(self, username, email):
+        if self.users.find_one({"username_lower": username.lower()}, {"_id": 1}):
+            return "username"
+        return "email"
+
+    def exists(self, username=None, email=None):
+        """Which of username/email is taken: "username", "email" or None."""
+        if username and self.users.find_one({"username_lower": username.lower()}, {"_id": 1}):
+            return "username"
+        if email and self.users.find_one({"email": email.lower()}, {"_id": 1}):
+            return "email"
+        return None
+
+    def by_id(self, user_id):
+        """The user document, or None."""
+        oid = to_object_id(user_id)
+        return self.users.find_one({"_id": oid}) if oid else None
+
+    def by_ids(self, user_ids):
+        """{str id: document} for the given ids (unknown ids are left out)."""
+        oids = [oid for oid in (to_object_id(u) for u in user_ids) if oid]
+        return {str(doc["_id"]): doc for doc in self.users.find({"_id": {"$in": oids}})}
+
+    def by_login(self, login):
+        """The user whose username (any case) or email is login, or None."""
+        login = login.lower()
+        field = "email" if "@" in login else "username_lower"
+        return self.users.find_one({field: login})
+
+    def by_email(self, email):
+        return self.users.find_one({"email": email.lower()})
+
+    def mark_verified(self, user_id):
+        """Set verified; returns the updated document."""
+        from pymongo import ReturnDocument
+        return self.users.find_one_and_update(
+            {"_id": to_object_id(user_id)},
+            {"$set": {"verified": True, "verified_at": utcnow()}},
+            return_document=ReturnDocument.AFTER)
+
+    def set_password_hash(self, user_id, password_hash):
+        self.users.update_one({"_id": to_object_id(user_id)}, {"$set": {"password_hash": password_hash}})
+
+    def search_prefix(self, prefix, exclude_id, limit):
+        """Verified users whose lower-cased username starts with prefix, by username (an index range)."""
+        prefix = prefix.lower()
+        query = {"username_lower": {"$gte": prefix, "$lt": prefix + "\uffff"},
+                 "verified": True, "_id": {"$ne": to_object_id(exclude_id)}}
+        return list(self.users.find(query).sort("username_lower", ASCENDING).limit(limit))

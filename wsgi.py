@@ -1,0 +1,40 @@
+"""Entry point: monkey-patch for ASYNC_MODE first, then load .env, build the app and serve it.
+
+    python wsgi.py                      # what `make run` does
+    gunicorn -k gevent -w 1 wsgi:app    # one worker per process; see docs/operations.md
+"""
+import os
+
+from dotenv import load_dotenv
+
+load_dotenv()
+ASYNC_MODE = os.environ.setdefault("ASYNC_MODE", "gevent")
+if ASYNC_MODE == "gevent":
+    from gevent import monkey
+    monkey.patch_all()
+elif ASYNC_MODE == "eventlet":
+    import eventlet
+    eventlet.monkey_patch()
+elif ASYNC_MODE != "threading":
+    raise SystemExit(f"ASYNC_MODE must be gevent, eventlet or threading, not {ASYNC_MODE!r}")
+
+from chat import create_app  # noqa: E402  (after monkey-patching, on purpose)
+
+app = create_app()
+socketio = app.extensions["socketio"]
+
+
+def main():
+    """Serve on HOST:PORT with the configured async mode, logging what the process runs on."""
+    config = app.config
+    services = app.extensions["chat.services"]
+    app.logger.info("async mode: %s; store: %s; mail: %s; message queue: %s",
+                    socketio.async_mode, app.extensions["chat.store"].description,
+                    services.mailer.description, config["REDIS_URL"] or "none (single process)")
+    app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
+    socketio.run(app, host=config["HOST"], port=config["PORT"], allow_unsafe_werkzeug=True,
+                 log_output=config["LOG_LEVEL"] == "DEBUG")
+
+
+if __name__ == "__main__":
+    main()
