@@ -7,6 +7,7 @@ database is down then, creation is retried on the next request until it succeeds
 """
 import logging
 import threading
+import time
 
 import click
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
@@ -66,23 +67,29 @@ class Store:
                                       retryWrites=True, appname="chat-backend")
             self.description = f"MongoDB database {name!r}"
         self.db = self.client[name]
-        self._indexes_ready = False
+        self.indexes_ready = False
+        self._next_attempt = 0.0
         self._lock = threading.Lock()
 
-    def ensure_indexes(self):
-        """Create every declared index (idempotent). Returns True once they all exist."""
-        if self._indexes_ready:
+    def ensure_indexes(self, retry_every=5.0):
+        """Create every declared index (idempotent). Returns True once they all exist.
+
+        While the database is down this tries at most once every retry_every seconds, so
+        requests fail fast with 503 instead of each waiting for index creation.
+        """
+        if self.indexes_ready:
             return True
         with self._lock:
-            if self._indexes_ready:
-                return True
+            if self.indexes_ready or time.monotonic() < self._next_attempt:
+                return self.indexes_ready
+            self._next_attempt = time.monotonic() + retry_every
             try:
                 for collection, models in INDEXES.items():
                     self.db[collection].create_indexes(models)
             except PyMongoError as exc:
                 log.warning("could not create indexes yet (%s); will retry", exc)
                 return False
-            self._indexes_ready = True
+            self.indexes_ready = True
             return True
 
     def ping(self):
@@ -94,6 +101,9 @@ class Store:
             return True
         except PyMongoError:
             return False
+
+    def close(self):
+        self.client.close()
 
 
 def init_app(app):
@@ -108,7 +118,7 @@ def init_app(app):
 
     @app.before_request
     def _retry_indexes():
-        if not store._indexes_ready:
+        if not store.indexes_ready:
             store.ensure_indexes()
 
     @app.cli.command("init-db")

@@ -4,19 +4,23 @@ from flask import request
 from .errors import validation_error
 
 
+def json_object():
+    """The request body as a dict, or None when it is not a JSON object (never raises for bad JSON)."""
+    if not request.is_json:
+        return None
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def load_body(schema):
     """The request's JSON object loaded through schema; 422 for anything else."""
     if not request.is_json:
         raise validation_error({"_body": ["Send a JSON object with Content-Type: application/json."]})
-    try:
-        data = request.get_json(silent=False)
-    except (ValueError, RecursionError):
-        data = None
-    except Exception as exc:  # werkzeug's BadRequest for malformed JSON
-        if getattr(exc, "code", None) == 413:
-            raise
-        data = None
-    if not isinstance(data, dict):
+    data = json_object()
+    if data is None:
         raise validation_error({"_body": ["The body must be a JSON object."]})
     return schema.load(data)
 

@@ -4,7 +4,7 @@ from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 
 from ..errors import ApiError
 from ..extensions import limiter
-from ..http import load_body, load_optional_body, load_query
+from ..http import json_object, load_body, load_optional_body, load_query
 from ..services import services
 from ..users.schemas import own_user
 from .schemas import LoginSchema, LogoutSchema, ResendSchema, SignupSchema, VerifyQuerySchema
@@ -16,8 +16,8 @@ bp = Blueprint("auth", __name__)
 def _body_field(name):
     """A rate-limit key from one field of the JSON body (per account / per address)."""
     def key():
-        body = request.get_json(silent=True)
-        value = body.get(name) if isinstance(body, dict) else None
+        body = json_object()
+        value = body.get(name) if body else None
         return f"{request.endpoint}:{name}:{value.strip().lower() if isinstance(value, str) else '-'}"
     return key
 
