@@ -59,4 +59,4 @@ def register_blueprints(app):
 
 def register_sockets(app):
     from .sockets import register_namespaces
-    register_namespaces(app.extensions["socketio"])
+    register_namespaces(app, app.extensions["socketio"])

@@ -31,6 +31,7 @@ def create_socketio(app):
         logger=False,
         engineio_logger=False,
         always_connect=False,
+        manage_session=False,
     )
 
 

@@ -9,6 +9,10 @@ from .auth.mailer import mailer_from_config
 from .auth.passwords import Passwords
 from .auth.repository import OneTimeTokenRepository, SessionRepository
 from .auth.service import AuthService
+from .chats.repository import ChatRepository
+from .chats.service import ChatService
+from .messages.repository import MessageRepository, ReadStateRepository
+from .messages.service import MessageService
 from .users.repository import UserRepository
 from .users.service import UserService
 
@@ -17,6 +21,8 @@ from .users.service import UserService
 class Services:
     auth: AuthService
     users: UserService
+    chats: ChatService
+    messages: MessageService
     mailer: object
 
 
@@ -27,7 +33,10 @@ def build_services(config, db, on_session_revoked=None):
     passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
     auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, mailer, config,
                        on_session_revoked=on_session_revoked)
-    return Services(auth=auth, users=UserService(users), mailer=mailer)
+    chats = ChatRepository(db)
+    messages = MessageService(chats, MessageRepository(db), ReadStateRepository(db), config["CONTENT_MAX_CHARS"])
+    return Services(auth=auth, users=UserService(users), chats=ChatService(chats, users, messages),
+                    messages=messages, mailer=mailer)
 
 
 def services(app=None):

@@ -6,6 +6,7 @@ when TEST_MONGO_URI is set). Transport-level tests start the real server process
 """
 import email
 import email.policy
+import logging
 import os
 import re
 import shutil
@@ -23,6 +24,8 @@ import requests
 from aiosmtpd.controller import Controller
 
 from chat import create_app
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_MONGO_URI = os.environ.get("TEST_MONGO_URI", "")

@@ -24,6 +24,10 @@ class UserService:
             raise errors.not_found("No such user.")
         return user
 
+    def by_ids(self, user_ids):
+        """{id: user document} for the ids that exist."""
+        return self.users.by_ids(user_ids)
+
     def search(self, caller_id, prefix):
         """Verified users (not the caller) whose username starts with prefix, any case."""
         return self.users.search_prefix(prefix, caller_id, SEARCH_LIMIT)

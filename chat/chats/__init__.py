@@ -1,0 +1,1 @@
+"""Conversations: self chat, personal chats (one per pair) and the inbox lists."""

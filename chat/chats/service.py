@@ -1,0 +1,62 @@
+"""Which chats a user may open, and the inbox lists with last message and unread counts."""
+from .. import errors
+from .repository import GROUP, PERSONAL
+
+
+class ChatService:
+    """Resolves self and personal chats for a user and builds their lists."""
+
+    def __init__(self, chats, users, messages):
+        self.chats = chats
+        self.users = users
+        self.messages = messages
+
+    def self_chat(self, user_id):
+        """The user's notes-to-self chat (id = user id), created on first use."""
+        return self.chats.ensure_self(user_id)
+
+    def personal_chat(self, user_id, partner_id, chat_id=None):
+        """The chat between user and partner, created on first use.
+
+        The partner must be another verified user (not_found otherwise, revealing nothing about
+        unverified accounts). A ChatId, when given, must be that chat.
+        """
+        if str(partner_id) == str(user_id):
+            raise errors.validation_error({"Partner": ["Use the self chat for notes to yourself."]})
+        partner = self.users.by_id(partner_id)
+        if partner is None or not partner.get("verified"):
+            raise errors.not_found("No such user.")
+        chat = self.chats.ensure_personal(user_id, partner_id)
+        if chat_id is not None and chat_id != chat["_id"]:
+            raise errors.not_found("No such chat.")
+        return chat, partner
+
+    def member_chat(self, user_id, chat_id, kind):
+        """A chat of this kind that the user is a member of; not_found for anything else."""
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.get("kind") != kind or str(user_id) not in chat["members"] or chat.get("deleted"):
+            raise errors.not_found("No such chat.")
+        return chat
+
+    def partner_of(self, chat, user_id):
+        """The other member's id of a personal chat."""
+        return next(m for m in chat["members"] if m != str(user_id))
+
+    def personal_list(self, user_id):
+        """[(chat, partner doc, last message, unread)] most recent activity first."""
+        chats = self.chats.for_member(user_id, PERSONAL)
+        partners = self.users.by_ids([self.partner_of(c, user_id) for c in chats])
+        summaries = self.messages.summaries(str(user_id), chats)
+        return [(chat, partners.get(self.partner_of(chat, user_id)), *summaries[chat["_id"]])
+                for chat in chats if partners.get(self.partner_of(chat, user_id))]
+
+    def group_list(self, user_id):
+        """[(group chat, last message, unread)] most recent activity first."""
+        chats = [c for c in self.chats.for_member(user_id, GROUP) if not c.get("deleted")]
+        summaries = self.messages.summaries(str(user_id), chats)
+        return [(chat, *summaries[chat["_id"]]) for chat in chats]
+
+    def partners_of(self, user_id):
+        """Ids of everyone who shares a personal or group chat with the user."""
+        return self.chats.partners_of(user_id)
+

@@ -1,0 +1,1 @@
+"""Group chats with an admin: create, add-member, kickout, change-admin, leave, delete."""

@@ -1,0 +1,145 @@
+"""The base of every namespace: the token check on connect, and acks for every event.
+
+`AuthedNamespace` refuses a connection unless its tokens pass `check_socket_tokens`, remembers
+who each socket is, puts it in its user and session rooms, and dispatches hyphenated events
+(`send-personal-message`) to `on_send_personal_message`. Handlers decorated with `@event(Schema)`
+get the connection and the validated payload, and whatever they return (or raise) becomes the ack:
+`{"ok": true, ...}` or `{"ok": false, "error": {...}}`. No payload can crash a handler.
+"""
+import functools
+import logging
+from dataclasses import dataclass
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
+
+from .. import errors
+from ..auth.tokens import check_socket_tokens
+from ..services import services
+from . import rooms
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Connection:
+    """Who a socket is: set once on connect, never taken from a payload."""
+
+    sid: str
+    user_id: str
+    username: str
+    session_id: str
+
+    @property
+    def user(self):
+        """The connection's user as the `User` wire object."""
+        return {"id": self.user_id, "username": self.username}
+
+
+def error_ack(exc):
+    """The ack for a failed event; unexpected exceptions are logged and answered as internal_error."""
+    error = errors.from_exception(exc)
+    if error is None:
+        log.exception("socket handler failed")
+        error = errors.ApiError("internal_error", "Something went wrong on our side.", 500)
+    return {"ok": False, "error": error.to_dict()}
+
+
+def event(schema=None):
+    """Make a method an event handler: validate the payload, call it with (connection, data), ack the result."""
+    loader = (schema or _NoFields)()
+
+    def decorate(method):
+        @functools.wraps(method)
+        def handler(self, *args):
+            try:
+                connection = self.connection()
+                data = args[0] if args else None
+                data = {} if data is None else data
+                if not isinstance(data, dict):
+                    raise errors.validation_error({"_payload": ["Send a JSON object."]})
+                result = method(self, connection, loader.load(data))
+                return {"ok": True, **(result or {})}
+            except Exception as exc:  # every failure becomes an ack, never a dropped connection
+                return error_ack(exc)
+        handler.is_event = True
+        return handler
+    return decorate
+
+
+class _NoFields:
+    def load(self, data):
+        if data:
+            raise errors.validation_error({key: ["Unknown field."] for key in data})
+        return {}
+
+
+def event_name(method_name):
+    """`on_send_personal_message` → `send-personal-message`."""
+    return method_name[3:].replace("_", "-")
+
+
+class AuthedNamespace(Namespace):
+    """A namespace whose sockets are all authenticated users."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.connections = {}
+
+    def events(self):
+        """The client→server events this namespace handles (for docs and the AsyncAPI check)."""
+        return sorted(event_name(name) for name in dir(self)
+                      if name.startswith("on_") and getattr(getattr(self, name), "is_event", False))
+
+    def trigger_event(self, event_name_, *args):
+        """Dispatch `some-event` to `on_some_event`; unknown events are answered, not ignored."""
+        name = "on_" + (event_name_ or "").replace("-", "_")
+        if event_name_ in ("connect", "disconnect") or hasattr(self, name):
+            return super().trigger_event(event_name_.replace("-", "_"), *args)
+        return {"ok": False, "error": {"code": "unknown_event", "message": f"No event {event_name_!r} here."}}
+
+    def connection(self):
+        """The current socket's Connection (unauthorized if it has none, e.g. after a revoke)."""
+        connection = self.connections.get(request.sid)
+        if connection is None:
+            raise errors.unauthorized("This connection is not authenticated.")
+        return connection
+
+    def on_connect(self, auth=None):
+        """Check the token pair; refuse with connect_error {"code", "message"} when it does not pass."""
+        auth = auth if isinstance(auth, dict) else {}
+        try:
+            user_id, session_id, new_access = check_socket_tokens(
+                services().auth, auth.get("access_token"), auth.get("refresh_token"))
+            user = services().users.get(user_id)
+            connection = Connection(request.sid, user_id, user["username"], session_id)
+            self.connections[request.sid] = connection
+            join_room(rooms.user(user_id))
+            join_room(rooms.session(session_id))
+            self.connected(connection, new_access)
+        except Exception as exc:
+            self.connections.pop(request.sid, None)
+            error = errors.from_exception(exc)
+            if error is None:
+                log.exception("socket connect failed")
+                error = errors.ApiError("internal_error", "Connection failed.", 500)
+            raise ConnectionRefusedError(error.message, {"code": error.code, "message": error.message}) from None
+
+    def on_disconnect(self, reason=None):
+        """Forget the socket; subclasses react in `disconnected`."""
+        connection = self.connections.pop(request.sid, None)
+        if connection is not None:
+            self.disconnected(connection)
+
+    def connected(self, connection, new_access_token):
+        """Hook: the socket passed the check and joined its rooms."""
+
+    def disconnected(self, connection):
+        """Hook: the socket is gone."""
+
+    def emit_to_users(self, event_name_, data, user_ids, skip_sid=None):
+        """One emit reaching every socket of these users in this namespace (on every process)."""
+        targets = [rooms.user(u) for u in dict.fromkeys(user_ids)]
+        if targets:
+            self.socketio.emit(event_name_, data, to=targets, namespace=self.namespace, skip_sid=skip_sid)
+
