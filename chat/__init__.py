@@ -4,7 +4,7 @@ import logging
 from flask import Flask
 
 from . import db
-from .config import config_for
+from .config import TestingConfig, config_for
 from .errors import register_error_handlers
 from .extensions import create_socketio, jwt, limiter
 from .services import build_services
@@ -13,7 +13,7 @@ from .services import build_services
 def create_app(config=None):
     """Build the app. `config` (a dict) overrides the settings read from the environment."""
     app = Flask(__name__)
-    settings = config_for()
+    settings = TestingConfig() if (config or {}).get("TESTING") else config_for()
     app.config.from_object(settings)
     if config:
         app.config.update(config)

@@ -11,6 +11,8 @@ from .auth.repository import OneTimeTokenRepository, SessionRepository
 from .auth.service import AuthService
 from .chats.repository import ChatRepository
 from .chats.service import ChatService
+from .groups.repository import GroupRepository
+from .groups.service import GroupService
 from .messages.repository import MessageRepository, ReadStateRepository
 from .messages.service import MessageService
 from .users.repository import UserRepository
@@ -23,6 +25,7 @@ class Services:
     users: UserService
     chats: ChatService
     messages: MessageService
+    groups: GroupService
     mailer: object
 
 
@@ -34,9 +37,11 @@ def build_services(config, db, on_session_revoked=None):
     auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, mailer, config,
                        on_session_revoked=on_session_revoked)
     chats = ChatRepository(db)
-    messages = MessageService(chats, MessageRepository(db), ReadStateRepository(db), config["CONTENT_MAX_CHARS"])
+    read_state = ReadStateRepository(db)
+    messages = MessageService(chats, MessageRepository(db), read_state, config["CONTENT_MAX_CHARS"])
+    groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, read_state, config)
     return Services(auth=auth, users=UserService(users), chats=ChatService(chats, users, messages),
-                    messages=messages, mailer=mailer)
+                    messages=messages, groups=groups, mailer=mailer)
 
 
 def services(app=None):

@@ -55,9 +55,13 @@ class ChatRepository:
         self.chats.insert_one(doc)
         return doc
 
-    def next_seq(self, chat_id):
-        """Atomically take the chat's next Seq and mark it active now."""
-        doc = self.chats.find_one_and_update({"_id": chat_id}, {"$inc": {"seq": 1}, "$set": {"updated_at": utcnow()}},
+    def next_seq(self, chat_id, member_id):
+        """Atomically take the chat's next Seq and mark it active now, only while member_id is a member.
+
+        Checking membership in the same update means a member kicked a moment ago cannot slip a message in.
+        """
+        doc = self.chats.find_one_and_update({"_id": chat_id, "members": member_id, "deleted": {"$ne": True}},
+                                             {"$inc": {"seq": 1}, "$set": {"updated_at": utcnow()}},
                                              projection={"seq": 1}, return_document=ReturnDocument.AFTER)
         return doc["seq"] if doc else None
 

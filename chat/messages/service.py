@@ -45,7 +45,7 @@ class MessageService:
             existing = self.messages.by_client_key(chat_id, sender["id"], client_id)
             if existing:
                 return existing, False
-        seq = self.chats.next_seq(chat_id)
+        seq = self.chats.next_seq(chat_id, sender["id"])
         if seq is None:
             raise errors.not_found("No such chat.")
         message_id = ObjectId()

@@ -1,10 +1,11 @@
 """Socket.IO namespaces: `/` (session and presence), `/self`, `/personal`, `/group`."""
+from .group import GroupNamespace
 from .personal import PersonalNamespace
 from .presence import MemoryPresence
 from .root import RootNamespace
 from .self_chat import SelfNamespace
 
-NAMESPACE_CLASSES = (RootNamespace, SelfNamespace, PersonalNamespace)
+NAMESPACE_CLASSES = (RootNamespace, SelfNamespace, PersonalNamespace, GroupNamespace)
 
 
 def register_namespaces(app, socketio):

@@ -1,0 +1,32 @@
+"""marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
+from marshmallow import Schema, fields, validate
+
+from ..sockets.schemas import CLIENT_ID, CONTENT, ID, PageSchema
+
+
+class CreateGroupSchema(Schema):
+    # Lengths are the service's rule (configurable); these caps only stop absurd input early.
+    Name = fields.String(required=True, validate=validate.Length(max=10_000))
+    Description = fields.String(validate=validate.Length(max=100_000))
+    Participants = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(max=1000))
+
+
+class GroupIdSchema(Schema):
+    GroupId = fields.String(required=True, validate=ID)
+
+
+class MemberSchema(GroupIdSchema):
+    Member = fields.String(required=True, validate=ID)
+
+
+class FetchGroupSchema(PageSchema):
+    GroupId = fields.String(required=True, validate=ID)
+
+
+class SendGroupSchema(GroupIdSchema):
+    Content = CONTENT
+    ClientId = CLIENT_ID
+
+
+class ReadGroupSchema(GroupIdSchema):
+    UpTo = fields.String(validate=ID)

@@ -1,0 +1,124 @@
+"""The rules of group chats: who may add, kick, hand over, leave and delete, and the limits.
+
+Only the admin adds, kicks, deletes and hands over the role; nobody kicks themself; an admin
+who leaves hands the role to the longest-standing member; the last member leaving archives the
+group. Each change is one conditional update (see GroupRepository), so racing commands cannot
+leave a group without an admin who is a member. Returns plain documents; transports announce.
+"""
+from .. import errors
+from ..clock import utcnow
+
+LEAVE_ATTEMPTS = 5
+
+
+class GroupService:
+    """Create and administer groups."""
+
+    def __init__(self, groups, users, read_state, limits):
+        self.groups = groups
+        self.users = users
+        self.read_state = read_state
+        self.name_max = limits["GROUP_NAME_MAX"]
+        self.description_max = limits["GROUP_DESCRIPTION_MAX"]
+        self.max_members = limits["GROUP_MAX_MEMBERS"]
+
+    # Reading
+
+    def member_group(self, user_id, group_id):
+        """The live group if user is a member; not_found otherwise (revealing nothing)."""
+        group = self.groups.get(group_id)
+        if group is None or group.get("deleted") or str(user_id) not in group["members"]:
+            raise errors.not_found("No such group.")
+        return group
+
+    def admin_group(self, user_id, group_id):
+        """The group if user is its admin; not_found for non-members, forbidden for other members."""
+        group = self.member_group(user_id, group_id)
+        if group.get("admin_id") != str(user_id):
+            raise errors.forbidden("Only the group's admin can do that.")
+        return group
+
+    # Changing
+
+    def create(self, creator_id, name, description, participant_ids):
+        """A new group with the creator as admin; participants must be verified users (duplicates ignored)."""
+        name, description = self._clean_name(name), self._clean_description(description)
+        wanted = [p for p in dict.fromkeys(str(p) for p in participant_ids) if p != str(creator_id)]
+        if len(wanted) + 1 > self.max_members:
+            raise errors.validation_error({"Participants": [f"A group has at most {self.max_members} members."]})
+        found = self.users.by_ids(wanted)
+        missing = [p for p in wanted if p not in found or not found[p].get("verified")]
+        if missing:
+            raise errors.validation_error({"Participants": [f"Unknown user: {p}" for p in missing]})
+        return self.groups.create(name, description, str(creator_id), [str(creator_id), *wanted])
+
+    def add_member(self, admin_id, group_id, member_id):
+        """Add a verified user; returns (group after, member doc)."""
+        group = self.admin_group(admin_id, group_id)
+        member = self.users.by_id(member_id)
+        if member is None or not member.get("verified"):
+            raise errors.not_found("No such user.")
+        member_id = str(member["_id"])
+        if member_id in group["members"]:
+            raise errors.validation_error({"Member": ["Already a member."]})
+        if len(group["members"]) >= self.max_members:
+            raise errors.validation_error({"Member": [f"A group has at most {self.max_members} members."]})
+        if not self.groups.add_member(group["_id"], str(admin_id), member_id):
+            self._explain_failure(admin_id, group_id)
+        # History before joining is readable but does not count as unread.
+        self.read_state.advance(group["_id"], member_id, self.groups.get(group["_id"])["seq"], utcnow())
+        return self.groups.get(group["_id"]), member
+
+    def kickout(self, admin_id, group_id, member_id):
+        """Remove a member (not the admin themself); returns (group after, member doc)."""
+        group = self.admin_group(admin_id, group_id)
+        if str(member_id) == str(admin_id):
+            raise errors.validation_error({"Member": ["The admin cannot kick themself; leave the group instead."]})
+        if str(member_id) not in group["members"]:
+            raise errors.not_found("No such member.")
+        if not self.groups.remove_member(group["_id"], str(admin_id), str(member_id)):
+            self._explain_failure(admin_id, group_id)
+        return self.groups.get(group["_id"]), self.users.by_id(member_id)
+
+    def change_admin(self, admin_id, group_id, member_id):
+        """Hand the admin role to another member; returns (group after, new admin doc)."""
+        group = self.admin_group(admin_id, group_id)
+        if str(member_id) == str(admin_id):
+            raise errors.validation_error({"Member": ["You are the admin already."]})
+        if str(member_id) not in group["members"]:
+            raise errors.not_found("No such member.")
+        if not self.groups.change_admin(group["_id"], str(admin_id), str(member_id)):
+            self._explain_failure(admin_id, group_id)
+        return self.groups.get(group["_id"]), self.users.by_id(member_id)
+
+    def leave(self, user_id, group_id):
+        """Leave the group; returns (group before, group after). Retries when the group changed meanwhile."""
+        for _ in range(LEAVE_ATTEMPTS):
+            group = self.member_group(user_id, group_id)
+            if self.groups.leave(group, str(user_id)):
+                return group, self.groups.get(group["_id"])
+        raise errors.ApiError("conflict", "The group is changing too fast; try again.", 409)
+
+    def delete(self, admin_id, group_id):
+        """Delete the group (admin only); returns the group as it was."""
+        group = self.admin_group(admin_id, group_id)
+        if not self.groups.delete(group["_id"], str(admin_id)):
+            self._explain_failure(admin_id, group_id)
+        return group
+
+    def _explain_failure(self, user_id, group_id):
+        """A conditional update matched nothing: the group changed under us. Raise what is true now."""
+        self.admin_group(user_id, group_id)
+        raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
+
+    def _clean_name(self, name):
+        name = (name or "").strip()
+        if not 1 <= len(name) <= self.name_max:
+            raise errors.validation_error({"Name": [f"Between 1 and {self.name_max} characters."]})
+        return name
+
+    def _clean_description(self, description):
+        description = (description or "").strip()
+        if len(description) > self.description_max:
+            raise errors.validation_error({"Description": [f"At most {self.description_max} characters."]})
+        return description

@@ -1,0 +1,156 @@
+"""Namespace `/group`: group chats with admin controls.
+
+Members' sockets join `group:<id>` on connect (after a membership check) and whenever they are
+added; they leave it on every process the moment they are kicked or leave, before anything else
+is said in the group. A message to a group is one emit to its room, whatever its size.
+"""
+from flask_socketio import join_room
+
+from ..clock import iso
+from ..groups.schemas import (CreateGroupSchema, FetchGroupSchema, GroupIdSchema, MemberSchema, ReadGroupSchema,
+                              SendGroupSchema)
+from ..groups.wire import group_out
+from ..messages.schemas import message_out
+from ..services import services
+from ..users.schemas import public_user
+from . import rooms
+from .base import AuthedNamespace, event
+from .manager import room_command
+
+GROUP_NAMESPACES = ("/group",)
+
+
+def _group_wire(group):
+    return group_out(group, services().users.by_ids(group["members"]))
+
+
+class GroupNamespace(AuthedNamespace):
+    """create, administer, fetch, send, read and typing in groups."""
+
+    def __init__(self):
+        super().__init__("/group")
+
+    def connected(self, connection, new_access_token):
+        """Join the room of every group the user is a member of."""
+        for group, _last, _unread in services().chats.group_list(connection.user_id):
+            join_room(rooms.group(group["_id"]))
+
+    def _move(self, user_id, op, group_id):
+        room_command(self.socketio, GROUP_NAMESPACES, rooms.user(user_id), op, rooms.group(group_id))
+
+    def _to_group(self, name, data, group_id, skip_sid=None):
+        self.socketio.emit(name, data, to=rooms.group(group_id), namespace=self.namespace, skip_sid=skip_sid)
+
+    @event(CreateGroupSchema)
+    def on_create_group_chat(self, connection, data):
+        """Create a group with the caller as admin; every member gets `group-created` {"Group"}; ack {"Group"}."""
+        group = services().groups.create(connection.user_id, data["Name"], data.get("Description"),
+                                         data["Participants"])
+        for member_id in group["members"]:
+            self._move(member_id, "join", group["_id"])
+        wire = _group_wire(group)
+        self._to_group("group-created", {"Group": wire}, group["_id"])
+        return {"Group": wire}
+
+    @event(MemberSchema)
+    def on_add_member(self, connection, data):
+        """Admin only: members get `member-added`, the new member `group-created`; ack {"Group"}."""
+        group, member = services().groups.add_member(connection.user_id, data["GroupId"], data["Member"])
+        self._to_group("member-added", {"GroupId": group["_id"], "Member": public_user(member),
+                                        "By": connection.user}, group["_id"])
+        self._move(str(member["_id"]), "join", group["_id"])
+        wire = _group_wire(group)
+        self.emit_to_users("group-created", {"Group": wire}, [str(member["_id"])])
+        return {"Group": wire}
+
+    @event(MemberSchema)
+    def on_kickout(self, connection, data):
+        """Admin only, not themself: the member leaves the room at once and gets `kicked-out`;
+        the others get `member-removed`; ack {"Group"}."""
+        group, member = services().groups.kickout(connection.user_id, data["GroupId"], data["Member"])
+        member_id = str(member["_id"])
+        self._move(member_id, "leave", group["_id"])
+        self.emit_to_users("kicked-out", {"GroupId": group["_id"]}, [member_id])
+        self._to_group("member-removed", {"GroupId": group["_id"], "Member": public_user(member),
+                                          "By": connection.user}, group["_id"])
+        return {"Group": _group_wire(group)}
+
+    @event(MemberSchema)
+    def on_change_admin(self, connection, data):
+        """Admin only: the member becomes admin; members get `admin-changed`; ack {"Group"}."""
+        group, admin = services().groups.change_admin(connection.user_id, data["GroupId"], data["Member"])
+        self._to_group("admin-changed", {"GroupId": group["_id"], "Admin": public_user(admin),
+                                         "By": connection.user}, group["_id"])
+        return {"Group": _group_wire(group)}
+
+    @event(GroupIdSchema)
+    def on_leave_grp(self, connection, data):
+        """Leave: members (and the leaver's other sockets) get `member-left`; a departing admin's
+        successor is announced with `admin-changed`; ack {"GroupId"}."""
+        before, after = services().groups.leave(connection.user_id, data["GroupId"])
+        group_id = before["_id"]
+        self._to_group("member-left", {"GroupId": group_id, "Member": connection.user}, group_id)
+        self._move(connection.user_id, "leave", group_id)
+        if after and after.get("admin_id") and after["admin_id"] != before.get("admin_id"):
+            admin = services().users.by_ids([after["admin_id"]]).get(after["admin_id"])
+            self._to_group("admin-changed", {"GroupId": group_id, "Admin": public_user(admin),
+                                             "By": connection.user}, group_id)
+        return {"GroupId": group_id, "Archived": bool(after and after.get("archived"))}
+
+    @event(GroupIdSchema)
+    def on_delete_grp(self, connection, data):
+        """Admin only: every member gets `group-deleted` {"GroupId", "By"}; the room is emptied; ack {"GroupId"}."""
+        group = services().groups.delete(connection.user_id, data["GroupId"])
+        self._to_group("group-deleted", {"GroupId": group["_id"], "By": connection.user}, group["_id"])
+        room_command(self.socketio, GROUP_NAMESPACES, rooms.group(group["_id"]), "leave", rooms.group(group["_id"]))
+        return {"GroupId": group["_id"]}
+
+    @event(FetchGroupSchema)
+    def on_fetch_group_chat(self, connection, data):
+        """A history page: emits `group-chat` {"GroupId", "Group", "Messages", "HasMore"}; the ack carries it."""
+        group = services().groups.member_group(connection.user_id, data["GroupId"])
+        page, has_more = services().messages.history(group, connection.user_id, data.get("Before"),
+                                                     data.get("After"), data.get("Limit"))
+        reply = {"GroupId": group["_id"], "Group": _group_wire(group),
+                 "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
+        self.emit("group-chat", reply, room=connection.sid)
+        return reply
+
+    @event(SendGroupSchema)
+    def on_send_group_message(self, connection, data):
+        """Store, ack {"Message"}; members get `receive-group-message` in one emit to the group room."""
+        group = services().groups.member_group(connection.user_id, data["GroupId"])
+        message, created = services().messages.send(group, connection.user, data["Content"], data.get("ClientId"))
+        out = message_out(message, group=True)
+        if created:
+            self._to_group("receive-group-message", {"GroupId": group["_id"], "Content": out["Content"],
+                                                     "Sender": out["Sender"], "Message": out},
+                           group["_id"], skip_sid=connection.sid)
+        return {"Message": out}
+
+    @event(ReadGroupSchema)
+    def on_read_group_message(self, connection, data):
+        """Move the reader's read state forward; members get `read-group-msg-ack` when it moved."""
+        group = services().groups.member_group(connection.user_id, data["GroupId"])
+        receipt = services().messages.mark_read(group, connection.user_id, data.get("UpTo"))
+        if receipt is None:
+            return {"GroupId": group["_id"], "Moved": False}
+        push = {"GroupId": group["_id"], "ReaderId": connection.user_id, "UpTo": receipt["UpTo"],
+                "ReadAt": iso(receipt["ReadAt"])}
+        self._to_group("read-group-msg-ack", push, group["_id"], skip_sid=connection.sid)
+        return {**push, "Moved": True}
+
+    @event(GroupIdSchema)
+    def on_typing(self, connection, data):
+        """Other members get `typing` {"GroupId", "UserId", "UserName"}."""
+        self._relay_typing("typing", connection, data)
+
+    @event(GroupIdSchema)
+    def on_done_typing(self, connection, data):
+        """Other members get `done-typing` {"GroupId", "UserId", "UserName"}."""
+        self._relay_typing("done-typing", connection, data)
+
+    def _relay_typing(self, name, connection, data):
+        group = services().groups.member_group(connection.user_id, data["GroupId"])
+        push = {"GroupId": group["_id"], "UserId": connection.user_id, "UserName": connection.username}
+        self._to_group(name, push, group["_id"], skip_sid=connection.sid)
