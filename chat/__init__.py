@@ -50,11 +50,12 @@ def register_services(app):
 
 def register_blueprints(app):
     from .auth.routes import bp as auth_bp
+    from .chats.routes import bp as chats_bp
+    from .groups.routes import bp as groups_bp
     from .health import bp as health_bp
     from .users.routes import bp as users_bp
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(users_bp)
-    app.register_blueprint(health_bp)
+    for blueprint in (auth_bp, users_bp, chats_bp, groups_bp, health_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_sockets(app):

@@ -70,6 +70,13 @@ class ChatRepository:
         query = {"members": str(user_id), "kind": kind}
         return list(self.chats.find(query).sort("updated_at", DESCENDING))
 
+    def inbox_page(self, user_id, skip, limit):
+        """(total, chats) of the user's live personal and group chats, most recent activity first."""
+        query = {"members": str(user_id), "kind": {"$in": [PERSONAL, GROUP]}, "deleted": {"$ne": True}}
+        total = self.chats.count_documents(query)
+        page = list(self.chats.find(query).sort("updated_at", DESCENDING).skip(skip).limit(limit))
+        return total, page
+
     def partners_of(self, user_id):
         """Everyone who shares a personal or group chat with the user."""
         others = set()

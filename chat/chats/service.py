@@ -56,6 +56,31 @@ class ChatService:
         summaries = self.messages.summaries(str(user_id), chats)
         return [(chat, *summaries[chat["_id"]]) for chat in chats]
 
+    def inbox(self, user_id, page, per_page):
+        """(total, [(chat, partner doc or None, last message, unread)]) for one page of the inbox."""
+        total, chats = self.chats.inbox_page(user_id, (page - 1) * per_page, per_page)
+        partners = self.users.by_ids([self.partner_of(c, user_id) for c in chats if c["kind"] == PERSONAL])
+        summaries = self.messages.summaries(str(user_id), chats)
+        return total, [(chat, partners.get(self.partner_of(chat, user_id)) if chat["kind"] == PERSONAL else None,
+                        *summaries[chat["_id"]]) for chat in chats]
+
+    def any_member_chat(self, user_id, chat_id):
+        """A self, personal or group chat the user is a member of; not_found otherwise."""
+        chat = self.chats.get(chat_id)
+        if chat is None or str(user_id) not in chat["members"] or chat.get("deleted"):
+            raise errors.not_found("No such chat.")
+        return chat
+
+    def chat_of_message(self, user_id, message_id):
+        """The chat holding this message, if the user is a member of it; not_found otherwise."""
+        message = self.messages.find(message_id)
+        if message is None:
+            raise errors.not_found("No such message.")
+        try:
+            return self.any_member_chat(user_id, message["chat_id"])
+        except errors.ApiError:
+            raise errors.not_found("No such message.") from None
+
     def partners_of(self, user_id):
         """Ids of everyone who shares a personal or group chat with the user."""
         return self.chats.partners_of(user_id)

@@ -31,6 +31,10 @@ class MessageRepository:
         except DuplicateKeyError:
             return self.by_client_key(doc["chat_id"], doc["sender_id"], doc["client_key"]), False
 
+    def by_id(self, message_id):
+        oid = to_object_id(message_id)
+        return self.messages.find_one({"_id": oid}) if oid else None
+
     def get(self, chat_id, message_id):
         """The message of this chat with this id, or None."""
         oid = to_object_id(message_id)

@@ -119,6 +119,10 @@ class MessageService:
             raise errors.not_found("No such message.")
         raise errors.forbidden("Only the author can change a message.")
 
+    def find(self, message_id):
+        """A message by id, in whatever chat (callers check membership), or None."""
+        return self.messages.by_id(message_id)
+
     def summaries(self, user_id, chats):
         """{chat_id: (last message or None, unread count)} for the user's chats."""
         positions = self.read_state.positions(user_id, [c["_id"] for c in chats])

@@ -1,10 +1,9 @@
 """Namespace `/`: the session's first words (user-id and both chat lists) and presence."""
 from flask import current_app
 
+from ..chats.wire import group_entry, personal_entry
 from ..clock import iso, utcnow
-from ..messages.schemas import message_out
 from ..services import services
-from ..users.schemas import public_user
 from .base import AuthedNamespace, event
 from .schemas import Empty, OnlineInfoSchema
 
@@ -13,20 +12,15 @@ def personal_list_entries(user_id, presence):
     """`PersonalChatList` entries for the user, most recent activity first."""
     entries = services().chats.personal_list(user_id)
     online = presence.online([str(partner["_id"]) for _, partner, _, _ in entries])
-    return [{"ChatId": chat["_id"],
-             "Partner": {**public_user(partner), "Online": online[str(partner["_id"])]},
-             "LastMessage": message_out(last), "Unread": unread, "UpdatedAt": iso(chat["updated_at"])}
+    return [personal_entry(chat, partner, last, unread, online[str(partner["_id"])])
             for chat, partner, last, unread in entries]
 
 
 def group_list_entries(user_id):
     """`GroupChatList` entries for the user, most recent activity first."""
-    from ..groups.wire import group_out
     entries = services().chats.group_list(user_id)
     members = services().users.by_ids({m for chat, _, _ in entries for m in chat["members"]})
-    return [{**group_out(chat, members), "LastMessage": message_out(last, group=True), "Unread": unread,
-             "UpdatedAt": iso(chat["updated_at"])}
-            for chat, last, unread in entries]
+    return [group_entry(chat, members, last, unread) for chat, last, unread in entries]
 
 
 class RootNamespace(AuthedNamespace):

@@ -1,0 +1,126 @@
+"""REST for chats: the same services and pushes as the sockets, for clients without a socket."""
+from flask import Blueprint, current_app
+from flask_jwt_extended import get_jwt_identity, jwt_required
+
+from ..chats.repository import PERSONAL
+from ..http import load_body, load_optional_body, load_query
+from ..messages.schemas import message_out
+from ..services import services
+from ..sockets import push
+from ..users.schemas import public_user
+from .schemas import EditBodySchema, HistoryQuerySchema, InboxQuerySchema, ReadBodySchema, SendBodySchema
+from .wire import group_entry, personal_entry
+
+bp = Blueprint("chats", __name__)
+
+
+def caller():
+    """The authenticated user as {"id", "username"} (the sender is never taken from a body)."""
+    user = services().users.get(get_jwt_identity())
+    return {"id": str(user["_id"]), "username": user["username"]}
+
+
+def history(chat, user_id):
+    """A page of chat for the query string's before/after/limit: (messages, has_more)."""
+    query = load_query(HistoryQuerySchema())
+    return services().messages.history(chat, user_id, query.get("before"), query.get("after"), query.get("limit"))
+
+
+def send(chat, user):
+    """Store the body's message in chat and push it: 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
+    body = load_body(SendBodySchema())
+    message, created = services().messages.send(chat, user, body["Content"], body.get("ClientId"))
+    if created:
+        push.new_message(chat, message)
+    return {"Message": message_out(message, group=chat["kind"] == "group")}, 201 if created else 200
+
+
+@bp.get("/chats")
+@jwt_required()
+def inbox():
+    """The inbox: personal and group chats, most recent activity first, with LastMessage and Unread."""
+    query = load_query(InboxQuerySchema())
+    user_id = get_jwt_identity()
+    total, rows = services().chats.inbox(user_id, query["page"], query["per_page"])
+    presence = current_app.extensions["chat.presence"]
+    online = presence.online([str(p["_id"]) for _, p, _, _ in rows if p])
+    members = services().users.by_ids({m for chat, p, _, _ in rows if not p for m in chat["members"]})
+    entries = [{"Kind": "personal", **personal_entry(chat, partner, last, unread, online[str(partner["_id"])])}
+               if chat["kind"] == PERSONAL else {"Kind": "group", **group_entry(chat, members, last, unread)}
+               for chat, partner, last, unread in rows if partner or chat["kind"] != PERSONAL]
+    per_page = query["per_page"]
+    return {"state": {"page": query["page"], "per_page": per_page, "total": total,
+                      "total_pages": (total + per_page - 1) // per_page}, "entries": entries}
+
+
+@bp.get("/chats/personal/<partner_id>/messages")
+@jwt_required()
+def personal_history(partner_id):
+    """A history page with the partner (the chat is created on first use), as `personal-chat`."""
+    user = caller()
+    chat, partner = services().chats.personal_chat(user["id"], partner_id)
+    page, has_more = history(chat, user["id"])
+    return {"ChatId": chat["_id"], "Messages": [message_out(m) for m in page], "UserId": user["id"], "User": user,
+            "Partner": public_user(partner), "HasMore": has_more}
+
+
+@bp.post("/chats/personal/<partner_id>/messages")
+@jwt_required()
+def personal_send(partner_id):
+    """Send to the partner; their sockets get `receive-personal-message`."""
+    user = caller()
+    chat, _partner = services().chats.personal_chat(user["id"], partner_id)
+    return send(chat, user)
+
+
+@bp.get("/chats/self/messages")
+@jwt_required()
+def self_history():
+    """A history page of the self chat, as `self-chat`."""
+    user = caller()
+    page, has_more = history(services().chats.self_chat(user["id"]), user["id"])
+    return {"Messages": [message_out(m) for m in page], "Name": user["username"], "HasMore": has_more}
+
+
+@bp.post("/chats/self/messages")
+@jwt_required()
+def self_send():
+    """Write a note to self; the user's sockets get `receive-self-message`."""
+    user = caller()
+    return send(services().chats.self_chat(user["id"]), user)
+
+
+@bp.patch("/messages/<message_id>")
+@jwt_required()
+def edit_message(message_id):
+    """Edit one's own message; both sides get the `…-message-edited` push."""
+    body = load_body(EditBodySchema())
+    user_id = get_jwt_identity()
+    chat = services().chats.chat_of_message(user_id, message_id)
+    message = services().messages.edit(chat, user_id, message_id, body["Content"])
+    push.message_changed(chat, message, deleted=False)
+    return {"Message": message_out(message, group=chat["kind"] == "group")}
+
+
+@bp.delete("/messages/<message_id>")
+@jwt_required()
+def delete_message(message_id):
+    """Soft-delete one's own message (it keeps its Seq); both sides get the `…-message-deleted` push."""
+    user_id = get_jwt_identity()
+    chat = services().chats.chat_of_message(user_id, message_id)
+    message = services().messages.delete(chat, user_id, message_id)
+    push.message_changed(chat, message, deleted=True)
+    return {"Message": message_out(message, group=chat["kind"] == "group")}
+
+
+@bp.post("/chats/<chat_id>/read")
+@jwt_required()
+def mark_read(chat_id):
+    """Mark a personal or group chat read up to UpTo (default: newest); the read ack is pushed when it moved."""
+    body = load_optional_body(ReadBodySchema())
+    user_id = get_jwt_identity()
+    chat = services().chats.any_member_chat(user_id, chat_id)
+    receipt = services().messages.mark_read(chat, user_id, body.get("UpTo"))
+    if receipt is not None:
+        push.read_receipt(chat, user_id, receipt)
+    return push.receipt_wire(chat, user_id, receipt)

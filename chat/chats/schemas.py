@@ -1,0 +1,35 @@
+"""marshmallow schemas for the REST chat API (query strings in lower case, bodies as on sockets)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..sockets.schemas import CLIENT_ID, CONTENT, ID
+
+LIMIT = validate.Range(min=1, max=100)
+
+
+class HistoryQuerySchema(Schema):
+    before = fields.String(validate=ID)
+    after = fields.String(validate=ID)
+    limit = fields.Integer(validate=LIMIT)
+
+    @validates_schema
+    def one_cursor(self, data, **kwargs):
+        if "before" in data and "after" in data:
+            raise ValidationError("Give before or after, not both.", "before")
+
+
+class InboxQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=LIMIT)
+
+
+class SendBodySchema(Schema):
+    Content = CONTENT
+    ClientId = CLIENT_ID
+
+
+class EditBodySchema(Schema):
+    Content = CONTENT
+
+
+class ReadBodySchema(Schema):
+    UpTo = fields.String(validate=ID)

@@ -1,0 +1,41 @@
+"""REST for groups: detail, history and send (administration stays on the socket)."""
+from flask import Blueprint
+from flask_jwt_extended import jwt_required
+
+from ..chats.routes import caller, history, send
+from ..messages.schemas import message_out
+from ..services import services
+from .wire import group_out
+
+bp = Blueprint("groups", __name__)
+
+
+def _group_wire(group):
+    return group_out(group, services().users.by_ids(group["members"]))
+
+
+@bp.get("/groups/<group_id>")
+@jwt_required()
+def detail(group_id):
+    """{"Group"} for a member; 404 for anyone else."""
+    user = caller()
+    return {"Group": _group_wire(services().groups.member_group(user["id"], group_id))}
+
+
+@bp.get("/groups/<group_id>/messages")
+@jwt_required()
+def group_history(group_id):
+    """A history page, as `group-chat`."""
+    user = caller()
+    group = services().groups.member_group(user["id"], group_id)
+    page, has_more = history(group, user["id"])
+    return {"GroupId": group["_id"], "Group": _group_wire(group),
+            "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
+
+
+@bp.post("/groups/<group_id>/messages")
+@jwt_required()
+def group_send(group_id):
+    """Send to the group; members' sockets get `receive-group-message`."""
+    user = caller()
+    return send(services().groups.member_group(user["id"], group_id), user)

@@ -1,0 +1,73 @@
+"""Server→client pushes, in one place, for socket handlers and REST routes alike.
+
+Whatever changes a chat (a socket event or a REST call) tells the connected sockets through these
+functions, so a REST send is seen exactly like a socket send. Each is one emit (to a list of user
+rooms or to a group room), on every process when REDIS_URL is set. `skip_sid` leaves out the socket
+that asked, which has its ack.
+"""
+from flask import current_app
+
+from ..clock import iso
+from ..messages.schemas import message_out
+from . import rooms
+
+SELF_NS, PERSONAL_NS, GROUP_NS = "/self", "/personal", "/group"
+
+
+def _emit(event, data, namespace, to, skip_sid=None):
+    if to:
+        current_app.extensions["socketio"].emit(event, data, to=to, namespace=namespace, skip_sid=skip_sid)
+
+
+def _users(user_ids):
+    return [rooms.user(u) for u in dict.fromkeys(user_ids)]
+
+
+def new_message(chat, message, skip_sid=None):
+    """Deliver a newly stored message: self → the user's other sockets; personal → both members; group → its room."""
+    kind = chat["kind"]
+    if kind == "self":
+        _emit("receive-self-message", {"Message": message_out(message)}, SELF_NS, _users(chat["members"]), skip_sid)
+    elif kind == "personal":
+        out = message_out(message)
+        _emit("receive-personal-message", {"ChatId": chat["_id"], "Content": out["Content"], "Sender": out["Sender"],
+                                           "Message": out}, PERSONAL_NS, _users(chat["members"]), skip_sid)
+    else:
+        out = message_out(message, group=True)
+        _emit("receive-group-message", {"GroupId": chat["_id"], "Content": out["Content"], "Sender": out["Sender"],
+                                        "Message": out}, GROUP_NS, rooms.group(chat["_id"]), skip_sid)
+
+
+def read_receipt(chat, reader_id, receipt, skip_sid=None):
+    """Tell the chat's members (and the reader's other sockets) how far reader_id has read."""
+    if chat["kind"] == "personal":
+        _emit("read-personal-msg-ack", {"ChatId": chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"],
+                                        "ReadAt": iso(receipt["ReadAt"])}, PERSONAL_NS, _users(chat["members"]),
+              skip_sid)
+    elif chat["kind"] == "group":
+        _emit("read-group-msg-ack", {"GroupId": chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"],
+                                     "ReadAt": iso(receipt["ReadAt"])}, GROUP_NS, rooms.group(chat["_id"]), skip_sid)
+
+
+def receipt_wire(chat, reader_id, receipt):
+    """The read receipt as the ack/response shows it."""
+    key = "GroupId" if chat["kind"] == "group" else "ChatId"
+    if receipt is None:
+        return {key: chat["_id"], "Moved": False}
+    return {key: chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"], "ReadAt": iso(receipt["ReadAt"]),
+            "Moved": True}
+
+
+def message_changed(chat, message, deleted):
+    """An edit or a soft delete: personal → `personal-message-edited|deleted` to both sides;
+    group → `group-message-edited|deleted` to the room; self → `self-message-edited|deleted` to the user."""
+    verb = "deleted" if deleted else "edited"
+    kind = chat["kind"]
+    if kind == "personal":
+        _emit(f"personal-message-{verb}", {"ChatId": chat["_id"], "Message": message_out(message)}, PERSONAL_NS,
+              _users(chat["members"]))
+    elif kind == "group":
+        _emit(f"group-message-{verb}", {"GroupId": chat["_id"], "Message": message_out(message, group=True)},
+              GROUP_NS, rooms.group(chat["_id"]))
+    else:
+        _emit(f"self-message-{verb}", {"Message": message_out(message)}, SELF_NS, _users(chat["members"]))
