@@ -50,6 +50,8 @@ class Config:
         self.MONGO_DB = get("MONGO_DB", "chat")
         self.MONGO_TIMEOUT_MS = int(get("MONGO_TIMEOUT_MS", "2000"))
         self.REDIS_URL = get("REDIS_URL", "")
+        # Seconds a connection counts as online without a heartbeat from its process (crash recovery).
+        self.PRESENCE_TTL = int(get("PRESENCE_TTL", "60"))
 
         # Tokens
         self.JWT_SECRET_KEY = get("JWT_SECRET_KEY", DEV_JWT_SECRET)

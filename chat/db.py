@@ -52,14 +52,32 @@ INDEXES = {
 }
 
 
+EMBEDDED_SCHEME = "mongomock://"
+_shared_embedded = {}
+
+
+def _embedded_client(uri):
+    """A new in-memory client; `mongomock://NAME` gives every app in this process that names NAME the
+    same one (how the multi-instance tests let two servers in one process share one store)."""
+    import mongomock
+    if not uri:
+        return mongomock.MongoClient(tz_aware=True)
+    with _shared_lock:
+        if uri not in _shared_embedded:
+            _shared_embedded[uri] = mongomock.MongoClient(tz_aware=True)
+        return _shared_embedded[uri]
+
+
+_shared_lock = threading.Lock()
+
+
 class Store:
     """The process's database client and the application's database."""
 
     def __init__(self, uri, name, timeout_ms):
-        self.embedded = not uri
+        self.embedded = not uri or uri.startswith(EMBEDDED_SCHEME)
         if self.embedded:
-            import mongomock
-            self.client = mongomock.MongoClient(tz_aware=True)
+            self.client = _embedded_client(uri)
             self.description = "embedded in-memory store (mongomock): DATA IS LOST WHEN THE PROCESS EXITS"
         else:
             self.client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms,
@@ -106,7 +124,8 @@ class Store:
             return False
 
     def close(self):
-        self.client.close()
+        if not self.embedded:
+            self.client.close()
 
 
 def init_app(app):

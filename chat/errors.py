@@ -144,7 +144,8 @@ def register_error_handlers(app):
             return respond(payload_too_large())
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 415: "validation_error"}.get(status, "http_error")
-        return respond(ApiError(code, exc.description or exc.name, status))
+        kept = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}  # 405 must say what is allowed
+        return respond(ApiError(code, exc.description or exc.name, status, headers=kept))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):

@@ -322,3 +322,4 @@ def test_unknown_paths_and_methods_use_the_envelope(client):
     assert error_code(client.get("/no-such-path")) == "not_found"
     response = client.get("/login")
     assert response.status_code == 405 and error_code(response) == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]

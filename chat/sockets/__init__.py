@@ -8,9 +8,19 @@ from .self_chat import SelfNamespace
 NAMESPACE_CLASSES = (RootNamespace, SelfNamespace, PersonalNamespace, GroupNamespace)
 
 
+def make_presence(app, socketio):
+    """Presence in Redis (shared by every process, with a heartbeat) when REDIS_URL is set, else in memory."""
+    if not app.config["REDIS_URL"]:
+        return MemoryPresence()
+    from .presence_redis import RedisPresence
+    presence = RedisPresence(app.config["REDIS_URL"], ttl=app.config["PRESENCE_TTL"])
+    socketio.start_background_task(presence.run_heartbeat, socketio.sleep)
+    return presence
+
+
 def register_namespaces(app, socketio):
     """Attach every namespace handler to the app's Socket.IO server, with this app's presence tracker."""
-    app.extensions["chat.presence"] = MemoryPresence()
+    app.extensions["chat.presence"] = make_presence(app, socketio)
     app.extensions["chat.namespaces"] = {}
     for namespace_class in NAMESPACE_CLASSES:
         namespace = namespace_class()
