@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The web client's one third-party file (socket.io-client's browser build); never committed.
+VENDOR := web/static/vendor/socket.io.min.js
 
-.PHONY: run test install clean
+.PHONY: run test install web web-if-npm clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +16,28 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# The web client served at / needs socket.io-client from npm; no build step beyond copying its dist file.
+web: $(VENDOR)
+
+$(VENDOR): web/package.json
+	cd web && npm install --no-audit --no-fund socket.io-client@4
+	mkdir -p $(dir $(VENDOR))
+	cp web/node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)
+
+# `run` and `test` build the web client when npm is here, and carry on without it (the API works
+# regardless; / then says how to build the client, and the browser tests skip unless REQUIRE_BROWSER=1).
+web-if-npm:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory web || echo "make: the web client was not built (npm install failed); the API still works" >&2; \
+	elif [ ! -f $(VENDOR) ]; then \
+		echo "make: npm not found, so the web client at / is not built; the API still works (see README, Web client)" >&2; \
+	fi
+
+run: install web-if-npm
 	$(PY) wsgi.py
 
-test: install
+test: install web-if-npm
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info web/node_modules web/static/vendor web/package-lock.json

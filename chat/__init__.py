@@ -54,7 +54,8 @@ def register_blueprints(app):
     from .groups.routes import bp as groups_bp
     from .health import bp as health_bp
     from .users.routes import bp as users_bp
-    for blueprint in (auth_bp, users_bp, chats_bp, groups_bp, health_bp):
+    from .web import bp as web_bp
+    for blueprint in (auth_bp, users_bp, chats_bp, groups_bp, health_bp, web_bp):
         app.register_blueprint(blueprint)
 
 

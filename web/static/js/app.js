@@ -1,0 +1,176 @@
+// The web client's entry point: sign-in, then the four sockets and what they push.
+import { describe } from "./api.js";
+import { initAuth, showAuth } from "./auth-view.js";
+import * as chat from "./chat-view.js";
+import { $, clearNotice, notify } from "./dom.js";
+import * as groups from "./groups.js";
+import * as session from "./session.js";
+import * as sockets from "./sockets.js";
+import { reset, state } from "./state.js";
+
+const REFUSED_AUTH = new Set(["unauthorized", "token_expired", "token_revoked"]);
+let signingOut = false;
+let hadHello = false;
+const lastRetry = new Map();
+const lastReconnect = new Map();
+
+function events() {
+  const me = () => state.me.id;
+  const ended = () => endSession("You were signed out: this session was ended (signed out elsewhere, or the "
+    + "sign-in was used twice).");
+  return {
+    "/": {
+      "user-id": hello,
+      "personal-chat-list": (d) => chat.setPersonalList(d.PersonalChatList),
+      "group-chat-list": (d) => chat.setGroupList(d.GroupChatList),
+      presence: chat.presenceChanged,
+      "session-ended": ended,
+    },
+    "/self": {
+      "receive-self-message": (d) => chat.received("self", me(), d.Message),
+      "self-message-edited": (d) => chat.changed("self", me(), d.Message),
+      "self-message-deleted": (d) => chat.changed("self", me(), d.Message),
+      "session-ended": ended,
+    },
+    "/personal": {
+      "receive-personal-message": (d) => chat.received("personal", d.ChatId, d.Message),
+      "read-personal-msg-ack": (d) => chat.readAck("personal", d.ChatId, d.ReaderId, d.UpTo),
+      typing: (d) => chat.typingOn("personal", d.ChatId, d.UserId, d.UserName),
+      "done-typing": (d) => chat.typingOff("personal", d.ChatId, d.UserId),
+      "personal-message-edited": (d) => chat.changed("personal", d.ChatId, d.Message),
+      "personal-message-deleted": (d) => chat.changed("personal", d.ChatId, d.Message),
+      "session-ended": ended,
+    },
+    "/group": {
+      ...groups.handlers,
+      "receive-group-message": (d) => chat.received("group", d.GroupId, d.Message),
+      "read-group-msg-ack": (d) => chat.readAck("group", d.GroupId, d.ReaderId, d.UpTo),
+      typing: (d) => chat.typingOn("group", d.GroupId, d.UserId, d.UserName),
+      "done-typing": (d) => chat.typingOff("group", d.GroupId, d.UserId),
+      "group-message-edited": (d) => chat.changed("group", d.GroupId, d.Message),
+      "group-message-deleted": (d) => chat.changed("group", d.GroupId, d.Message),
+      "session-ended": ended,
+    },
+  };
+}
+
+/** `user-id` {userId, userName, AccessToken?}: who we are; a minted AccessToken replaces ours. */
+function hello(data) {
+  if (data.AccessToken) session.setTokens(data.AccessToken);
+  state.me = { id: data.userId, username: data.userName };
+  $("#me-name").textContent = data.userName;
+  chat.renderList();
+  if (hadHello) chat.reopen(); // back after a disconnect: fetch what we missed
+  hadHello = true;
+}
+
+/** Show the chat screen and connect. `user` is known after a login, not after a reload. */
+function enterChat(user) {
+  clearNotice();
+  reset();
+  hadHello = false;
+  if (user) state.me = { id: user.id, username: user.username };
+  $("#me-name").textContent = user ? user.username : "";
+  $("#auth-view").hidden = true;
+  $("#chat-view").hidden = false;
+  chat.renderConversation();
+  if (state.me) chat.renderList();
+  sockets.open({ events: events(), refused, disconnected, status });
+  status();
+}
+
+function status() {
+  const online = sockets.connected("/");
+  $("#conn-dot").className = online ? "dot online" : "dot";
+  $("#conn-dot").title = online ? "Connected" : "Not connected";
+  $("#conn-text").textContent = online ? "" : "connecting…";
+}
+
+// connect_error: a refusal by the server's token check (err.data.code) gets one retry with fresh tokens;
+// a network failure is retried by Socket.IO itself.
+async function refused(ns, socket, err) {
+  const code = err && err.data && err.data.code;
+  if (socket.active) return;
+  if (REFUSED_AUTH.has(code) && code !== "token_revoked" && Date.now() - (lastRetry.get(ns) || 0) > 10_000) {
+    lastRetry.set(ns, Date.now());
+    try {
+      await session.refreshNow();
+      socket.connect();
+    } catch (error) {
+      if (error.code === "network") notify(describe(error));
+    }
+    return;
+  }
+  if (REFUSED_AUTH.has(code)) endSession(`The server refused the connection: ${err.message}`);
+  else notify(`Cannot connect to the chat server: ${err.message}${code ? ` (${code})` : ""}`);
+}
+
+function disconnected(ns, socket, reason) {
+  status();
+  // The server closed this namespace (not a network failure): reconnect once in a while; a revoked
+  // session is then refused and ends here.
+  if (reason === "io server disconnect" && !signingOut && Date.now() - (lastReconnect.get(ns) || 0) > 10_000) {
+    lastReconnect.set(ns, Date.now());
+    socket.connect();
+  }
+}
+
+function leave() {
+  sockets.close();
+  reset();
+  chat.renderConversation();
+  $("#chat-list").replaceChildren();
+  document.title = "Chat";
+}
+
+/** The session cannot go on: back to sign-in, saying why. */
+function endSession(reason) {
+  if (signingOut) return;
+  leave();
+  session.end();
+  showAuth();
+  notify(reason);
+}
+
+async function signOut() {
+  signingOut = true;
+  leave();
+  await session.logout();
+  showAuth("You have signed out.");
+  signingOut = false;
+}
+
+function start() {
+  $("#notice-close").addEventListener("click", clearNotice);
+  initAuth(enterChat);
+  chat.initChat();
+  groups.initGroups();
+  $("#logout").addEventListener("click", signOut);
+  session.whenEnded((error) => endSession(describe(error)));
+  document.addEventListener("visibilitychange", () => {
+    if (!state.me) return;
+    const visible = document.visibilityState === "visible";
+    sockets.signal("/", visible ? "active-app" : "background-app", {});
+    if (visible) chat.markRead();
+  });
+
+  if (typeof window.io !== "function") {
+    showAuth();
+    notify("The Socket.IO client did not load (static/vendor/socket.io.min.js): run `make web` on the server.");
+    return;
+  }
+  const params = new URLSearchParams(window.location.search);
+  const verified = params.get("verified") === "1";
+  if (verified) window.history.replaceState(null, "", window.location.pathname);
+  if (session.restore()) {
+    // A reload: this tab's refresh token gets a new access token, then we connect.
+    session.refreshNow().then(() => enterChat()).catch((error) => {
+      if (error.code === "network") notify(describe(error));
+      showAuth(error.code === "network" ? "" : "Your session has ended; please sign in again.");
+    });
+  } else {
+    showAuth(verified ? "Your email address is confirmed. Sign in to start chatting." : "");
+  }
+}
+
+start();

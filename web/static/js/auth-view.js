@@ -1,0 +1,114 @@
+// Sign in, create an account, "check your email", send the link again.
+import { describe, request } from "./api.js";
+import { $, formError } from "./dom.js";
+import * as session from "./session.js";
+
+let devOutbox = null;
+let signedIn = () => {};
+
+/** Wire the forms; `onSignedIn(user)` runs after a successful login. */
+export function initAuth(onSignedIn) {
+  signedIn = onSignedIn;
+  $("#tab-login").addEventListener("click", () => showForm("login"));
+  $("#tab-signup").addEventListener("click", () => showForm("signup"));
+  $("#login-form").addEventListener("submit", login);
+  $("#signup-form").addEventListener("submit", signup);
+  $("#resend-form").addEventListener("submit", resend);
+  $("#to-login").addEventListener("click", () => showAuth());
+  // In development the server writes mails to a folder instead of sending them; say where.
+  request("GET", "/client-config").then((config) => { devOutbox = config.devOutbox || null; }).catch(() => {});
+}
+
+/** Show the sign-in screen, with an optional line of news on top. */
+export function showAuth(info = "") {
+  $("#chat-view").hidden = true;
+  $("#auth-view").hidden = false;
+  $("#check-email").hidden = true;
+  $("#auth-forms").hidden = false;
+  setInfo(info);
+  showForm("login");
+}
+
+function setInfo(text) {
+  $("#auth-info").textContent = text || "";
+  $("#auth-info").hidden = !text;
+}
+
+function showForm(which) {
+  for (const name of ["login", "signup"]) {
+    $(`#tab-${name}`).setAttribute("aria-selected", String(name === which));
+    $(`#${name}-form`).hidden = name !== which;
+    formError($(`#${name}-form`), "");
+  }
+  const first = $(`#${which}-form input`);
+  if (first) first.focus();
+}
+
+function showCheckEmail(address, info = "") {
+  $("#auth-forms").hidden = true;
+  $("#check-email").hidden = false;
+  setInfo(info);
+  $("#check-email-address").textContent = address || "your address";
+  $("#resend-form").elements.email.value = address || "";
+  formError($("#resend-form"), "");
+  $("#dev-outbox").hidden = !devOutbox;
+  $("#dev-outbox-path").textContent = devOutbox || "";
+}
+
+async function busy(form, work) {
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  formError(form, "");
+  try {
+    await work();
+  } catch (error) {
+    formError(form, describe(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function login(event) {
+  event.preventDefault();
+  const form = event.target;
+  const data = Object.fromEntries(new FormData(form));
+  return busy(form, async () => {
+    try {
+      const body = await request("POST", "/login", { body: { login: data.login.trim(), password: data.password } });
+      session.setTokens(body.access_token, body.refresh_token);
+      form.reset();
+      signedIn(body.user);
+    } catch (error) {
+      if (error.code !== "email_not_verified") throw error;
+      const address = data.login.includes("@") ? data.login.trim() : "";
+      showCheckEmail(address, describe(error));
+    }
+  });
+}
+
+function signup(event) {
+  event.preventDefault();
+  const form = event.target;
+  const data = Object.fromEntries(new FormData(form));
+  return busy(form, async () => {
+    const body = await request("POST", "/signup", {
+      body: { username: data.username.trim(), email: data.email.trim(), password: data.password },
+    });
+    form.reset();
+    $("#login-form").elements.login.value = body.user.username;
+    showCheckEmail(body.user.email, body.email_sent === false
+      ? "Your account is created, but the mail could not be sent just now: ask for it again below." : "");
+  });
+}
+
+function resend(event) {
+  event.preventDefault();
+  const form = event.target;
+  const address = form.elements.email.value.trim();
+  return busy(form, async () => {
+    await request("POST", "/resend", { body: { email: address } });
+    $("#check-email-address").textContent = address;
+    setInfo("If that address has an account that is not confirmed yet, a new link is on its way. "
+      + "Earlier links no longer work.");
+  });
+}

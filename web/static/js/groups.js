@@ -1,0 +1,266 @@
+// Groups: the "new group" dialog, the group panel (members; the admin adds, removes and hands over
+// the role), leaving and deleting, and the group events the server pushes.
+import { describe } from "./api.js";
+import { $, debounce, formError, h, notify } from "./dom.js";
+import { closeConversation, closeCurrent, findUsers, open, renderConversation, renderList, systemLine } from "./chat-view.js";
+import { call } from "./sockets.js";
+import { isAdmin, state } from "./state.js";
+
+let panelOpen = false;
+let chosen = new Map(); // the new group's members: id → User
+
+/** Wire the dialog and the panel. */
+export function initGroups() {
+  $("#new-group").addEventListener("click", openDialog);
+  $("#group-cancel").addEventListener("click", () => $("#group-dialog").close());
+  $("#group-form").addEventListener("submit", createGroup);
+  const search = $("#group-member-search");
+  search.addEventListener("input", debounce(() => searchForDialog(search.value), 250));
+  search.addEventListener("keydown", (event) => { if (event.key === "Enter") event.preventDefault(); });
+  $("#group-info").addEventListener("click", () => { panelOpen = !panelOpen; renderPanel(); });
+  $("#panel-close").addEventListener("click", () => { panelOpen = false; renderPanel(); });
+  const add = $("#add-search");
+  add.addEventListener("input", debounce(() => searchForPanel(add.value), 250));
+  $("#leave-group").addEventListener("click", leaveGroup);
+  armed($("#delete-group"), "Delete group", "Delete for everyone?", deleteGroup);
+}
+
+// A button that asks first: the first click arms it for a few seconds, the second acts.
+function armed(button, label, question, act) {
+  let timer = null;
+  button.addEventListener("click", () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+      button.textContent = label;
+      act();
+      return;
+    }
+    button.textContent = question;
+    timer = setTimeout(() => { timer = null; button.textContent = label; }, 4000);
+  });
+}
+
+// ---------- new group ----------
+
+function openDialog() {
+  chosen = new Map();
+  const form = $("#group-form");
+  form.reset();
+  formError(form, "");
+  $("#group-member-results").replaceChildren();
+  renderChosen();
+  $("#group-dialog").showModal();
+  form.elements.name.focus();
+}
+
+function renderChosen() {
+  $("#group-chosen").replaceChildren(...[...chosen.values()].map((user) => h("li", {}, user.username,
+    h("button", { type: "button", class: "link", "aria-label": `Remove ${user.username}`,
+      onclick: () => { chosen.delete(user.id); renderChosen(); } }, "✕"))));
+}
+
+async function searchForDialog(raw) {
+  const query = raw.trim();
+  const results = $("#group-member-results");
+  if (!query) {
+    results.replaceChildren();
+    return;
+  }
+  try {
+    const users = (await findUsers(query)).filter((user) => !chosen.has(user.id));
+    results.replaceChildren(...(users.length ? users.map((user) => h("li", {}, h("span", {}, user.username),
+      h("button", { type: "button", onclick: () => {
+        chosen.set(user.id, user);
+        renderChosen();
+        results.replaceChildren();
+        $("#group-member-search").value = "";
+        $("#group-member-search").focus();
+      } }, "Add"))) : [h("li", { class: "none" }, `No one called “${query}…”`)]));
+  } catch (error) {
+    results.replaceChildren(h("li", { class: "none" }, describe(error)));
+  }
+}
+
+async function createGroup(event) {
+  event.preventDefault();
+  const form = event.target;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  formError(form, "");
+  try {
+    const description = form.elements.description.value.trim();
+    const ack = await call("/group", "create-group-chat", {
+      Name: form.elements.name.value.trim(), ...(description ? { Description: description } : {}),
+      Participants: [...chosen.keys()],
+    });
+    groupCreated({ Group: ack.Group });
+    $("#group-dialog").close();
+    open("group", ack.Group.GroupId);
+  } catch (error) {
+    formError(form, describe(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------- the panel ----------
+
+/** Draw the open group's panel: members, and the admin's controls. */
+export function renderPanel() {
+  const c = state.current;
+  const group = c && c.kind === "group" && !c.closed ? state.groups.get(c.id) : null;
+  const panel = $("#group-panel");
+  if (!panelOpen || !group) {
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  const admin = isAdmin(group);
+  $("#panel-name").textContent = group.Name;
+  $("#panel-description").textContent = group.Description || "";
+  $("#panel-members").replaceChildren(...group.Members.map((member) => {
+    const me = member.id === state.me.id;
+    const isGroupAdmin = group.Admin && group.Admin.id === member.id;
+    return h("li", { dataset: { user: member.username } },
+      h("span", { class: "who" }, member.username, me ? " (you)" : ""),
+      isGroupAdmin ? h("span", { class: "role" }, "admin") : null,
+      admin && !me ? h("button", { type: "button", onclick: () => memberAction("change-admin", group, member) },
+        "Make admin") : null,
+      admin && !me ? h("button", { type: "button", class: "danger",
+        onclick: () => memberAction("kickout", group, member) }, "Remove") : null);
+  }));
+  $("#panel-add").hidden = !admin;
+  $("#delete-group").hidden = !admin;
+}
+
+async function searchForPanel(raw) {
+  const c = state.current;
+  const group = c && state.groups.get(c.id);
+  const query = raw.trim();
+  const results = $("#add-results");
+  if (!query || !group) {
+    results.replaceChildren();
+    return;
+  }
+  try {
+    const members = new Set(group.Members.map((m) => m.id));
+    const users = (await findUsers(query)).filter((user) => !members.has(user.id));
+    results.replaceChildren(...(users.length ? users.map((user) => h("li", {}, h("span", {}, user.username),
+      h("button", { type: "button", onclick: () => {
+        results.replaceChildren();
+        $("#add-search").value = "";
+        memberAction("add-member", group, user);
+      } }, "Add"))) : [h("li", { class: "none" }, `No one to add called “${query}…”`)]));
+  } catch (error) {
+    results.replaceChildren(h("li", { class: "none" }, describe(error)));
+  }
+}
+
+async function memberAction(event, group, member) {
+  try {
+    const ack = await call("/group", event, { GroupId: group.GroupId, Member: member.id });
+    updateGroup(ack.Group);
+  } catch (error) {
+    notify(describe(error));
+  }
+}
+
+async function leaveGroup() {
+  const c = state.current;
+  if (!c || c.kind !== "group") return;
+  const group = state.groups.get(c.id);
+  try {
+    await call("/group", "leave-grp", { GroupId: c.id });
+    forget(c.id);
+    notify(`You left “${group ? group.Name : "the group"}”.`, "info");
+  } catch (error) {
+    notify(describe(error));
+  }
+}
+
+async function deleteGroup() {
+  const c = state.current;
+  if (!c || c.kind !== "group") return;
+  try {
+    await call("/group", "delete-grp", { GroupId: c.id });
+  } catch (error) {
+    notify(describe(error));
+  }
+}
+
+// ---------- what the server pushes ----------
+
+function updateGroup(group) {
+  const entry = state.groups.get(group.GroupId);
+  if (entry) Object.assign(entry, group);
+  renderList();
+  renderConversation();
+}
+
+// Take the group off the list; close it if it is open (we left: nothing to show).
+function forget(groupId) {
+  state.groups.delete(groupId);
+  panelOpen = false;
+  if (state.current && state.current.key === `group:${groupId}`) closeConversation();
+  renderList();
+}
+
+// Keep it on screen but closed, with the reason (removed by the admin, deleted).
+function shutOut(groupId, reason, news) {
+  const entry = state.groups.get(groupId);
+  state.groups.delete(groupId);
+  if (state.current && state.current.key === `group:${groupId}`) closeCurrent(reason);
+  renderList();
+  renderPanel();
+  notify(news.replace("{name}", entry ? entry.Name : "a group"), "info");
+}
+
+// "You" / "you" for ourselves, else the username.
+const username = (user, start = true) => (user && user.id === state.me.id ? (start ? "You" : "you")
+  : (user && user.username) || (start ? "Someone" : "someone"));
+
+/** `group-created` {Group}: a group we made or were added to. */
+export function groupCreated({ Group: group }) {
+  const known = state.groups.get(group.GroupId);
+  if (known) Object.assign(known, group);
+  else state.groups.set(group.GroupId, { ...group, LastMessage: null, Unread: 0, UpdatedAt: group.CreatedAt });
+  renderList();
+}
+
+export const handlers = {
+  "group-created": groupCreated,
+  "member-added": ({ GroupId, Member, By }) => {
+    const entry = state.groups.get(GroupId);
+    if (entry && !entry.Members.some((m) => m.id === Member.id)) entry.Members.push(Member);
+    systemLine("group", GroupId, `${username(By)} added ${Member.username}`);
+    renderConversation();
+  },
+  "member-removed": ({ GroupId, Member, By }) => {
+    const entry = state.groups.get(GroupId);
+    if (entry) entry.Members = entry.Members.filter((m) => m.id !== Member.id);
+    systemLine("group", GroupId, `${username(By)} removed ${Member.username}`);
+    renderConversation();
+  },
+  "kicked-out": ({ GroupId }) => shutOut(GroupId, "You were removed from this group by its admin.",
+    "You were removed from “{name}”."),
+  "admin-changed": ({ GroupId, Admin, By }) => {
+    const entry = state.groups.get(GroupId);
+    if (entry) entry.Admin = Admin;
+    systemLine("group", GroupId, `${Admin.id === state.me.id ? "You are" : `${Admin.username} is`} now the admin`
+      + (By && By.id !== Admin.id ? ` (by ${username(By, false)})` : ""));
+    renderConversation();
+  },
+  "member-left": ({ GroupId, Member }) => {
+    if (Member.id === state.me.id) {
+      forget(GroupId); // we left from another tab
+      return;
+    }
+    const entry = state.groups.get(GroupId);
+    if (entry) entry.Members = entry.Members.filter((m) => m.id !== Member.id);
+    systemLine("group", GroupId, `${Member.username} left`);
+    renderConversation();
+  },
+  "group-deleted": ({ GroupId, By }) => shutOut(GroupId, `This group was deleted by ${username(By, false)}.`,
+    `“{name}” was deleted by ${username(By, false)}.`),
+};
