@@ -6,6 +6,7 @@ from flask import Flask
 from . import db
 from .config import TestingConfig, config_for
 from .errors import register_error_handlers
+from .security import register_security_headers
 from .extensions import create_socketio, jwt, limiter
 from .services import build_services
 
@@ -22,6 +23,7 @@ def create_app(config=None):
     register_logging(app)
     register_extensions(app)
     register_services(app)
+    register_security_headers(app)  # before the blueprints, so that a page's own policy is applied last
     register_blueprints(app)
     register_sockets(app)
     register_error_handlers(app)

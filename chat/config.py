@@ -44,6 +44,9 @@ class Config:
         self.SOCKET_MAX_PACKET_BYTES = int(get("SOCKET_MAX_PACKET_BYTES", str(64 * 1024)))
         self.SOCKET_PING_INTERVAL = int(get("SOCKET_PING_INTERVAL", "25"))
         self.SOCKET_PING_TIMEOUT = int(get("SOCKET_PING_TIMEOUT", "20"))
+        # A connection with more packets than this waiting to be sent is closed (a client that stopped reading).
+        self.SOCKET_MAX_QUEUED = int(get("SOCKET_MAX_QUEUED", "1000"))
+        self.SOCKET_SLOW_CHECK_INTERVAL = float(get("SOCKET_SLOW_CHECK_INTERVAL", "5"))
 
         # Storage
         self.MONGO_URI = get("MONGO_URI", "")
@@ -107,6 +110,7 @@ class TestingConfig(Config):
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_COST = 1024
         self.RATELIMIT_ENABLED = False
+        self.SOCKET_SLOW_CHECK_INTERVAL = 0  # no background thread per test app
         self.MONGO_URI = ""
         self.REDIS_URL = ""
         self.RATELIMIT_STORAGE_URI = "memory://"

@@ -1,5 +1,6 @@
 """Socket.IO namespaces: `/` (session and presence), `/self`, `/personal`, `/group`."""
 from .group import GroupNamespace
+from .guard import watch_slow_consumers
 from .personal import PersonalNamespace
 from .presence import MemoryPresence
 from .root import RootNamespace
@@ -21,6 +22,7 @@ def make_presence(app, socketio):
 def register_namespaces(app, socketio):
     """Attach every namespace handler to the app's Socket.IO server, with this app's presence tracker."""
     app.extensions["chat.presence"] = make_presence(app, socketio)
+    watch_slow_consumers(socketio, app.config["SOCKET_MAX_QUEUED"], app.config["SOCKET_SLOW_CHECK_INTERVAL"])
     app.extensions["chat.namespaces"] = {}
     for namespace_class in NAMESPACE_CLASSES:
         namespace = namespace_class()
