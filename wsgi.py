@@ -25,12 +25,8 @@ socketio = app.extensions["socketio"]
 
 
 def main():
-    """Serve on HOST:PORT with the configured async mode, logging what the process runs on."""
+    """Serve on HOST:PORT with the configured async mode (create_app has logged what it runs on)."""
     config = app.config
-    services = app.extensions["chat.services"]
-    app.logger.info("async mode: %s; store: %s; mail: %s; message queue: %s",
-                    socketio.async_mode, app.extensions["chat.store"].description,
-                    services.mailer.description, config["REDIS_URL"] or "none (single process)")
     app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
     socketio.run(app, host=config["HOST"], port=config["PORT"], allow_unsafe_werkzeug=True,
                  log_output=config["LOG_LEVEL"] == "DEBUG")

@@ -27,12 +27,34 @@ def create_app(config=None):
     register_blueprints(app)
     register_sockets(app)
     register_error_handlers(app)
+    register_proxy_fix(app)
+    log_summary(app)
     return app
 
 
 def register_logging(app):
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.logger.setLevel(app.config["LOG_LEVEL"])
+
+
+def register_proxy_fix(app):
+    """Trust X-Forwarded-* from PROXY_HOPS reverse proxies, so per-IP limits see the client's address."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def log_summary(app):
+    """One line saying what this process runs on (whatever server runs it); no secrets."""
+    from urllib.parse import urlsplit
+    queue = app.config["REDIS_URL"]
+    if queue:
+        parts = urlsplit(queue)
+        queue = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
+    app.logger.info("async mode: %s; store: %s; mail: %s; message queue: %s",
+                    app.extensions["socketio"].async_mode, app.extensions["chat.store"].description,
+                    app.extensions["chat.services"].mailer.description, queue or "none (single process)")
 
 
 def register_extensions(app):
@@ -55,9 +77,10 @@ def register_blueprints(app):
     from .chats.routes import bp as chats_bp
     from .groups.routes import bp as groups_bp
     from .health import bp as health_bp
+    from .openapi import bp as openapi_bp
     from .users.routes import bp as users_bp
     from .web import bp as web_bp
-    for blueprint in (auth_bp, users_bp, chats_bp, groups_bp, health_bp, web_bp):
+    for blueprint in (auth_bp, users_bp, chats_bp, groups_bp, health_bp, openapi_bp, web_bp):
         app.register_blueprint(blueprint)
 
 

@@ -40,6 +40,8 @@ class Config:
         self.CLIENT_URL = get("CLIENT_URL", "").rstrip("/")
         # Origins allowed for browsers (CORS and Socket.IO); empty means same origin only.
         self.CORS_ORIGINS = _list(get("CORS_ORIGINS", self.CLIENT_URL))
+        # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none; nginx: 1).
+        self.PROXY_HOPS = int(get("PROXY_HOPS", "0"))
         self.MAX_CONTENT_LENGTH = int(get("MAX_BODY_BYTES", str(64 * 1024)))
         self.SOCKET_MAX_PACKET_BYTES = int(get("SOCKET_MAX_PACKET_BYTES", str(64 * 1024)))
         self.SOCKET_PING_INTERVAL = int(get("SOCKET_PING_INTERVAL", "25"))
@@ -77,12 +79,25 @@ class Config:
         self.RATELIMIT_ENABLED = _bool(get("RATELIMIT_ENABLED", "true"))
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # If the limit storage (Redis) fails, let requests through rather than fail them.
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATE_LIMIT_SIGNUP = get("RATE_LIMIT_SIGNUP", "10/hour")
         self.RATE_LIMIT_LOGIN_IP = get("RATE_LIMIT_LOGIN_IP", "30/minute")
         self.RATE_LIMIT_LOGIN_ACCOUNT = get("RATE_LIMIT_LOGIN_ACCOUNT", "10/minute")
         self.RATE_LIMIT_RESEND_IP = get("RATE_LIMIT_RESEND_IP", "10/hour")
         self.RATE_LIMIT_RESEND_ADDRESS = get("RATE_LIMIT_RESEND_ADDRESS", "3/hour")
         self.RATE_LIMIT_REFRESH = get("RATE_LIMIT_REFRESH", "60/minute")
+        # Socket events, per connection and per user (across tabs and processes); see chat/sockets/ratelimit.py.
+        self.SOCKET_LIMIT_MESSAGE = get("SOCKET_LIMIT_MESSAGE", "30/10 seconds")
+        self.SOCKET_LIMIT_MESSAGE_USER = get("SOCKET_LIMIT_MESSAGE_USER", "60/10 seconds")
+        self.SOCKET_LIMIT_TYPING = get("SOCKET_LIMIT_TYPING", "20/10 seconds")
+        self.SOCKET_LIMIT_TYPING_USER = get("SOCKET_LIMIT_TYPING_USER", "40/10 seconds")
+        self.SOCKET_LIMIT_ADMIN = get("SOCKET_LIMIT_ADMIN", "30/minute")
+        self.SOCKET_LIMIT_ADMIN_USER = get("SOCKET_LIMIT_ADMIN_USER", "60/minute")
+        self.SOCKET_LIMIT_FETCH = get("SOCKET_LIMIT_FETCH", "60/minute")
+        self.SOCKET_LIMIT_FETCH_USER = get("SOCKET_LIMIT_FETCH_USER", "120/minute")
+        self.SOCKET_LIMIT_OTHER = get("SOCKET_LIMIT_OTHER", "120/minute")
+        self.SOCKET_LIMIT_OTHER_USER = get("SOCKET_LIMIT_OTHER_USER", "240/minute")
 
         # Chat limits from the contract
         self.CONTENT_MAX_CHARS = int(get("CONTENT_MAX_CHARS", "4000"))

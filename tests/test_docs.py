@@ -155,3 +155,38 @@ def test_every_error_code_is_in_api_md():
 ], ids=lambda error: error.code)
 def test_api_md_gives_each_error_its_status(error):
     assert f"| `{error.code}` | {error.status} |" in API_MD
+
+
+# docs/operations.md helpers
+
+OPERATIONS_MD = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+
+
+def test_operations_md_lists_every_setting():
+    settings = set(re.findall(r'get\("([A-Z0-9_]+)"', CHAT_SOURCES[ROOT / "chat" / "config.py"]))
+    assert {"MONGO_URI", "REDIS_URL", "PRESENCE_TTL", "JWT_SECRET_KEY"} <= settings, "the grep broke"
+    table_rows = [line for line in OPERATIONS_MD.splitlines() if line.startswith("| ")]
+    missing = sorted(name for name in settings if not any(f"`{name}`" in row for row in table_rows))
+    assert not missing, f"settings missing from the table in docs/operations.md: {missing}"
+
+
+def test_operations_md_names_what_the_code_puts_in_redis():
+    manager = CHAT_SOURCES[ROOT / "chat" / "sockets" / "manager.py"]
+    presence = CHAT_SOURCES[ROOT / "chat" / "sockets" / "presence_redis.py"]
+    [channel] = re.findall(r'channel="([^"]+)"', manager)
+    [prefix] = re.findall(r'prefix="([^"]+)"', presence)
+    assert f"`{channel}`" in OPERATIONS_MD
+    assert f"`{prefix}<user id>`" in OPERATIONS_MD
+
+
+def test_the_nginx_example_outlasts_the_ping_cycle():
+    from chat.config import Config
+    defaults = Config({})
+    timeouts = [int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", OPERATIONS_MD)]
+    assert timeouts, "no proxy_read_timeout in docs/operations.md"
+    assert min(timeouts) > defaults.SOCKET_PING_INTERVAL + defaults.SOCKET_PING_TIMEOUT
+
+
+def test_readme_points_to_the_docs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/operations.md)" in readme and "(docs/api.md)" in readme

@@ -93,7 +93,8 @@ class RedisPresence:
         expires = time.time() + self.ttl
         pipe = self.redis.pipeline(transaction=False)
         for connection_id, user_id in local.items():
-            pipe.zadd(self._key(user_id), {connection_id: expires}, xx=True)
+            # Plain ZADD (not XX): if Redis lost its data (a restart), live connections are re-added.
+            pipe.zadd(self._key(user_id), {connection_id: expires})
             pipe.expire(self._key(user_id), self.ttl * 2)
         pipe.execute()
 
