@@ -83,7 +83,7 @@ class InProcessInstance(LiveServer):
         self.server.shutdown()
         eio = self.app.extensions["socketio"].server.eio
         for socket in list(eio.sockets.values()):
-            socket.close(abort=True)
+            socket.close(wait=False, abort=True)
         self.server.server_close()
 
     def stop(self):

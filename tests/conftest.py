@@ -281,3 +281,197 @@ def short_tokens(make_app):
 
 def redis_server_binary():
     return shutil.which("redis-server")
+
+
+# Socket.IO clients: Flask-SocketIO test clients for unit tests, recording python-socketio
+# clients (over a real WebSocket) for live ones.
+
+def socket_auth(user):
+    """The connect auth dict for a user from Accounts or LiveServer."""
+    return {"access_token": user["access"], "refresh_token": user["refresh"]}
+
+
+def drain(client, namespace="/"):
+    """[(event, data)] a test client received in namespace since the last drain (even once disconnected)."""
+    mine = [packet for packet in client.queue if packet["namespace"] == namespace]
+    client.queue = [packet for packet in client.queue if packet["namespace"] != namespace]
+    return [(packet["name"], packet["args"][0] if len(packet["args"]) == 1 else packet["args"])
+            for packet in mine]
+
+
+def chat_snapshot(db):
+    """Everything the chat rules write (chats, messages, read state), to show that nothing changed."""
+    return {name: sorted(db[name].find(), key=lambda doc: str(doc["_id"]))
+            for name in ("chats", "messages", "read_state")}
+
+
+@pytest.fixture
+def connect_socket(make_app):
+    """connect_socket(app, user, "/personal") → a connected Flask-SocketIO test client (or pass auth=).
+
+    Every client is disconnected afterwards (before the apps close) and forgotten by the test-client
+    registry.
+    """
+    from flask_socketio.test_client import SocketIOTestClient
+    made = []
+
+    def connect(app, user=None, namespace="/", auth=None):
+        client = app.extensions["socketio"].test_client(app, namespace=namespace,
+                                                        auth=socket_auth(user) if auth is None else auth)
+        made.append(client)
+        return client
+
+    yield connect
+    for client in made:
+        for namespace, connected in list(client.connected.items()):
+            if connected:
+                client.disconnect(namespace)
+        SocketIOTestClient.clients.pop(client.eio_sid, None)
+
+
+class SocketRecorder:
+    """A python-socketio client over a real WebSocket that records every event it receives, per namespace.
+
+    `wait_for(event, namespace)` blocks (bounded) until a matching event has arrived. The client runs
+    each handler on a thread of its own, so `wire` keeps the events in the order they came off the
+    socket (for tests about order), and `sync()` waits until every event on the wire is recorded.
+    """
+
+    def __init__(self, url, auth, namespaces=("/",)):
+        import socketio
+        self.url, self.auth, self.namespaces = url, auth, list(namespaces)
+        self.events = {namespace: [] for namespace in self.namespaces}
+        self.wire = []
+        self.connect_errors = {}
+        self.disconnected = set()
+        self._changed = threading.Condition()
+        self._websocket = None
+        self.client = socketio.Client(reconnection=False)
+        for namespace in self.namespaces:
+            self.client.on("*", self._recorder(namespace), namespace=namespace)
+            self.client.on("connect_error", self._refusal(namespace), namespace=namespace)
+            self.client.on("disconnect", self._disconnection(namespace), namespace=namespace)
+        self._tap_wire()
+
+    def connect(self, timeout=10):
+        """Connect every namespace; raises socketio.exceptions.ConnectionError when one is refused."""
+        self.client.connect(self.url, namespaces=self.namespaces, auth=self.auth, transports=["websocket"],
+                            wait_timeout=timeout)
+        return self
+
+    def _adopt(self, websocket):
+        # websocket-client waits up to 3 s for the server's closing frame, which the client's own reader
+        # thread may already have consumed; every packet has been sent by then, so wait less.
+        self._websocket = websocket
+        closing = websocket.close
+        websocket.close = lambda *args, **kwargs: closing(timeout=0.1)
+
+    def _tap_wire(self):
+        # Engine.IO hands each packet to the reader thread here, in arrival order.
+        from engineio import packet as eio_packet
+        from socketio import packet
+        receive = self.client.eio._receive_packet
+
+        def tapped(pkt):
+            if self._websocket is None:
+                self._adopt(self.client.eio.ws)
+            if pkt.packet_type == eio_packet.MESSAGE and isinstance(pkt.data, str) \
+                    and pkt.data.startswith(str(packet.EVENT)):
+                decoded = packet.Packet(encoded_packet=pkt.data)
+                with self._changed:
+                    self.wire.append((decoded.namespace or "/", decoded.data[0]))
+            return receive(pkt)
+        self.client.eio._receive_packet = tapped
+
+    def _recorder(self, namespace):
+        def record(event, *args):
+            with self._changed:
+                self.events[namespace].append((event, args[0] if len(args) == 1 else list(args)))
+                self._changed.notify_all()
+        return record
+
+    def _refusal(self, namespace):
+        def refused(data=None):
+            with self._changed:
+                self.connect_errors[namespace] = data
+                self._changed.notify_all()
+        return refused
+
+    def _disconnection(self, namespace):
+        def gone(reason=None):
+            with self._changed:
+                self.disconnected.add(namespace)
+                self._changed.notify_all()
+        return gone
+
+    def _until(self, found, timeout, what):
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                result = found()
+                if result is not None:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"{what} within {timeout} s; received {self.events}")
+                self._changed.wait(remaining)
+
+    def received(self, event, namespace="/"):
+        """The data of every `event` recorded so far in namespace."""
+        with self._changed:
+            return [data for name, data in self.events[namespace] if name == event]
+
+    def wait_for(self, event, namespace="/", match=None, count=1, timeout=10):
+        """The data of the count-th `event` in namespace for which match(data) holds."""
+        def found():
+            hits = [data for data in self.received(event, namespace) if match is None or match(data)]
+            return hits[count - 1] if len(hits) >= count else None
+        return self._until(found, timeout, f"no {event!r} #{count} in {namespace}")
+
+    def wait_disconnected(self, namespace="/", timeout=10):
+        """Block until the server has disconnected namespace."""
+        self._until(lambda: True if namespace in self.disconnected else None, timeout,
+                    f"{namespace} not disconnected")
+
+    def call(self, event, data=None, namespace="/", timeout=10):
+        """Emit with an acknowledgement and return the ack."""
+        return self.client.call(event, data, namespace=namespace, timeout=timeout)
+
+    def sync(self, timeout=10):
+        """A round trip; then wait until every event that came before its answer is recorded.
+
+        After it, "not received" means the server did not send it (before this point).
+        """
+        namespace = "/" if "/" in self.namespaces else self.namespaces[0]
+        if namespace == "/":
+            assert self.call("ping", timeout=timeout)["ok"] is True
+        else:  # an unknown event is answered too: a round trip on any namespace
+            ack = self.call("sync-barrier", namespace=namespace, timeout=timeout)
+            assert ack["error"]["code"] == "unknown_event", ack
+        self._until(lambda: True if sum(map(len, self.events.values())) >= len(self.wire) else None,
+                    timeout, "events on the wire not recorded")
+
+    def close(self):
+        """Disconnect (the server sees the socket close) and release the WebSocket."""
+        self.client.disconnect()
+        if self._websocket is not None:
+            # When the server drops the transport, the client forgets its WebSocket without closing it.
+            self._websocket.shutdown()
+
+
+@pytest.fixture
+def live_socket():
+    """live_socket(server, user, namespaces) → a connected SocketRecorder; all are disconnected afterwards.
+
+    Pass auth= for other tokens, and connect=False to get it unconnected (to test refusals).
+    """
+    made = []
+
+    def make(server, user=None, namespaces=("/",), auth=None, connect=True, timeout=10):
+        recorder = SocketRecorder(server.url, socket_auth(user) if auth is None else auth, namespaces)
+        made.append(recorder)
+        return recorder.connect(timeout) if connect else recorder
+
+    yield make
+    for recorder in made:
+        recorder.close()

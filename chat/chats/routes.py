@@ -20,15 +20,28 @@ def caller():
     return {"id": str(user["_id"]), "username": user["username"]}
 
 
-def history(chat, user_id):
-    """A page of chat for the query string's before/after/limit: (messages, has_more)."""
-    query = load_query(HistoryQuerySchema())
+# Requests are loaded (and a send's Content checked) before the chat is resolved: resolving creates
+# a personal or self chat on first use, and a refused request must not leave one behind.
+
+def history_query():
+    """The query string's before/after/limit."""
+    return load_query(HistoryQuerySchema())
+
+
+def history(chat, user_id, query):
+    """A page of chat for a loaded history query: (messages, has_more)."""
     return services().messages.history(chat, user_id, query.get("before"), query.get("after"), query.get("limit"))
 
 
-def send(chat, user):
-    """Store the body's message in chat and push it: 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
+def send_body():
+    """The body of a send, with its Content checked (trimmed length) already."""
     body = load_body(SendBodySchema())
+    services().messages.clean_content(body["Content"])
+    return body
+
+
+def send(chat, user, body):
+    """Store the body's message in chat and push it: 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
     message, created = services().messages.send(chat, user, body["Content"], body.get("ClientId"))
     if created:
         push.new_message(chat, message)
@@ -57,9 +70,10 @@ def inbox():
 @jwt_required()
 def personal_history(partner_id):
     """A history page with the partner (the chat is created on first use), as `personal-chat`."""
+    query = history_query()
     user = caller()
     chat, partner = services().chats.personal_chat(user["id"], partner_id)
-    page, has_more = history(chat, user["id"])
+    page, has_more = history(chat, user["id"], query)
     return {"ChatId": chat["_id"], "Messages": [message_out(m) for m in page], "UserId": user["id"], "User": user,
             "Partner": public_user(partner), "HasMore": has_more}
 
@@ -68,17 +82,19 @@ def personal_history(partner_id):
 @jwt_required()
 def personal_send(partner_id):
     """Send to the partner; their sockets get `receive-personal-message`."""
+    body = send_body()
     user = caller()
     chat, _partner = services().chats.personal_chat(user["id"], partner_id)
-    return send(chat, user)
+    return send(chat, user, body)
 
 
 @bp.get("/chats/self/messages")
 @jwt_required()
 def self_history():
     """A history page of the self chat, as `self-chat`."""
+    query = history_query()
     user = caller()
-    page, has_more = history(services().chats.self_chat(user["id"]), user["id"])
+    page, has_more = history(services().chats.self_chat(user["id"]), user["id"], query)
     return {"Messages": [message_out(m) for m in page], "Name": user["username"], "HasMore": has_more}
 
 
@@ -86,8 +102,9 @@ def self_history():
 @jwt_required()
 def self_send():
     """Write a note to self; the user's sockets get `receive-self-message`."""
+    body = send_body()
     user = caller()
-    return send(services().chats.self_chat(user["id"]), user)
+    return send(services().chats.self_chat(user["id"]), user, body)
 
 
 @bp.patch("/messages/<message_id>")

@@ -2,7 +2,7 @@
 from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
-from ..chats.routes import caller, history, send
+from ..chats.routes import caller, history, history_query, send, send_body
 from ..messages.schemas import message_out
 from ..services import services
 from .wire import group_out
@@ -26,9 +26,10 @@ def detail(group_id):
 @jwt_required()
 def group_history(group_id):
     """A history page, as `group-chat`."""
+    query = history_query()
     user = caller()
     group = services().groups.member_group(user["id"], group_id)
-    page, has_more = history(group, user["id"])
+    page, has_more = history(group, user["id"], query)
     return {"GroupId": group["_id"], "Group": _group_wire(group),
             "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
 
@@ -37,5 +38,6 @@ def group_history(group_id):
 @jwt_required()
 def group_send(group_id):
     """Send to the group; members' sockets get `receive-group-message`."""
+    body = send_body()
     user = caller()
-    return send(services().groups.member_group(user["id"], group_id), user)
+    return send(services().groups.member_group(user["id"], group_id), user, body)

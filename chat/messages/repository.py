@@ -70,12 +70,14 @@ class ReadStateRepository:
 
     def advance(self, chat_id, user_id, seq, at):
         """Move the user's read position to seq if that is further. True when it moved."""
+        query = {"user_id": user_id, "chat_id": chat_id, "seq": {"$lt": seq}}
+        update = {"$set": {"seq": seq, "read_at": at}}
         try:
-            result = self.read_state.update_one(
-                {"user_id": user_id, "chat_id": chat_id, "seq": {"$lt": seq}},
-                {"$set": {"seq": seq, "read_at": at}}, upsert=True)
-        except DuplicateKeyError:  # already at or past seq: the upsert collided with the existing record
-            return False
+            result = self.read_state.update_one(query, update, upsert=True)
+        except DuplicateKeyError:
+            # The record exists: at or past seq, or just created by a concurrent advance (MongoDB does not
+            # retry this upsert for us, its filter is not an equality on the key); try again as an update.
+            result = self.read_state.update_one(query, update)
         return bool(result.modified_count or result.upserted_id)
 
     def positions(self, user_id, chat_ids):

@@ -92,10 +92,19 @@ class AuthedNamespace(Namespace):
                       if name.startswith("on_") and getattr(getattr(self, name), "is_event", False))
 
     def trigger_event(self, event_name_, *args):
-        """Dispatch `some-event` to `on_some_event`; unknown events are answered, not ignored."""
-        name = "on_" + (event_name_ or "").replace("-", "_")
-        if event_name_ in ("connect", "disconnect") or hasattr(self, name):
-            return super().trigger_event(event_name_.replace("-", "_"), *args)
+        """Dispatch `some-event` to `on_some_event`; unknown events are answered, not ignored.
+
+        `connect` and `disconnect` are the server's own calls, made while the socket is connecting
+        or disconnecting. A connected client that emits an event of that name (or of a name that
+        is not a string) gets `unknown_event`: it must not log in again, or out, through a payload.
+        """
+        if event_name_ in ("connect", "disconnect"):
+            if not self.socketio.server.manager.is_connected(args[0] if args else None, self.namespace):
+                return super().trigger_event(event_name_, *args)
+        elif isinstance(event_name_, str):
+            name = "on_" + event_name_.replace("-", "_")
+            if getattr(getattr(self, name, None), "is_event", False):
+                return super().trigger_event(name[3:], *args)
         return {"ok": False, "error": {"code": "unknown_event", "message": f"No event {event_name_!r} here."}}
 
     def connection(self):

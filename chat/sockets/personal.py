@@ -1,4 +1,5 @@
 """Namespace `/personal`: one-to-one chats."""
+from .. import errors
 from ..clock import iso
 from ..messages.schemas import message_out
 from ..services import services
@@ -25,7 +26,13 @@ class PersonalNamespace(AuthedNamespace):
 
     @event(FetchPersonalSchema)
     def on_fetch_personal_chat(self, connection, data):
-        """A history page with Partner (the chat is created on first fetch): emits `personal-chat`; the ack carries it."""
+        """A history page with Partner (the chat is created on first fetch): emits `personal-chat`; the ack carries it.
+
+        A ChatId must name the user's chat with Partner; it is checked before anything is created,
+        so a stranger's ChatId is not_found and leaves no chat behind.
+        """
+        if "ChatId" in data and _partner(_chat(connection, data["ChatId"]), connection) != data["Partner"]:
+            raise errors.not_found("No such chat.")
         chat, partner = services().chats.personal_chat(connection.user_id, data["Partner"], data.get("ChatId"))
         page, has_more = services().messages.history(chat, connection.user_id, data.get("Before"), data.get("After"),
                                                      data.get("Limit"))
