@@ -173,3 +173,17 @@ def test_a_killed_instance_loses_nothing_and_its_presence_expires(pair, cluster,
     while alice["sock"].call("get-online-info", {"UserIds": [carol["id"]]})["Online"][carol["id"]]:
         assert time.monotonic() < deadline, "a crashed instance's user stayed online past the expiry"
         time.sleep(0.2)
+
+
+def test_per_user_socket_limits_are_shared_through_redis(smtp, tmp_path, redis_server, live_socket):
+    a, b = start_cluster(smtp, tmp_path, redis_server.url, RATELIMIT_ENABLED=True,
+                         SOCKET_LIMIT_OTHER="100/minute", SOCKET_LIMIT_OTHER_USER="4/minute")
+    try:
+        user = a.signup_verify_login(smtp)
+        on_a, on_b = live_socket(a, user, ("/",)), live_socket(b, user, ("/",))
+        answers = [sock.call("ping")["ok"] for sock in (on_a, on_b, on_a, on_b, on_a, on_b)]
+        assert answers == [True, True, True, True, False, False]
+        assert on_b.call("ping")["error"]["code"] == "rate_limited"
+    finally:
+        a.stop()
+        b.stop()

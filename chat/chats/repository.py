@@ -33,6 +33,10 @@ class ChatRepository:
         """The user's self chat (its id is the user's id), created on first use."""
         return self._upsert({"_id": str(user_id)}, {"kind": SELF, "members": [str(user_id)]})
 
+    def find_personal(self, user_a, user_b):
+        """The personal chat between two users, or None (nothing is created)."""
+        return self.chats.find_one({"pair_key": pair_key(user_a, user_b)})
+
     def ensure_personal(self, user_a, user_b):
         """The one personal chat between two users, created on first use (races create one)."""
         key = pair_key(user_a, user_b)

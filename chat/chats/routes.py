@@ -20,29 +20,23 @@ def caller():
     return {"id": str(user["_id"]), "username": user["username"]}
 
 
-# Requests are loaded (and a send's Content checked) before the chat is resolved: resolving creates
-# a personal or self chat on first use, and a refused request must not leave one behind.
-
 def history_query():
     """The query string's before/after/limit."""
     return load_query(HistoryQuerySchema())
 
 
 def history(chat, user_id, query):
-    """A page of chat for a loaded history query: (messages, has_more)."""
+    """A page of an existing chat for a loaded history query: (messages, has_more)."""
     return services().messages.history(chat, user_id, query.get("before"), query.get("after"), query.get("limit"))
 
 
 def send_body():
-    """The body of a send, with its Content checked (trimmed length) already."""
-    body = load_body(SendBodySchema())
-    services().messages.clean_content(body["Content"])
-    return body
+    """The loaded body of a send."""
+    return load_body(SendBodySchema())
 
 
-def send(chat, user, body):
-    """Store the body's message in chat and push it: 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
-    message, created = services().messages.send(chat, user, body["Content"], body.get("ClientId"))
+def sent(chat, message, created):
+    """Push a new message, and answer 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
     if created:
         push.new_message(chat, message)
     return {"Message": message_out(message, group=chat["kind"] == "group")}, 201 if created else 200
@@ -72,8 +66,8 @@ def personal_history(partner_id):
     """A history page with the partner (the chat is created on first use), as `personal-chat`."""
     query = history_query()
     user = caller()
-    chat, partner = services().chats.personal_chat(user["id"], partner_id)
-    page, has_more = history(chat, user["id"], query)
+    chat, partner, page, has_more = services().chats.personal_page(
+        user["id"], partner_id, before=query.get("before"), after=query.get("after"), limit=query.get("limit"))
     return {"ChatId": chat["_id"], "Messages": [message_out(m) for m in page], "UserId": user["id"], "User": user,
             "Partner": public_user(partner), "HasMore": has_more}
 
@@ -83,9 +77,7 @@ def personal_history(partner_id):
 def personal_send(partner_id):
     """Send to the partner; their sockets get `receive-personal-message`."""
     body = send_body()
-    user = caller()
-    chat, _partner = services().chats.personal_chat(user["id"], partner_id)
-    return send(chat, user, body)
+    return sent(*services().chats.send_to_partner(caller(), partner_id, body["Content"], body.get("ClientId")))
 
 
 @bp.get("/chats/self/messages")
@@ -94,7 +86,8 @@ def self_history():
     """A history page of the self chat, as `self-chat`."""
     query = history_query()
     user = caller()
-    page, has_more = history(services().chats.self_chat(user["id"]), user["id"], query)
+    _chat, page, has_more = services().chats.self_page(user["id"], query.get("before"), query.get("after"),
+                                                       query.get("limit"))
     return {"Messages": [message_out(m) for m in page], "Name": user["username"], "HasMore": has_more}
 
 
@@ -103,8 +96,7 @@ def self_history():
 def self_send():
     """Write a note to self; the user's sockets get `receive-self-message`."""
     body = send_body()
-    user = caller()
-    return send(services().chats.self_chat(user["id"]), user, body)
+    return sent(*services().chats.send_to_self(caller(), body["Content"], body.get("ClientId")))
 
 
 @bp.patch("/messages/<message_id>")

@@ -11,25 +11,56 @@ class ChatService:
         self.users = users
         self.messages = messages
 
-    def self_chat(self, user_id):
-        """The user's notes-to-self chat (id = user id), created on first use."""
-        return self.chats.ensure_self(user_id)
-
-    def personal_chat(self, user_id, partner_id, chat_id=None):
+    def personal_chat(self, user_id, partner_id, chat_id=None, create=True):
         """The chat between user and partner, created on first use.
 
         The partner must be another verified user (not_found otherwise, revealing nothing about
-        unverified accounts). A ChatId, when given, must be that chat.
+        unverified accounts). A ChatId, when given, must be the user's chat with that partner; it is
+        checked before anything is created, so a stranger's ChatId leaves no chat behind.
         """
         if str(partner_id) == str(user_id):
             raise errors.validation_error({"Partner": ["Use the self chat for notes to yourself."]})
+        if chat_id is not None:
+            chat = self.member_chat(user_id, chat_id, PERSONAL)
+            if self.partner_of(chat, user_id) != str(partner_id):
+                raise errors.not_found("No such chat.")
         partner = self.users.by_id(partner_id)
         if partner is None or not partner.get("verified"):
             raise errors.not_found("No such user.")
-        chat = self.chats.ensure_personal(user_id, partner_id)
-        if chat_id is not None and chat_id != chat["_id"]:
-            raise errors.not_found("No such chat.")
+        if chat_id is None:
+            chat = (self.chats.ensure_personal if create else self.chats.find_personal)(user_id, partner_id)
         return chat, partner
+
+    # Reading and writing with first use: a refused request must not leave a new chat behind, so
+    # everything that can be checked is checked before the chat is created.
+
+    def personal_page(self, user_id, partner_id, chat_id=None, before=None, after=None, limit=None):
+        """(chat, partner, messages, has_more) for a page of the chat with partner (created by a first fetch)."""
+        chat, partner = self.personal_chat(user_id, partner_id, chat_id, create=before is None and after is None)
+        return (chat, partner, *self._page(chat, user_id, before, after, limit))
+
+    def self_page(self, user_id, before=None, after=None, limit=None):
+        """(chat, messages, has_more) for a page of the user's self chat (created by a first fetch)."""
+        fresh = before is None and after is None
+        chat = self.chats.ensure_self(user_id) if fresh else self.chats.get(str(user_id))
+        return (chat, *self._page(chat, user_id, before, after, limit))
+
+    def _page(self, chat, user_id, before, after, limit):
+        if chat is None:  # a cursor into a chat that does not exist yet
+            raise errors.validation_error({"Before" if before is not None else "After": ["Not a message of this chat."]})
+        return self.messages.history(chat, user_id, before, after, limit)
+
+    def send_to_partner(self, sender, partner_id, content, client_id=None):
+        """(chat, message, created): store a message to partner, creating the chat only for valid content."""
+        self.messages.clean_content(content)
+        chat, _partner = self.personal_chat(sender["id"], partner_id)
+        return (chat, *self.messages.send(chat, sender, content, client_id))
+
+    def send_to_self(self, sender, content, client_id=None):
+        """(chat, message, created): store a note to self, creating the self chat only for valid content."""
+        self.messages.clean_content(content)
+        chat = self.chats.ensure_self(sender["id"])
+        return (chat, *self.messages.send(chat, sender, content, client_id))
 
     def member_chat(self, user_id, chat_id, kind):
         """A chat of this kind that the user is a member of; not_found for anything else."""

@@ -2,7 +2,7 @@
 from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
-from ..chats.routes import caller, history, history_query, send, send_body
+from ..chats.routes import caller, history, history_query, send_body, sent
 from ..messages.schemas import message_out
 from ..services import services
 from .wire import group_out
@@ -40,4 +40,5 @@ def group_send(group_id):
     """Send to the group; members' sockets get `receive-group-message`."""
     body = send_body()
     user = caller()
-    return send(services().groups.member_group(user["id"], group_id), user, body)
+    group = services().groups.member_group(user["id"], group_id)
+    return sent(group, *services().messages.send(group, user, body["Content"], body.get("ClientId")))

@@ -3,6 +3,7 @@ from .group import GroupNamespace
 from .guard import watch_slow_consumers
 from .personal import PersonalNamespace
 from .presence import MemoryPresence
+from .ratelimit import SocketRateLimiter
 from .root import RootNamespace
 from .self_chat import SelfNamespace
 
@@ -22,6 +23,8 @@ def make_presence(app, socketio):
 def register_namespaces(app, socketio):
     """Attach every namespace handler to the app's Socket.IO server, with this app's presence tracker."""
     app.extensions["chat.presence"] = make_presence(app, socketio)
+    app.extensions["chat.socket_limits"] = SocketRateLimiter(app.config["RATELIMIT_STORAGE_URI"], app.config,
+                                                             enabled=app.config["RATELIMIT_ENABLED"])
     watch_slow_consumers(socketio, app.config["SOCKET_MAX_QUEUED"], app.config["SOCKET_SLOW_CHECK_INTERVAL"])
     app.extensions["chat.namespaces"] = {}
     for namespace_class in NAMESPACE_CLASSES:

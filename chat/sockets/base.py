@@ -10,7 +10,7 @@ import functools
 import logging
 from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
 from .. import errors
@@ -42,11 +42,15 @@ def error_ack(exc):
     if error is None:
         log.exception("socket handler failed")
         error = errors.ApiError("internal_error", "Something went wrong on our side.", 500)
-    return {"ok": False, "error": error.to_dict()}
+    body = error.to_dict()
+    if "Retry-After" in error.headers:  # rate_limited and unavailable say when to try again
+        body["retry_after"] = int(error.headers["Retry-After"])
+    return {"ok": False, "error": body}
 
 
-def event(schema=None):
-    """Make a method an event handler: validate the payload, call it with (connection, data), ack the result."""
+def event(schema=None, limit="other"):
+    """Make a method an event handler: count it against its rate-limit category, validate the payload,
+    call it with (connection, data), and ack the result."""
     loader = (schema or _NoFields)()
 
     def decorate(method):
@@ -54,6 +58,7 @@ def event(schema=None):
         def handler(self, *args):
             try:
                 connection = self.connection()
+                current_app.extensions["chat.socket_limits"].hit(limit, connection.user_id, connection.sid)
                 data = args[0] if args else None
                 data = {} if data is None else data
                 if not isinstance(data, dict):

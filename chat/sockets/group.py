@@ -6,14 +6,13 @@ is said in the group. A message to a group is one emit to its room, whatever its
 """
 from flask_socketio import join_room
 
-from ..clock import iso
 from ..groups.schemas import (CreateGroupSchema, FetchGroupSchema, GroupIdSchema, MemberSchema, ReadGroupSchema,
                               SendGroupSchema)
 from ..groups.wire import group_out
 from ..messages.schemas import message_out
 from ..services import services
 from ..users.schemas import public_user
-from . import rooms
+from . import push, rooms
 from .base import AuthedNamespace, event
 from .manager import room_command
 
@@ -41,7 +40,7 @@ class GroupNamespace(AuthedNamespace):
     def _to_group(self, name, data, group_id, skip_sid=None):
         self.socketio.emit(name, data, to=rooms.group(group_id), namespace=self.namespace, skip_sid=skip_sid)
 
-    @event(CreateGroupSchema)
+    @event(CreateGroupSchema, limit="admin")
     def on_create_group_chat(self, connection, data):
         """Create a group with the caller as admin; every member gets `group-created` {"Group"}; ack {"Group"}."""
         group = services().groups.create(connection.user_id, data["Name"], data.get("Description"),
@@ -52,7 +51,7 @@ class GroupNamespace(AuthedNamespace):
         self._to_group("group-created", {"Group": wire}, group["_id"])
         return {"Group": wire}
 
-    @event(MemberSchema)
+    @event(MemberSchema, limit="admin")
     def on_add_member(self, connection, data):
         """Admin only: members get `member-added`, the new member `group-created`; ack {"Group"}."""
         group, member = services().groups.add_member(connection.user_id, data["GroupId"], data["Member"])
@@ -63,7 +62,7 @@ class GroupNamespace(AuthedNamespace):
         self.emit_to_users("group-created", {"Group": wire}, [str(member["_id"])])
         return {"Group": wire}
 
-    @event(MemberSchema)
+    @event(MemberSchema, limit="admin")
     def on_kickout(self, connection, data):
         """Admin only, not themself: the member leaves the room at once and gets `kicked-out`;
         the others get `member-removed`; ack {"Group"}."""
@@ -75,7 +74,7 @@ class GroupNamespace(AuthedNamespace):
                                           "By": connection.user}, group["_id"])
         return {"Group": _group_wire(group)}
 
-    @event(MemberSchema)
+    @event(MemberSchema, limit="admin")
     def on_change_admin(self, connection, data):
         """Admin only: the member becomes admin; members get `admin-changed`; ack {"Group"}."""
         group, admin = services().groups.change_admin(connection.user_id, data["GroupId"], data["Member"])
@@ -83,7 +82,7 @@ class GroupNamespace(AuthedNamespace):
                                          "By": connection.user}, group["_id"])
         return {"Group": _group_wire(group)}
 
-    @event(GroupIdSchema)
+    @event(GroupIdSchema, limit="admin")
     def on_leave_grp(self, connection, data):
         """Leave: members (and the leaver's other sockets) get `member-left`; a departing admin's
         successor is announced with `admin-changed`; ack {"GroupId"}."""
@@ -97,7 +96,7 @@ class GroupNamespace(AuthedNamespace):
                                              "By": connection.user}, group_id)
         return {"GroupId": group_id, "Archived": bool(after and after.get("archived"))}
 
-    @event(GroupIdSchema)
+    @event(GroupIdSchema, limit="admin")
     def on_delete_grp(self, connection, data):
         """Admin only: every member gets `group-deleted` {"GroupId", "By"}; the room is emptied; ack {"GroupId"}."""
         group = services().groups.delete(connection.user_id, data["GroupId"])
@@ -105,7 +104,7 @@ class GroupNamespace(AuthedNamespace):
         room_command(self.socketio, GROUP_NAMESPACES, rooms.group(group["_id"]), "leave", rooms.group(group["_id"]))
         return {"GroupId": group["_id"]}
 
-    @event(FetchGroupSchema)
+    @event(FetchGroupSchema, limit="fetch")
     def on_fetch_group_chat(self, connection, data):
         """A history page: emits `group-chat` {"GroupId", "Group", "Messages", "HasMore"}; the ack carries it."""
         group = services().groups.member_group(connection.user_id, data["GroupId"])
@@ -116,41 +115,32 @@ class GroupNamespace(AuthedNamespace):
         self.emit("group-chat", reply, room=connection.sid)
         return reply
 
-    @event(SendGroupSchema)
+    @event(SendGroupSchema, limit="message")
     def on_send_group_message(self, connection, data):
         """Store, ack {"Message"}; members get `receive-group-message` in one emit to the group room."""
         group = services().groups.member_group(connection.user_id, data["GroupId"])
         message, created = services().messages.send(group, connection.user, data["Content"], data.get("ClientId"))
-        out = message_out(message, group=True)
         if created:
-            self._to_group("receive-group-message", {"GroupId": group["_id"], "Content": out["Content"],
-                                                     "Sender": out["Sender"], "Message": out},
-                           group["_id"], skip_sid=connection.sid)
-        return {"Message": out}
+            push.new_message(group, message, skip_sid=connection.sid)
+        return {"Message": message_out(message, group=True)}
 
     @event(ReadGroupSchema)
     def on_read_group_message(self, connection, data):
         """Move the reader's read state forward; members get `read-group-msg-ack` when it moved."""
         group = services().groups.member_group(connection.user_id, data["GroupId"])
         receipt = services().messages.mark_read(group, connection.user_id, data.get("UpTo"))
-        if receipt is None:
-            return {"GroupId": group["_id"], "Moved": False}
-        push = {"GroupId": group["_id"], "ReaderId": connection.user_id, "UpTo": receipt["UpTo"],
-                "ReadAt": iso(receipt["ReadAt"])}
-        self._to_group("read-group-msg-ack", push, group["_id"], skip_sid=connection.sid)
-        return {**push, "Moved": True}
+        if receipt is not None:
+            push.read_receipt(group, connection.user_id, receipt, skip_sid=connection.sid)
+        return push.receipt_wire(group, connection.user_id, receipt)
 
-    @event(GroupIdSchema)
+    @event(GroupIdSchema, limit="typing")
     def on_typing(self, connection, data):
         """Other members get `typing` {"GroupId", "UserId", "UserName"}."""
-        self._relay_typing("typing", connection, data)
+        group = services().groups.member_group(connection.user_id, data["GroupId"])
+        push.typing("typing", group, connection.user, skip_sid=connection.sid)
 
-    @event(GroupIdSchema)
+    @event(GroupIdSchema, limit="typing")
     def on_done_typing(self, connection, data):
         """Other members get `done-typing` {"GroupId", "UserId", "UserName"}."""
-        self._relay_typing("done-typing", connection, data)
-
-    def _relay_typing(self, name, connection, data):
         group = services().groups.member_group(connection.user_id, data["GroupId"])
-        push = {"GroupId": group["_id"], "UserId": connection.user_id, "UserName": connection.username}
-        self._to_group(name, push, group["_id"], skip_sid=connection.sid)
+        push.typing("done-typing", group, connection.user, skip_sid=connection.sid)

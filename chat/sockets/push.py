@@ -1,4 +1,4 @@
-"""Server→client pushes, in one place, for socket handlers and REST routes alike.
+"""Server→client pushes about messages, in one place, for socket handlers and REST routes alike.
 
 Whatever changes a chat (a socket event or a REST call) tells the connected sockets through these
 functions, so a REST send is seen exactly like a socket send. Each is one emit (to a list of user
@@ -56,6 +56,17 @@ def receipt_wire(chat, reader_id, receipt):
         return {key: chat["_id"], "Moved": False}
     return {key: chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"], "ReadAt": iso(receipt["ReadAt"]),
             "Moved": True}
+
+
+def typing(event, chat, user, skip_sid=None):
+    """`typing` / `done-typing`: personal → the partner's sockets; group → the room but the typing socket."""
+    if chat["kind"] == "personal":
+        partner = [m for m in chat["members"] if m != user["id"]]
+        _emit(event, {"ChatId": chat["_id"], "UserId": user["id"], "UserName": user["username"]}, PERSONAL_NS,
+              _users(partner))
+    elif chat["kind"] == "group":
+        _emit(event, {"GroupId": chat["_id"], "UserId": user["id"], "UserName": user["username"]}, GROUP_NS,
+              rooms.group(chat["_id"]), skip_sid)
 
 
 def message_changed(chat, message, deleted):
