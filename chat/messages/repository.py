@@ -1,17 +1,8 @@
 """The `messages` and `read_state` collections: the only code that touches them."""
-from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-
-def to_object_id(value):
-    if isinstance(value, ObjectId):
-        return value
-    try:
-        return ObjectId(value)
-    except (InvalidId, TypeError):
-        return None
+from ..ids import to_object_id
 
 
 class MessageRepository:

@@ -1,10 +1,9 @@
 """The `users` collection: the only code that reads or writes user documents."""
-from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
+from ..ids import to_object_id
 
 
 class DuplicateUser(Exception):
@@ -13,16 +12,6 @@ class DuplicateUser(Exception):
     def __init__(self, field):
         super().__init__(field)
         self.field = field
-
-
-def to_object_id(user_id):
-    """The ObjectId for a string id, or None when it is not one."""
-    if isinstance(user_id, ObjectId):
-        return user_id
-    try:
-        return ObjectId(user_id)
-    except (InvalidId, TypeError):
-        return None
 
 
 class UserRepository:
