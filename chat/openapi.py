@@ -131,7 +131,8 @@ class Operation:
     """What one endpoint loads, wants and answers.
 
     `ok`: {status: response}. `errors`: {status: description, or None for the usual one}; 401 comes
-    with `auth`, 413 and 422 with a body, 422 with a query, 503 with `db`.
+    with `auth`, 413 and 422 with a body, 422 with a query, 503 with `db`. `html_errors`: browsers get
+    a page with these statuses instead.
     """
 
     ok: dict
@@ -141,6 +142,7 @@ class Operation:
     auth: str = None  # "access" or "refresh"
     errors: dict = field(default_factory=dict)
     db: bool = True
+    html_errors: tuple = ()
 
 
 SENT = {201: json_response(REPLIES["message"], "Stored, and pushed to the chat's sockets."),
@@ -154,7 +156,7 @@ OPERATIONS = {
     "auth.signup": Operation(ok("signup", "The unverified account; a verification mail went out.", 201),
                              body=SignupSchema,
                              errors={409: "`username_taken` or `email_taken`.", 429: None}),
-    "auth.verify": Operation(VERIFIED, query=VerifyQuerySchema, errors={
+    "auth.verify": Operation(VERIFIED, query=VerifyQuerySchema, html_errors=(400,), errors={
         400: "`invalid_token`: unknown, expired or superseded. Browsers get a page for any failure."}),
     "auth.resend": Operation(ok("status", "The same whether or not the address has an account.", 202),
                              body=ResendSchema, errors={429: None}),
@@ -230,6 +232,8 @@ def _operation(rule, view, op):
         responses[str(status)] = json_response(ErrorEnvelope, errors[status] or ERRORS[status])
         if status in (429, 503):
             responses[str(status)]["headers"] = RETRY_AFTER
+        if status in op.html_errors:
+            responses[str(status)]["content"]["text/html"] = {"schema": {"type": "string"}}
     operation["responses"] = responses
     return operation
 
