@@ -38,4 +38,4 @@ def health():
     if get_store().ping():
         return body
     return {**body, "status": "unavailable", "db": "unreachable",
-            "error": {"code": "unavailable", "message": "The database is unreachable."}}, 503
+            "error": {"code": "unavailable", "message": "The database is unreachable."}}, 503, {"Retry-After": "5"}

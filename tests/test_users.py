@@ -69,6 +69,7 @@ def test_every_endpoint_answers_503_when_the_database_is_down(unreachable_db_app
     client = unreachable_db_app.test_client()
     health = client.get("/health")
     assert health.status_code == 503 and health.get_json()["db"] == "unreachable"
+    assert health.headers["Retry-After"] == "5"
     calls = [
         client.post("/signup", json={"username": "down_user", "email": "d@example.test", "password": PASSWORD}),
         client.post("/login", json={"login": "down_user", "password": PASSWORD}),
