@@ -15,7 +15,8 @@ limiter = Limiter(get_remote_address)
 def create_socketio(app):
     """A Socket.IO server for app with the configured async mode, message queue and browser origins."""
     config = app.config
-    origins = config["CORS_ORIGINS"]
+    from .web import cors_origins
+    origins = cors_origins(config)  # never '*': engineio would accept every origin for a list holding it
     if origins:
         origins = sorted(set(origins) | {config["PUBLIC_URL"]})
     from .sockets.manager import make_manager

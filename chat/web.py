@@ -113,7 +113,7 @@ def enable_cors(app):
     """HTTP CORS for the origins in CORS_ORIGINS; none configured means same origin only (no CORS headers)."""
     origins = cors_origins(app.config)
     if "*" in app.config["CORS_ORIGINS"]:
-        app.logger.warning("CORS_ORIGINS contains '*': ignored for HTTP; list the client's origins instead")
+        app.logger.warning("CORS_ORIGINS contains '*': ignored by HTTP and Socket.IO; list the origins")
     if origins:
         CORS(app, origins=origins, supports_credentials=False, methods=["GET", "POST", "PATCH", "DELETE"],
              allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"], max_age=600,

@@ -82,10 +82,11 @@ class ChatRepository:
         return total, page
 
     def partners_of(self, user_id):
-        """Everyone who shares a personal or group chat with the user."""
+        """Everyone who shares a personal or a live group chat with the user (not a deleted group)."""
         others = set()
         for kind in (PERSONAL, GROUP):
-            for chat in self.chats.find({"members": str(user_id), "kind": kind}, {"members": 1}):
+            query = {"members": str(user_id), "kind": kind, "deleted": {"$ne": True}}
+            for chat in self.chats.find(query, {"members": 1}):
                 others.update(chat["members"])
         others.discard(str(user_id))
         return others

@@ -113,6 +113,6 @@ class ChatService:
             raise errors.not_found("No such message.") from None
 
     def partners_of(self, user_id):
-        """Ids of everyone who shares a personal or group chat with the user."""
+        """Ids of everyone who shares a personal chat or a live (not deleted) group with the user."""
         return self.chats.partners_of(user_id)
 

@@ -1,0 +1,663 @@
+"""Authorization, table-driven: every socket event of every namespace and every REST endpoint,
+tried by callers who must be refused.
+
+The callers:
+  (a) no token, (a') an expired access token without its refresh token, (b) a refresh token used as
+  an access token (or the reverse on `POST /refresh`), (c) a token whose session was ended by
+  `POST /logout`, (d) a verified user who is not a member of the chat or group involved, and
+  (e) a member who is not allowed: not the group's admin (add-member, kickout, change-admin,
+  delete-grp) or not the message's author (edit and delete).
+
+Sockets: (a)-(c) are refused at connect, in every namespace, and a socket of a session that logs out
+is disconnected and can send nothing more. (d) and (e) are tried per event with a payload that is
+otherwise valid: real ids of the victims' chat, group and messages. Validation runs before the
+membership and admin checks (see chat/sockets/base.py `event`), so an ack of `not_found` or
+`forbidden` proves the payload passed validation and the authorization check refused it.
+
+After every refusal, the chats, messages and read state (`chat_snapshot`), and the users, sessions
+and one-time tokens are unchanged, and no socket (the victims', the bystander's, the caller's own)
+has received any push.
+
+The tables must name exactly the events the namespaces register and the endpoints the app routes,
+so a new event or endpoint cannot be added without deciding who may use it. One world (users,
+chats, a group, connected sockets) serves the whole module.
+
+The last tests back other claims of docs/security.md: the Origin check, secrets kept out of the logs,
+verification tokens stored hashed, and oversized groups refused.
+"""
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from flask_socketio.test_client import SocketIOTestClient
+from socketio import packet
+
+from chat import create_app
+from conftest import TEST_MONGO_URI, Accounts, app_config, bearer, chat_snapshot, drain
+
+NAMESPACES = ("/", "/self", "/personal", "/group")
+PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", "health.health",
+                    "auth.verify", "auth.signup", "auth.login", "auth.resend"}
+
+
+# The world: alice and bob share a personal chat; alice (admin), bob and carol share a group; alice
+# keeps notes to self; mallory is a verified stranger whose only chat is with dave.
+
+class World:
+    """The victims' chats and group, the stranger, their connected sockets, and tokens of every kind."""
+
+    def __init__(self, app, smtp):
+        self.app = app
+        self.http = app.test_client()
+        self.accounts = Accounts(self.http, smtp)
+        self.db = app.extensions["chat.store"].db
+        self.socketio = app.extensions["socketio"]
+        self.sockets = {}
+        self.alice, self.bob, self.carol, self.mallory, self.dave = (self.accounts.user() for _ in range(5))
+        for user in (self.alice, self.bob, self.carol, self.mallory):
+            self.sockets[user["id"]] = self.connect(user)
+
+        self.ab_alice = self.post(self.alice, f"/chats/personal/{self.bob['id']}/messages",
+                                  {"Content": "hi bob"})
+        self.ab = self.ab_alice["ChatId"]
+        self.ab_bob = self.post(self.bob, f"/chats/personal/{self.alice['id']}/messages",
+                                {"Content": "hi alice"})
+        self.note = self.post(self.alice, "/chats/self/messages", {"Content": "my secret note"})
+        self.md = self.post(self.mallory, f"/chats/personal/{self.dave['id']}/messages",
+                            {"Content": "hi dave"})["ChatId"]
+        ack = self.emit(self.alice, "/group", "create-group-chat",
+                        {"Name": "Team", "Participants": [self.bob["id"], self.carol["id"]]})
+        assert ack["ok"], ack
+        self.group = ack["Group"]["GroupId"]
+        self.g_alice = self.post(self.alice, f"/groups/{self.group}/messages", {"Content": "team, hello"})
+        self.g_bob = self.post(self.bob, f"/groups/{self.group}/messages", {"Content": "hello"})
+        assert self.g_bob["GroupId"] == self.group and self.ab_bob["ChatId"] == self.ab
+
+        # Other sessions of alice: one logged out (its tokens are revoked), and an expired access token.
+        self.revoked = self.accounts.login(dict(self.alice))
+        assert self.http.post("/logout", headers=bearer(self.revoked["access"])).status_code == 200
+        with app.app_context():
+            session_id = decode_token(self.alice["access"])["sid"]
+            gone = timedelta(seconds=-1)
+            self.expired_access = create_access_token(identity=self.alice["id"], expires_delta=gone,
+                                                      additional_claims={"sid": session_id})
+            self.expired_refresh = create_refresh_token(identity=self.alice["id"], expires_delta=gone,
+                                                        additional_claims={"sid": session_id, "jti": "old"})
+        self.pushes()  # forget the set-up's pushes
+
+    def connect(self, user, access=None):
+        """One test client connected to every namespace with the user's tokens."""
+        auth = {"access_token": access or user["access"], "refresh_token": user["refresh"]}
+        client = self.socketio.test_client(self.app, namespace="/", auth=auth)
+        for namespace in NAMESPACES[1:]:
+            client.connect(namespace, auth=auth)
+        assert all(client.is_connected(namespace) for namespace in NAMESPACES)
+        return client
+
+    def post(self, user, path, body):
+        response = self.http.post(path, json=body, headers=bearer(user["access"]))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["Message"]
+
+    def emit(self, user, namespace, event, payload):
+        return self.sockets[user["id"]].emit(event, payload, namespace=namespace, callback=True)
+
+    def pushes(self):
+        """{(username, namespace): [(event, data)]} every connected socket received since the last call."""
+        received = {}
+        for user in (self.alice, self.bob, self.carol, self.mallory):
+            for namespace in NAMESPACES:
+                got = drain(self.sockets[user["id"]], namespace)
+                if got:
+                    received[(user["username"], namespace)] = got
+        return received
+
+    def state(self):
+        """Everything a refused request must leave alone."""
+        snapshot = chat_snapshot(self.db)
+        for name in ("users", "sessions", "one_time_tokens"):
+            snapshot[name] = sorted(self.db[name].find(), key=lambda doc: str(doc["_id"]))
+        return snapshot
+
+    def user(self, name):
+        return getattr(self, name)
+
+
+@pytest.fixture(scope="module")
+def world(smtp):
+    app = create_app(app_config(smtp))
+    built = World(app, smtp)
+    yield built
+    for client in built.sockets.values():
+        for namespace, connected in list(client.connected.items()):
+            if connected:
+                client.disconnect(namespace)
+        SocketIOTestClient.clients.pop(client.eio_sid, None)
+    store = app.extensions["chat.store"]
+    if TEST_MONGO_URI:
+        store.client.drop_database(store.db.name)
+    store.close()
+
+
+def refusal(world, namespace, auth):
+    """Try to connect; the connect_error packet the server answered with (and it must be refused)."""
+    socketio = world.socketio
+    client = socketio.test_client(world.app, namespace=namespace, auth=auth)  # installs the packet mock
+    try:
+        assert not client.is_connected(namespace)
+        mock, refused = socketio.server._send_packet, []
+
+        def spy(eio_sid, pkt):
+            if pkt.packet_type == packet.CONNECT_ERROR:
+                refused.append(pkt.data)
+            return mock(eio_sid, pkt)
+
+        socketio.server._send_packet = spy
+        try:
+            client.connect(namespace, auth=auth)
+        finally:
+            socketio.server._send_packet = mock
+        assert not client.is_connected(namespace) and len(refused) == 1
+        assert not client.queue, "a refused socket must receive nothing"
+        return refused[0]
+    finally:
+        SocketIOTestClient.clients.pop(client.eio_sid, None)
+
+
+# (a)-(c) on sockets: refused at connect, in every namespace.
+
+TOKEN_KINDS = {
+    # kind: (auth for the connect, code of the connect_error)
+    "no token": (lambda w: None, "unauthorized"),
+    "empty auth": (lambda w: {}, "unauthorized"),
+    "expired access, no refresh": (lambda w: {"access_token": w.expired_access}, "token_expired"),
+    "refresh as access": (lambda w: {"access_token": w.alice["refresh"], "refresh_token": w.alice["refresh"]},
+                          "unauthorized"),
+    "revoked access": (lambda w: {"access_token": w.revoked["access"]}, "token_revoked"),
+    "revoked access and refresh": (lambda w: {"access_token": w.revoked["access"],
+                                              "refresh_token": w.revoked["refresh"]}, "token_revoked"),
+}
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("kind", list(TOKEN_KINDS))
+def test_sockets_without_a_valid_access_token_are_refused_at_connect(world, namespace, kind):
+    auth, code = TOKEN_KINDS[kind]
+    before = world.state()
+    error = refusal(world, namespace, auth(world))
+    assert error["data"]["code"] == code
+    assert world.state() == before
+    assert world.pushes() == {}, "a refused connection announces nothing (no presence)"
+
+
+def test_a_logged_out_sessions_sockets_are_disconnected_and_can_send_nothing(world):
+    laptop = world.accounts.login(dict(world.alice))  # another session of alice, a member of everything
+    client = world.connect(laptop)
+    server = world.socketio.server
+    sids = {namespace: server.manager.sid_from_eio_sid(client.eio_sid, namespace) for namespace in NAMESPACES}
+    for namespace in NAMESPACES:
+        drain(client, namespace)  # user-id and the lists
+    world.pushes()
+    try:
+        assert world.http.post("/logout", headers=bearer(laptop["access"])).status_code == 200
+        for namespace in NAMESPACES:
+            assert not client.is_connected(namespace), namespace
+            assert drain(client, namespace) == [("session-ended", {"reason": "session_revoked"})]
+            assert sids[namespace] not in world.app.extensions["chat.namespaces"][namespace].connections
+        with pytest.raises(RuntimeError, match="not connected"):
+            client.emit("send-personal-message", {"ChatId": world.ab, "Content": "after logout"},
+                        namespace="/personal", callback=True)
+        # Even a packet pushed straight into the server on the old Engine.IO session reaches no handler.
+        before = world.state()
+        for namespace, event, payload in (
+                ("/personal", "send-personal-message", {"ChatId": world.ab, "Content": "after logout"}),
+                ("/group", "send-group-message", {"GroupId": world.group, "Content": "after logout"}),
+                ("/self", "send-self-message", {"Content": "after logout"})):
+            pkt = packet.Packet(packet.EVENT, data=[event, payload], namespace=namespace, id=99)
+            server._handle_eio_message(client.eio_sid, pkt.encode())
+            assert client.acks is None, "no handler may answer a disconnected socket"
+        assert world.state() == before
+        assert world.pushes() == {}
+        # alice's other session is untouched.
+        assert world.emit(world.alice, "/", "ping", {})["ok"] is True
+        assert world.sockets[world.alice["id"]].is_connected("/group")
+    finally:
+        SocketIOTestClient.clients.pop(client.eio_sid, None)
+
+
+# (d) and (e) on sockets, per event. `expect` is the ack's error code, or "own" for an event that involves
+# no chat of anyone else (it may only touch the caller's own data and reach the caller's own sockets).
+
+@dataclass
+class SocketCase:
+    namespace: str
+    event: str
+    actor: str
+    payload: object  # world → payload
+    expect: str
+    why: str = ""
+
+    @property
+    def id(self):
+        return f"{self.namespace}:{self.event}:{self.actor}:{self.why or self.expect}"
+
+
+def S(namespace, event, actor, payload, expect, why=""):
+    return SocketCase(namespace, event, actor, payload, expect, why)
+
+
+SOCKET_CASES = [
+    # `/`: no chat in any payload.
+    S("/", "get-online-info", "mallory", lambda w: {"UserIds": [w.alice["id"], w.bob["id"]]}, "own",
+      "answers for any user id (documented gap)"),
+    S("/", "active-app", "mallory", lambda w: {}, "own", "presence reaches only the caller's partners"),
+    S("/", "background-app", "mallory", lambda w: {}, "own", "presence reaches only the caller's partners"),
+    S("/", "ping", "mallory", lambda w: {}, "own"),
+    # `/self`: the chat is always the caller's own; another user's note cannot serve as a cursor.
+    S("/self", "fetch-self-chat", "mallory", lambda w: {"Before": w.note["MessageId"]}, "validation_error",
+      "cursor from alice's self chat"),
+    S("/self", "fetch-self-chat", "mallory", lambda w: {"After": w.note["MessageId"]}, "validation_error",
+      "cursor after alice's note"),
+    S("/self", "send-self-message", "mallory", lambda w: {"Content": "note", "ClientId": "authz-self"}, "own",
+      "writes the caller's self chat only"),
+    # `/personal`: alice and bob's chat, by mallory.
+    S("/personal", "fetch-personal-chat", "mallory", lambda w: {"Partner": w.bob["id"], "ChatId": w.ab},
+      "not_found"),
+    S("/personal", "fetch-personal-chat", "mallory",
+      lambda w: {"Partner": w.alice["id"], "ChatId": w.ab, "Before": w.ab_bob["MessageId"]}, "not_found",
+      "with a cursor"),
+    S("/personal", "send-personal-message", "mallory",
+      lambda w: {"ChatId": w.ab, "Content": "let me in", "ClientId": "authz-1"}, "not_found"),
+    S("/personal", "send-personal-message", "mallory", lambda w: {"ChatId": w.group, "Content": "let me in"},
+      "not_found", "a group id as ChatId"),
+    S("/personal", "send-personal-message", "mallory",
+      lambda w: {"ChatId": w.alice["id"], "Content": "let me in"}, "not_found",
+      "alice's self chat id as ChatId"),
+    S("/personal", "read-personal-message", "mallory",
+      lambda w: {"ChatId": w.ab, "UpTo": w.ab_bob["MessageId"]}, "not_found"),
+    S("/personal", "typing", "mallory", lambda w: {"ChatId": w.ab}, "not_found"),
+    S("/personal", "done-typing", "mallory", lambda w: {"ChatId": w.ab}, "not_found"),
+    S("/personal", "edit-personal-message", "mallory",
+      lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"], "Content": "pwned"}, "not_found"),
+    S("/personal", "edit-personal-message", "mallory",
+      lambda w: {"ChatId": w.md, "MessageId": w.ab_alice["MessageId"], "Content": "pwned"}, "not_found",
+      "own ChatId, alice's MessageId"),
+    S("/personal", "delete-personal-message", "mallory",
+      lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"]}, "not_found"),
+    S("/personal", "delete-personal-message", "mallory",
+      lambda w: {"ChatId": w.md, "MessageId": w.ab_alice["MessageId"]}, "not_found",
+      "own ChatId, alice's MessageId"),
+    # (e) in `/personal`: bob is a member but not the author.
+    S("/personal", "edit-personal-message", "bob",
+      lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"], "Content": "edited by bob"},
+      "forbidden"),
+    S("/personal", "delete-personal-message", "bob",
+      lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"]}, "forbidden"),
+    # `/group`: the group of alice, bob and carol, by mallory.
+    S("/group", "create-group-chat", "mallory", lambda w: {"Name": "mine", "Participants": []}, "own",
+      "creates the caller's own group"),
+    S("/group", "add-member", "mallory", lambda w: {"GroupId": w.group, "Member": w.mallory["id"]},
+      "not_found"),
+    S("/group", "kickout", "mallory", lambda w: {"GroupId": w.group, "Member": w.bob["id"]}, "not_found"),
+    S("/group", "change-admin", "mallory", lambda w: {"GroupId": w.group, "Member": w.bob["id"]},
+      "not_found"),
+    S("/group", "leave-grp", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
+    S("/group", "delete-grp", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
+    S("/group", "fetch-group-chat", "mallory", lambda w: {"GroupId": w.group, "Before": w.g_bob["MessageId"]},
+      "not_found"),
+    S("/group", "fetch-group-chat", "mallory", lambda w: {"GroupId": w.ab}, "not_found",
+      "a personal chat id"),
+    S("/group", "fetch-group-chat", "mallory", lambda w: {"GroupId": w.md}, "not_found",
+      "the caller's own personal chat id"),
+    S("/group", "send-group-message", "mallory",
+      lambda w: {"GroupId": w.group, "Content": "let me in", "ClientId": "authz-2"}, "not_found"),
+    S("/group", "read-group-message", "mallory", lambda w: {"GroupId": w.group, "UpTo": w.g_bob["MessageId"]},
+      "not_found"),
+    S("/group", "typing", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
+    S("/group", "done-typing", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
+    # (e) in `/group`: bob and carol are members, not the admin.
+    S("/group", "add-member", "bob", lambda w: {"GroupId": w.group, "Member": w.mallory["id"]}, "forbidden"),
+    S("/group", "kickout", "bob", lambda w: {"GroupId": w.group, "Member": w.carol["id"]}, "forbidden"),
+    S("/group", "kickout", "carol", lambda w: {"GroupId": w.group, "Member": w.alice["id"]}, "forbidden",
+      "the admin"),
+    S("/group", "change-admin", "bob", lambda w: {"GroupId": w.group, "Member": w.carol["id"]}, "forbidden"),
+    S("/group", "change-admin", "bob", lambda w: {"GroupId": w.group, "Member": w.bob["id"]}, "forbidden",
+      "to themself"),
+    S("/group", "delete-grp", "carol", lambda w: {"GroupId": w.group}, "forbidden"),
+]
+
+
+def test_the_socket_table_covers_every_event_of_every_namespace(world):
+    registered = {(namespace, event) for namespace, handler in world.app.extensions["chat.namespaces"].items()
+                  for event in handler.events()}
+    assert set(NAMESPACES) == set(world.app.extensions["chat.namespaces"])
+    assert {(case.namespace, case.event) for case in SOCKET_CASES} == registered
+    admin_only = {"add-member", "kickout", "change-admin", "delete-grp"}
+    forbidden = {c.event for c in SOCKET_CASES if c.expect == "forbidden" and c.namespace == "/group"}
+    assert forbidden == admin_only
+    chat_events = {(c.namespace, c.event) for c in SOCKET_CASES if c.namespace in ("/personal", "/group")
+                   and c.event != "create-group-chat"}
+    refused_for_strangers = {(c.namespace, c.event) for c in SOCKET_CASES if c.expect == "not_found"}
+    assert chat_events == refused_for_strangers, "every event on an existing chat is refused to non-members"
+
+
+def _others_data(world, actor_id, snapshot):
+    """The snapshot without what the actor alone owns (their own chats, messages and read state)."""
+    own_chats = {doc["_id"] for doc in snapshot["chats"] if doc["members"] == [actor_id]}
+    return {
+        "chats": [doc for doc in snapshot["chats"] if doc["_id"] not in own_chats],
+        "messages": [doc for doc in snapshot["messages"] if doc["chat_id"] not in own_chats],
+        "read_state": [doc for doc in snapshot["read_state"] if doc["chat_id"] not in own_chats],
+        **{name: snapshot[name] for name in ("users", "sessions", "one_time_tokens")},
+    }
+
+
+@pytest.mark.parametrize("case", SOCKET_CASES, ids=lambda case: case.id)
+def test_socket_events_refuse_non_members_and_non_admins(world, case):
+    actor = world.user(case.actor)
+    world.pushes()
+    before = world.state()
+    ack = world.emit(actor, case.namespace, case.event, case.payload(world))
+    pushes = world.pushes()
+    if case.expect == "own":
+        assert ack["ok"] is True, ack
+        assert _others_data(world, actor["id"], world.state()) == _others_data(world, actor["id"], before)
+        assert {key: got for key, got in pushes.items() if key[0] != actor["username"]} == {}
+        return
+    assert ack["ok"] is False and ack["error"]["code"] == case.expect, ack
+    if case.expect != "validation_error":
+        assert set(ack["error"]) == {"code", "message"}, "nothing else is revealed"
+    assert world.state() == before, "a refused event changes nothing"
+    assert pushes == {}, "a refused event pushes nothing, to anyone"
+
+
+def test_non_members_get_the_same_answer_for_a_real_and_a_missing_chat(world):
+    missing = "0123456789abcdef01234567"
+    for case in SOCKET_CASES:
+        if case.expect != "not_found":
+            continue
+        payload = case.payload(world)
+        key = "GroupId" if "GroupId" in payload else "ChatId"
+        if payload[key] == world.md:  # the caller's own chat: what is not theirs is the message
+            key = "MessageId" if "MessageId" in payload else key
+        real = world.emit(world.user(case.actor), case.namespace, case.event, payload)
+        fake = world.emit(world.user(case.actor), case.namespace, case.event, {**payload, key: missing})
+        assert real == fake, case.id
+    assert world.pushes() == {}
+
+
+def test_get_online_info_answers_for_any_user_id(world):
+    """A documented gap (docs/security.md): presence is not limited to people who share a chat."""
+    asked = {"UserIds": [world.alice["id"], world.dave["id"]]}
+    ack = world.emit(world.mallory, "/", "get-online-info", asked)
+    assert ack == {"ok": True, "Online": {world.alice["id"]: True, world.dave["id"]: False}}
+
+
+def test_members_of_a_deleted_group_no_longer_see_each_others_presence(world):
+    """Presence goes to people who share a live chat: a deleted group's members stop hearing each other."""
+    erin = world.accounts.user()
+    ack = world.emit(world.mallory, "/group", "create-group-chat",
+                     {"Name": "short-lived", "Participants": [erin["id"]]})
+    group_id = ack["Group"]["GroupId"]
+    erin_socket = world.socketio.test_client(world.app, namespace="/", auth={"access_token": erin["access"]})
+    try:
+        drain(erin_socket)
+        world.emit(world.mallory, "/", "background-app", {})
+        assert [d["UserId"] for n, d in drain(erin_socket) if n == "presence"] == [world.mallory["id"]]
+        assert world.emit(world.mallory, "/group", "delete-grp", {"GroupId": group_id})["ok"] is True
+        drain(erin_socket)
+        world.emit(world.mallory, "/", "active-app", {})
+        assert [n for n, _ in drain(erin_socket) if n == "presence"] == []
+    finally:
+        erin_socket.disconnect("/")
+        SocketIOTestClient.clients.pop(erin_socket.eio_sid, None)
+        world.pushes()
+
+
+# REST. Each endpoint that needs a token, with a valid request by alice (member, admin, author), so that
+# only the token can be what is refused; then the cases of (d) and (e).
+
+@dataclass
+class Rest:
+    method: str
+    rule: str
+    path: object  # world → path, as alice would call it
+    body: object = None  # world → JSON body, or None for no body
+    token: str = "access"  # the kind of token the endpoint takes
+
+
+def _message_path(w):
+    return f"/messages/{w.ab_alice['MessageId']}"
+
+
+REST_ENDPOINTS = [
+    Rest("POST", "/refresh", lambda w: "/refresh", token="refresh"),
+    Rest("POST", "/logout", lambda w: "/logout", lambda w: {}),
+    Rest("GET", "/me", lambda w: "/me"),
+    Rest("GET", "/users/search", lambda w: f"/users/search?q={w.bob['username'][:4]}"),
+    Rest("GET", "/users/<user_id>", lambda w: f"/users/{w.bob['id']}"),
+    Rest("GET", "/chats", lambda w: "/chats"),
+    Rest("GET", "/chats/personal/<partner_id>/messages", lambda w: f"/chats/personal/{w.bob['id']}/messages"),
+    Rest("POST", "/chats/personal/<partner_id>/messages", lambda w: f"/chats/personal/{w.bob['id']}/messages",
+         lambda w: {"Content": "hi", "ClientId": "authz-rest"}),
+    Rest("GET", "/chats/self/messages", lambda w: "/chats/self/messages"),
+    Rest("POST", "/chats/self/messages", lambda w: "/chats/self/messages", lambda w: {"Content": "note"}),
+    Rest("PATCH", "/messages/<message_id>", _message_path, lambda w: {"Content": "edited"}),
+    Rest("DELETE", "/messages/<message_id>", _message_path),
+    Rest("POST", "/chats/<chat_id>/read", lambda w: f"/chats/{w.ab}/read", lambda w: {}),
+    Rest("GET", "/groups/<group_id>", lambda w: f"/groups/{w.group}"),
+    Rest("GET", "/groups/<group_id>/messages", lambda w: f"/groups/{w.group}/messages"),
+    Rest("POST", "/groups/<group_id>/messages", lambda w: f"/groups/{w.group}/messages",
+         lambda w: {"Content": "hi"}),
+]
+
+REST_TOKENS = {
+    # kind: (token for an endpoint that takes an access token, for one that takes a refresh token, code)
+    "no token": (lambda w: None, lambda w: None, "unauthorized"),
+    "expired": (lambda w: w.expired_access, lambda w: w.expired_refresh, "token_expired"),
+    "refresh as access (access as refresh)": (lambda w: w.alice["refresh"], lambda w: w.alice["access"],
+                                              "unauthorized"),
+    "revoked": (lambda w: w.revoked["access"], lambda w: w.revoked["refresh"], "token_revoked"),
+}
+
+
+def _call(world, method, path, token=None, body=None):
+    headers = bearer(token) if token else {}
+    return world.http.open(path, method=method, headers=headers, json=body)
+
+
+def test_the_rest_table_covers_every_endpoint_that_needs_a_token(world):
+    routed = {(method, rule.rule) for rule in world.app.url_map.iter_rules()
+              if rule.endpoint not in PUBLIC_ENDPOINTS for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert {(e.method, e.rule) for e in REST_ENDPOINTS} == routed
+    assert {(c.method, c.rule) for c in REST_CASES} | set(REST_NOT_APPLICABLE) == routed
+    assert not {(c.method, c.rule) for c in REST_CASES} & set(REST_NOT_APPLICABLE)
+
+
+@pytest.mark.parametrize("kind", list(REST_TOKENS))
+@pytest.mark.parametrize("endpoint", REST_ENDPOINTS, ids=lambda e: f"{e.method} {e.rule}")
+def test_rest_endpoints_refuse_missing_wrong_and_revoked_tokens(world, endpoint, kind):
+    for_access, for_refresh, code = REST_TOKENS[kind]
+    token = (for_refresh if endpoint.token == "refresh" else for_access)(world)
+    world.pushes()
+    before = world.state()
+    body = endpoint.body(world) if endpoint.body else None
+    response = _call(world, endpoint.method, endpoint.path(world), token, body)
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["error"]["code"] == code
+    assert world.state() == before
+    assert world.pushes() == {}
+
+
+@dataclass
+class RestCase:
+    method: str
+    rule: str
+    actor: str
+    path: object
+    body: object
+    status: int
+    code: str
+    why: str = ""
+
+    @property
+    def id(self):
+        return f"{self.method} {self.rule} by {self.actor}: {self.why or self.code}"
+
+
+def R(method, rule, actor, path, body, status, code, why=""):
+    return RestCase(method, rule, actor, path, body, status, code, why)
+
+
+REST_CASES = [
+    # (d): mallory, a stranger to alice and bob's chat, their group and alice's notes.
+    R("GET", "/chats/personal/<partner_id>/messages", "mallory",
+      lambda w: f"/chats/personal/{w.bob['id']}/messages?before={w.ab_alice['MessageId']}", None, 422,
+      "validation_error", "cursor from alice and bob's chat"),
+    R("GET", "/chats/self/messages", "mallory", lambda w: f"/chats/self/messages?after={w.note['MessageId']}",
+      None, 422, "validation_error", "cursor from alice's notes"),
+    R("PATCH", "/messages/<message_id>", "mallory", lambda w: f"/messages/{w.ab_alice['MessageId']}",
+      lambda w: {"Content": "pwned"}, 404, "not_found", "personal message"),
+    R("PATCH", "/messages/<message_id>", "mallory", lambda w: f"/messages/{w.g_alice['MessageId']}",
+      lambda w: {"Content": "pwned"}, 404, "not_found", "group message"),
+    R("PATCH", "/messages/<message_id>", "mallory", lambda w: f"/messages/{w.note['MessageId']}",
+      lambda w: {"Content": "pwned"}, 404, "not_found", "alice's note"),
+    R("DELETE", "/messages/<message_id>", "mallory", lambda w: f"/messages/{w.ab_alice['MessageId']}", None,
+      404, "not_found", "personal message"),
+    R("DELETE", "/messages/<message_id>", "mallory", lambda w: f"/messages/{w.g_bob['MessageId']}", None,
+      404, "not_found", "group message"),
+    R("DELETE", "/messages/<message_id>", "mallory", lambda w: f"/messages/{w.note['MessageId']}", None,
+      404, "not_found", "alice's note"),
+    R("POST", "/chats/<chat_id>/read", "mallory", lambda w: f"/chats/{w.ab}/read", lambda w: {}, 404,
+      "not_found", "personal chat"),
+    R("POST", "/chats/<chat_id>/read", "mallory", lambda w: f"/chats/{w.group}/read",
+      lambda w: {"UpTo": w.g_bob["MessageId"]}, 404, "not_found", "group"),
+    R("POST", "/chats/<chat_id>/read", "mallory", lambda w: f"/chats/{w.alice['id']}/read", lambda w: {}, 404,
+      "not_found", "alice's self chat"),
+    R("GET", "/groups/<group_id>", "mallory", lambda w: f"/groups/{w.group}", None, 404, "not_found"),
+    R("GET", "/groups/<group_id>", "mallory", lambda w: f"/groups/{w.md}", None, 404, "not_found",
+      "the caller's own personal chat"),
+    R("GET", "/groups/<group_id>/messages", "mallory", lambda w: f"/groups/{w.group}/messages", None, 404,
+      "not_found"),
+    R("GET", "/groups/<group_id>/messages", "mallory", lambda w: f"/groups/{w.ab}/messages", None, 404,
+      "not_found", "a personal chat id"),
+    R("POST", "/groups/<group_id>/messages", "mallory", lambda w: f"/groups/{w.group}/messages",
+      lambda w: {"Content": "let me in", "ClientId": "authz-3"}, 404, "not_found"),
+    # (e): bob is a member of both chats, not the author of alice's messages.
+    R("PATCH", "/messages/<message_id>", "bob", lambda w: f"/messages/{w.ab_alice['MessageId']}",
+      lambda w: {"Content": "edited by bob"}, 403, "forbidden", "someone else's personal message"),
+    R("PATCH", "/messages/<message_id>", "bob", lambda w: f"/messages/{w.g_alice['MessageId']}",
+      lambda w: {"Content": "edited by bob"}, 403, "forbidden", "someone else's group message"),
+    R("DELETE", "/messages/<message_id>", "bob", lambda w: f"/messages/{w.ab_alice['MessageId']}", None, 403,
+      "forbidden", "someone else's personal message"),
+    R("DELETE", "/messages/<message_id>", "carol", lambda w: f"/messages/{w.g_alice['MessageId']}", None, 403,
+      "forbidden", "someone else's group message"),
+]
+
+# Endpoints where no chat of anyone else is involved, and why; the tests below check what they do show.
+REST_NOT_APPLICABLE = {
+    ("POST", "/refresh"): "the caller's own session (reuse: test_auth.py)",
+    ("POST", "/logout"): "the caller's own session; another user's refresh token in the body is ignored",
+    ("GET", "/me"): "the caller only",
+    ("GET", "/users/search"): "a directory of verified users, by design",
+    ("GET", "/users/<user_id>"): "any verified user's public {id, username}, by design",
+    ("GET", "/chats"): "the caller's inbox only (below)",
+    ("POST", "/chats/personal/<partner_id>/messages"): "any verified user may write to any other, by design",
+    ("POST", "/chats/self/messages"): "the caller's own self chat",
+}
+
+
+@pytest.mark.parametrize("case", REST_CASES, ids=lambda case: case.id)
+def test_rest_refuses_non_members_and_non_authors(world, case):
+    world.pushes()
+    before = world.state()
+    response = _call(world, case.method, case.path(world), world.user(case.actor)["access"],
+                     case.body(world) if case.body else None)
+    assert response.status_code == case.status, response.get_json()
+    assert response.get_json()["error"]["code"] == case.code
+    assert world.state() == before
+    assert world.pushes() == {}
+
+
+def test_the_inbox_shows_only_the_callers_chats(world):
+    response = _call(world, "GET", "/chats?per_page=100", world.mallory["access"])
+    ids = {entry.get("ChatId") or entry.get("GroupId") for entry in response.get_json()["entries"]}
+    assert world.ab not in ids and world.group not in ids and world.md in ids
+
+
+def test_logout_ignores_another_users_refresh_token(world):
+    throwaway = world.accounts.login(dict(world.mallory))
+    others = {"user_id": {"$ne": world.mallory["id"]}}
+    before = {doc["_id"]: doc for doc in world.db.sessions.find(others)}
+    world.pushes()
+    response = _call(world, "POST", "/logout", throwaway["access"], {"refresh_token": world.alice["refresh"]})
+    assert response.status_code == 200
+    assert {doc["_id"]: doc for doc in world.db.sessions.find(others)} == before
+    assert _call(world, "GET", "/me", world.alice["access"]).status_code == 200
+    assert world.pushes() == {}
+
+
+# Browsers on other origins, and what reaches the logs.
+
+@pytest.mark.parametrize("origins", [[], ["*"], ["*", "http://client.example"], ["http://client.example"]],
+                         ids=["same origin only", "wildcard", "wildcard and a client", "a listed client"])
+def test_a_foreign_origin_is_refused_by_socketio_and_gets_no_cors_headers(make_app, origins):
+    """`*` in CORS_ORIGINS is ignored for Socket.IO as for HTTP (production refuses it outright)."""
+    app = make_app(CORS_ORIGINS=origins)
+    http = app.test_client()
+    handshake = http.get("/socket.io/?EIO=4&transport=polling", headers={"Origin": "http://evil.example"})
+    assert handshake.status_code == 400 and b"Not an accepted origin" in handshake.data
+    assert "*" not in (app.extensions["socketio"].server.eio.cors_allowed_origins or [])
+    preflight = http.options("/me", headers={"Origin": "http://evil.example",
+                                             "Access-Control-Request-Method": "GET"})
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+def test_passwords_and_tokens_never_reach_the_logs(world, caplog):
+    """Signup, verify, login, refresh, sockets, refusals and logout log none of the secrets they carry."""
+    caplog.set_level(logging.DEBUG)
+    user = world.accounts.signup()
+    link = world.accounts.smtp.link(user["email"])
+    world.accounts.verify(user)
+    world.accounts.login(user)
+    rotated = world.http.post("/refresh", headers=bearer(user["refresh"])).get_json()
+    socket = world.connect({**user, "refresh": rotated["refresh_token"]},
+                           access=rotated["access_token"])
+    refusal(world, "/personal", {"access_token": user["refresh"]})
+    assert world.http.post("/refresh", headers=bearer(user["refresh"])).status_code == 401  # reuse: logged
+    world.http.post("/login", json={"login": user["username"], "password": "wrong " + user["password"]})
+    world.http.post("/logout", headers=bearer(rotated["access_token"]))
+    SocketIOTestClient.clients.pop(socket.eio_sid, None)
+    text = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("mail"))
+    assert "refresh token reuse" in text, "the walk must have logged something to check"
+    secrets = {"password": user["password"], "verification token": link.split("token=", 1)[1],
+               "access token": user["access"], "refresh token": user["refresh"],
+               "rotated access": rotated["access_token"], "rotated refresh": rotated["refresh_token"]}
+    for name, secret in secrets.items():
+        assert secret not in text, f"the {name} was logged"
+        assert secret.split(".")[-1] not in text, f"the signature of the {name} was logged"
+
+
+def test_verification_tokens_are_stored_only_as_their_sha256(world):
+    """The one token that travels in a URL (the emailed link) is useless to someone who reads the database."""
+    user = world.accounts.signup()
+    token = world.accounts.smtp.link(user["email"]).split("token=", 1)[1]
+    stored = list(world.db.one_time_tokens.find({"user_id": user["id"]}))
+    assert [doc["_id"] for doc in stored] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert token not in repr(stored)
+
+
+@pytest.mark.parametrize("payload, reason", [
+    ({"Name": "big", "Participants": [f"{i:024x}" for i in range(1001)]}, "Length"),  # schema cap: 1000 ids
+    ({"Name": "big", "Participants": [f"{i:024x}" for i in range(256)]}, "at most 256"),  # 1 + 256 > 256
+    ({"Name": "n" * 10_001, "Participants": []}, "Length"),  # schema cap before the service's 100
+], ids=["1001 participants", "257 members", "10001-character name"])
+def test_oversized_groups_are_refused_and_change_nothing(world, payload, reason):
+    before = world.state()
+    ack = world.emit(world.mallory, "/group", "create-group-chat", payload)
+    assert ack["ok"] is False and ack["error"]["code"] == "validation_error", ack
+    assert reason.lower() in " ".join(sum(ack["error"]["fields"].values(), [])).lower()
+    assert world.state() == before and world.pushes() == {}
