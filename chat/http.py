@@ -1,5 +1,7 @@
-"""Helpers for the HTTP edge: JSON bodies and query strings through marshmallow."""
-from flask import request
+"""Helpers for the HTTP edge: JSON bodies and query strings through marshmallow, and per-user limits."""
+import functools
+
+from flask import current_app, request
 
 from .errors import validation_error
 
@@ -41,3 +43,18 @@ def load_query(schema):
             raise validation_error({key: ["Give this parameter once."]})
         args[key] = values[0]
     return schema.load(args)
+
+
+def counted(category):
+    """Count a chat call against the same per-user limits as the socket events of its category
+    (chat/sockets/ratelimit.py), so REST is no way around them; per "connection" here means per client address.
+    Answers 429 rate_limited with Retry-After when a limit is exceeded. Use below @jwt_required()."""
+    def decorate(view):
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            from flask_jwt_extended import get_jwt_identity
+            current_app.extensions["chat.socket_limits"].hit(category, get_jwt_identity(), f"http:{request.remote_addr}")
+            return view(*args, **kwargs)
+        limited.rate_category = category  # the OpenAPI description lists 429 for these
+        return limited
+    return decorate

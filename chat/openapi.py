@@ -226,7 +226,8 @@ def _operation(rule, view, op):
     if op.auth:
         operation["security"] = [{SECURITY_SCHEMES[op.auth][0]: []}]
     errors = dict.fromkeys([401] if op.auth else []) | dict.fromkeys([413, 422] if op.body else []) \
-        | dict.fromkeys([422] if op.query else []) | dict.fromkeys([503] if op.db else []) | op.errors
+        | dict.fromkeys([422] if op.query else []) | dict.fromkeys([503] if op.db else []) \
+        | dict.fromkeys([429] if getattr(view, "rate_category", None) else []) | op.errors
     responses = {str(status): response for status, response in op.ok.items()}
     for status in sorted(errors):
         responses[str(status)] = json_response(ErrorEnvelope, errors[status] or ERRORS[status])

@@ -45,3 +45,20 @@ def test_bad_payloads_count_too(limited, smtp, connect_socket):
     codes = [tab.emit("send-self-message", "junk", namespace="/self", callback=True)["error"]["code"]
              for _ in range(3)]
     assert codes == ["validation_error", "validation_error", "rate_limited"]
+
+
+def test_rest_chat_calls_count_against_the_same_per_user_limits(limited, smtp, connect_socket):
+    from conftest import bearer
+    accounts = Accounts(limited.test_client(), smtp)
+    alice = accounts.user()
+    client = limited.test_client()
+    tab = connect_socket(limited, alice, "/self")
+    assert tab.emit("send-self-message", {"Content": "by socket"}, namespace="/self", callback=True)["ok"]
+    statuses = [client.post("/chats/self/messages", json={"Content": f"r{i}"}, headers=bearer(alice["access"]))
+                for i in range(2)]
+    # Per client address (its "connection"): 2 a minute; the socket's send counted for the user, not the address.
+    assert [r.status_code for r in statuses] == [201, 201]
+    refused = client.post("/chats/self/messages", json={"Content": "r3"}, headers=bearer(alice["access"]))
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert limited.extensions["chat.store"].db.messages.count_documents({}) == 3

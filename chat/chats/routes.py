@@ -3,7 +3,7 @@ from flask import Blueprint, current_app
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
 from ..chats.repository import PERSONAL
-from ..http import load_body, load_optional_body, load_query
+from ..http import counted, load_body, load_optional_body, load_query
 from ..messages.schemas import message_out
 from ..services import services
 from ..sockets import push
@@ -44,6 +44,7 @@ def sent(chat, message, created):
 
 @bp.get("/chats")
 @jwt_required()
+@counted("fetch")
 def inbox():
     """The inbox: personal and group chats, most recent activity first, with LastMessage and Unread."""
     query = load_query(InboxQuerySchema())
@@ -62,6 +63,7 @@ def inbox():
 
 @bp.get("/chats/personal/<partner_id>/messages")
 @jwt_required()
+@counted("fetch")
 def personal_history(partner_id):
     """A history page with the partner (the chat is created on first use), as `personal-chat`."""
     query = history_query()
@@ -74,6 +76,7 @@ def personal_history(partner_id):
 
 @bp.post("/chats/personal/<partner_id>/messages")
 @jwt_required()
+@counted("message")
 def personal_send(partner_id):
     """Send to the partner; their sockets get `receive-personal-message`."""
     body = send_body()
@@ -82,6 +85,7 @@ def personal_send(partner_id):
 
 @bp.get("/chats/self/messages")
 @jwt_required()
+@counted("fetch")
 def self_history():
     """A history page of the self chat, as `self-chat`."""
     query = history_query()
@@ -93,6 +97,7 @@ def self_history():
 
 @bp.post("/chats/self/messages")
 @jwt_required()
+@counted("message")
 def self_send():
     """Write a note to self; the user's sockets get `receive-self-message`."""
     body = send_body()
@@ -101,6 +106,7 @@ def self_send():
 
 @bp.patch("/messages/<message_id>")
 @jwt_required()
+@counted("message")
 def edit_message(message_id):
     """Edit one's own message; both sides get the `…-message-edited` push."""
     body = load_body(EditBodySchema())
@@ -113,6 +119,7 @@ def edit_message(message_id):
 
 @bp.delete("/messages/<message_id>")
 @jwt_required()
+@counted("message")
 def delete_message(message_id):
     """Soft-delete one's own message (it keeps its Seq); both sides get the `…-message-deleted` push."""
     user_id = get_jwt_identity()
@@ -124,6 +131,7 @@ def delete_message(message_id):
 
 @bp.post("/chats/<chat_id>/read")
 @jwt_required()
+@counted("other")
 def mark_read(chat_id):
     """Mark a personal or group chat read up to UpTo (default: newest); the read ack is pushed when it moved."""
     body = load_optional_body(ReadBodySchema())

@@ -3,6 +3,7 @@ from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
 from ..chats.routes import caller, history, history_query, send_body, sent
+from ..http import counted
 from ..messages.schemas import message_out
 from ..services import services
 from .wire import group_out
@@ -16,6 +17,7 @@ def _group_wire(group):
 
 @bp.get("/groups/<group_id>")
 @jwt_required()
+@counted("fetch")
 def detail(group_id):
     """{"Group"} for a member; 404 for anyone else."""
     user = caller()
@@ -24,6 +26,7 @@ def detail(group_id):
 
 @bp.get("/groups/<group_id>/messages")
 @jwt_required()
+@counted("fetch")
 def group_history(group_id):
     """A history page, as `group-chat`."""
     query = history_query()
@@ -36,6 +39,7 @@ def group_history(group_id):
 
 @bp.post("/groups/<group_id>/messages")
 @jwt_required()
+@counted("message")
 def group_send(group_id):
     """Send to the group; members' sockets get `receive-group-message`."""
     body = send_body()

@@ -2,7 +2,7 @@
 from flask import Blueprint
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from ..http import load_query
+from ..http import counted, load_query
 from ..services import services
 from .schemas import SearchQuerySchema, own_user, public_user
 
@@ -18,6 +18,7 @@ def me():
 
 @bp.get("/users/search")
 @jwt_required()
+@counted("fetch")
 def search():
     """Verified users whose username starts with `q` (case-insensitive), at most 20."""
     query = load_query(SearchQuerySchema())
