@@ -41,3 +41,16 @@ test: install web-if-npm
 
 clean:
 	rm -rf $(VENV) var build *.egg-info web/node_modules web/static/vendor web/package-lock.json
+
+# Benchmarks (bench/, docs/performance.md): `bench` ~15 min, `bench-quick` ~2-3 min. Each installs the load
+# generator's extra and the Node baseline, lifts the open-file limit, and writes bench/results/.
+.PHONY: bench bench-quick bench-deps
+bench-deps: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	cd bench/baselines && npm install --no-audit --no-fund
+
+bench: bench-deps
+	ulimit -n $$(ulimit -Hn) && $(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: bench-deps
+	ulimit -n $$(ulimit -Hn) && BENCH_QUICK=1 $(PY) -m bench.run $(BENCH_ARGS)

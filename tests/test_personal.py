@@ -309,7 +309,7 @@ def test_a_first_read_racing_another_does_not_lose_the_further_position(db):
     class RacingCollection:
         def update_one(self, query, update, upsert=False):
             if upsert:
-                collection.insert_one({"user_id": "u", "chat_id": "c", "seq": 2, "read_at": utcnow()})
+                collection.insert_one({"_id": "c:u", "user_id": "u", "chat_id": "c", "seq": 2, "read_at": utcnow()})
                 raise DuplicateKeyError("E11000 duplicate key error")
             return collection.update_one(query, update)
 

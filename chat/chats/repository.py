@@ -22,6 +22,7 @@ class ChatRepository:
 
     def __init__(self, db):
         self.chats = db["chats"]
+        self.pairs = db["pairs"]
 
     def get(self, chat_id):
         """The chat, or None (ids are strings; anything else finds nothing)."""
@@ -35,13 +36,25 @@ class ChatRepository:
 
     def find_personal(self, user_a, user_b):
         """The personal chat between two users, or None (nothing is created)."""
-        return self.chats.find_one({"pair_key": pair_key(user_a, user_b)})
+        pair = self.pairs.find_one({"_id": pair_key(user_a, user_b)})
+        return self.get(pair["chat_id"]) if pair else None
 
     def ensure_personal(self, user_a, user_b):
-        """The one personal chat between two users, created on first use (races create one)."""
+        """The one personal chat between two users, created on first use (races create one).
+
+        The pair's record (keyed by the pair, so unique by `_id`) names the chat; whoever inserts it
+        first decides the chat's id, and everyone creates or finds that one chat.
+        """
         key = pair_key(user_a, user_b)
-        return self._upsert({"pair_key": key}, {"_id": str(ObjectId()), "kind": PERSONAL,
-                                                "members": sorted((str(user_a), str(user_b)))})
+        pair = self.pairs.find_one({"_id": key})
+        if pair is None:
+            try:
+                pair = {"_id": key, "chat_id": str(ObjectId())}
+                self.pairs.insert_one(pair)
+            except DuplicateKeyError:
+                pair = self.pairs.find_one({"_id": key})
+        return self._upsert({"_id": pair["chat_id"]}, {"kind": PERSONAL, "pair_key": key,
+                                                       "members": sorted((str(user_a), str(user_b)))})
 
     def _upsert(self, query, fields):
         existing = self.chats.find_one(query)

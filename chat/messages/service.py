@@ -3,12 +3,14 @@
 Callers pass a chat document they have already resolved for the user (see ChatService.member_chat);
 this service checks membership again, because every write must.
 """
-from bson import ObjectId
-
 from .. import errors
 from ..clock import utcnow
+from .repository import message_id
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+# How far below the chat's Seq to look for its newest message (a Seq taken by a send that is still
+# being written, or that failed, has no message yet).
+NEWEST_LOOKBACK = 5
 
 
 class MessageService:
@@ -42,43 +44,50 @@ class MessageService:
         content = self.clean_content(content)
         chat_id = chat["_id"]
         if client_id is not None:
-            existing = self.messages.by_client_key(chat_id, sender["id"], client_id)
+            existing = self.messages.by_client_id(chat_id, sender["id"], client_id)
             if existing:
                 return existing, False
         seq = self.chats.next_seq(chat_id, sender["id"])
         if seq is None:
             raise errors.not_found("No such chat.")
-        message_id = ObjectId()
         now = utcnow()
-        doc = {"_id": message_id, "chat_id": chat_id, "seq": seq, "sender_id": sender["id"],
+        doc = {"_id": message_id(chat_id, seq), "chat_id": chat_id, "seq": seq, "sender_id": sender["id"],
                "sender_name": sender["username"], "content": content, "created_at": now, "edited_at": None,
-               "deleted": False, "client_id": client_id,
-               "client_key": client_id if client_id is not None else f"server:{message_id}"}
-        stored, created = self.messages.insert(doc)
+               "deleted": False, "client_id": client_id}
+        stored, created = self.messages.insert(doc, client_id)
         if created:
             # Whoever writes has read everything before: their own messages never count as unread.
             self.read_state.advance(chat_id, sender["id"], seq, now)
         return stored, created
 
     def history(self, chat, user_id, before=None, after=None, limit=DEFAULT_LIMIT):
-        """A page oldest→newest and whether there is more beyond it (older for Before/newest, newer for After)."""
+        """A page oldest→newest and whether there is more beyond it (older for Before/newest, newer for After).
+
+        The page is the ids of a Seq range, looked up at once: its cost does not grow with the chat.
+        """
         self.require_member(chat, user_id)
         if before is not None and after is not None:
             raise errors.validation_error({"Before": ["Give Before or After, not both."]})
         limit = DEFAULT_LIMIT if limit is None else limit
         if after is not None:
-            cursor = self._cursor(chat, after, "After")
-            page = self.messages.oldest_after(chat["_id"], cursor["seq"], limit + 1)
-            return page[:limit], len(page) > limit
-        below = self._cursor(chat, before, "Before")["seq"] if before is not None else None
-        page = self.messages.newest(chat["_id"], limit + 1, below_seq=below)
-        return list(reversed(page[:limit])), len(page) > limit
+            start = self._cursor(chat, after, "After")["seq"] + 1
+            end = min(chat["seq"], start + limit - 1)
+            return self.messages.in_range(chat["_id"], start, end), end < chat["seq"]
+        end = self._cursor(chat, before, "Before")["seq"] - 1 if before is not None else chat["seq"]
+        start = max(1, end - limit + 1)
+        return self.messages.in_range(chat["_id"], start, end), start > 1
 
-    def _cursor(self, chat, message_id, name):
-        message = self.messages.get(chat["_id"], message_id)
+    def _cursor(self, chat, message_id_, name):
+        message = self.messages.get(chat["_id"], message_id_)
         if message is None:
             raise errors.validation_error({name: ["Not a message of this chat."]})
         return message
+
+    def newest(self, chat):
+        """The chat's newest stored message, or None (a Seq still being written is skipped)."""
+        top = chat.get("seq", 0)
+        found = self.messages.in_range(chat["_id"], top - NEWEST_LOOKBACK + 1, top)
+        return found[-1] if found else None
 
     def mark_read(self, chat, reader_id, up_to=None):
         """Move the reader's position to up_to (default: the newest message).
@@ -87,17 +96,13 @@ class MessageService:
         (read state never moves backwards) or the chat is empty.
         """
         self.require_member(chat, reader_id)
-        if up_to is not None:
-            message = self._cursor(chat, up_to, "UpTo")
-        else:
-            newest = self.messages.newest(chat["_id"], 1)
-            if not newest:
-                return None
-            message = newest[0]
+        message = self._cursor(chat, up_to, "UpTo") if up_to is not None else self.newest(chat)
+        if message is None:
+            return None
         now = utcnow()
         if not self.read_state.advance(chat["_id"], reader_id, message["seq"], now):
             return None
-        return {"UpTo": str(message["_id"]), "ReadAt": now, "Seq": message["seq"]}
+        return {"UpTo": message["_id"], "ReadAt": now, "Seq": message["seq"]}
 
     def edit(self, chat, user_id, message_id, content):
         """Replace the content of the user's own message; not_found or forbidden otherwise."""
@@ -127,8 +132,13 @@ class MessageService:
         """{chat_id: (last message or None, unread count)} for the user's chats."""
         positions = self.read_state.positions(user_id, [c["_id"] for c in chats])
         result = {}
+        ids = [message_id(chat["_id"], seq) for chat in chats
+               for seq in range(max(1, chat.get("seq", 0) - NEWEST_LOOKBACK + 1), chat.get("seq", 0) + 1)]
+        newest = {}
+        for message in self.messages.by_ids(ids):  # one lookup for every chat's last message
+            if message["seq"] > newest.get(message["chat_id"], {"seq": 0})["seq"]:
+                newest[message["chat_id"]] = message
         for chat in chats:
-            newest = self.messages.newest(chat["_id"], 1) if chat.get("seq") else []
             unread = max(0, chat.get("seq", 0) - positions.get(chat["_id"], 0))
-            result[chat["_id"]] = (newest[0] if newest else None, unread)
+            result[chat["_id"]] = (newest.get(chat["_id"]), unread)
         return result

@@ -1,0 +1,1 @@
+"""Experiments on local variants of the server (not part of the suite); see docs/performance.md."""

@@ -1,0 +1,99 @@
+"""(5) History: the time of a Limit=20 page as one chat grows from 100 to 100,000 messages.
+
+    python -m bench.history [DEPTHS...]      (default 100 100000; prints one JSON line)
+
+Runs in its own process on the embedded store and times the service call the socket handler makes
+(`MessageService.history`, what `fetch-personal-chat` runs after its checks), so no socket or
+load generator is in the figure. Messages are seeded straight into the collection (the unique
+indexes are dropped while seeding and made again after, which checks them once). Pages: the newest,
+one 100 messages back, and the oldest (a cursor ~all the way back). On MongoDB each page is one
+range scan of the `history` index, (chat_id, seq), declared in chat/db.py INDEXES; the embedded
+store has no indexes and filters and sorts every stored message for every query.
+"""
+import json
+import sys
+import tempfile
+import time
+
+from bson import ObjectId
+
+
+def seed(db, chat, sender, start, count):
+    from chat.clock import utcnow
+    from chat.db import INDEXES
+    messages = db["messages"]
+    messages.drop_indexes()
+    now = utcnow()
+    docs = []
+    for seq in range(start + 1, start + count + 1):
+        oid = ObjectId()
+        docs.append({"_id": oid, "chat_id": chat["_id"], "seq": seq, "sender_id": sender["id"],
+                     "sender_name": sender["username"], "content": f"message {seq}", "created_at": now,
+                     "edited_at": None, "deleted": False, "client_id": None, "client_key": f"server:{oid}"})
+        if len(docs) == 5000:
+            messages.insert_many(docs)
+            docs = []
+    if docs:
+        messages.insert_many(docs)
+    for model in INDEXES["messages"]:
+        spec = dict(model.document)
+        messages.create_index(list(spec.pop("key").items()), **spec)
+    db["chats"].update_one({"_id": chat["_id"]}, {"$set": {"seq": start + count}})
+    return db["chats"].find_one({"_id": chat["_id"]})
+
+
+def timed(call, repeat):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return result, {"n": repeat, "p50_ms": round(1000 * times[len(times) // 2], 2),
+                    "max_ms": round(1000 * times[-1], 2), "min_ms": round(1000 * times[0], 2)}
+
+
+def main(depths):
+    from chat import create_app
+    from chat.auth.passwords import Passwords
+    app = create_app({"MONGO_URI": "", "MONGO_DB": "bench_history", "LOG_LEVEL": "ERROR", "SMTP_HOST": "",
+                      "MAIL_OUTBOX": tempfile.mkdtemp(prefix="bench-history-")})
+    services = app.extensions["chat.services"]
+    db = app.extensions["chat.store"].db
+    users = services.auth.users
+    people = []
+    for name in ("hist_a", "hist_b"):
+        doc = users.create(name, f"{name}@bench.test", Passwords(1, 1024).hash("x" * 12))
+        users.mark_verified(doc["_id"])
+        people.append({"id": str(doc["_id"]), "username": name})
+    a, b = people
+    chat, _partner = services.chats.personal_chat(a["id"], b["id"])
+    history = services.messages.history
+    results, stored = [], 0
+    for depth in depths:
+        started = time.perf_counter()
+        chat = seed(db, chat, a, stored, depth - stored)
+        seed_s = time.perf_counter() - started
+        stored = depth
+        repeat = 20 if depth <= 10_000 else 5
+        page, newest = timed(lambda: history(chat, a["id"], limit=20), repeat)
+        back = db["messages"].find_one({"chat_id": chat["_id"], "seq": max(1, depth - 100)})
+        _, back100 = timed(lambda: history(chat, a["id"], before=str(back["_id"]), limit=20), repeat)
+        oldest = db["messages"].find_one({"chat_id": chat["_id"], "seq": min(depth, 21)})
+        _, deepest = timed(lambda: history(chat, a["id"], before=str(oldest["_id"]), limit=20), repeat)
+        _, send = timed(lambda: services.messages.send(chat, a, "one more"), 3)
+        stored += 3
+        results.append({"messages_in_chat": depth, "seed_s": round(seed_s, 2), "page_newest": newest,
+                        "page_100_back": back100, "page_oldest": deepest, "send": send,
+                        "page_size": len(page[0])})
+    out = {"name": "history-real", "scenario": "history", "target": "real", "variant": "embedded",
+           "params": {"limit": 20, "depths": depths, "store": "embedded (mongomock)",
+                      "mongodb_index": "history (chat_id, seq)"},
+           "metrics": {"pages": results,
+                       "ratio_newest_deep_vs_shallow": round(results[-1]["page_newest"]["p50_ms"]
+                                                             / max(0.01, results[0]["page_newest"]["p50_ms"]), 1)}}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main([int(d) for d in sys.argv[1:]] or [100, 100_000])

@@ -1,0 +1,81 @@
+"""Profile the real server under delivery load with py-spy, and print its hot spots as text.
+
+    python -m bench.profile [SECONDS] [CONNECTIONS]       (default 20 s, 100 connections)
+
+Starts the real server, N connections in pairs on /personal, and a closed-loop delivery load (as the
+delivery scenario's saturation phase), while `py-spy record` samples the server process. Writes
+bench/results/profile-<timestamp>.svg (flame graph) and .txt (collapsed stacks), and prints the
+functions with the most samples: self (on top of the stack) and inclusive (anywhere on it), plus the
+share of samples inside each library (mongomock, engineio, socketio, flask, marshmallow, gevent...).
+"""
+import asyncio
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .common import RESULTS, raise_fd_limit, stamp
+from .drive import closed_loop
+from .scenarios.base import connect_all, pairs_of, personal_routes, running, users_for
+
+AREAS = ("mongomock", "engineio", "socketio", "flask_socketio", "flask", "werkzeug", "marshmallow", "gevent",
+         "simple_websocket", "wsproto", "bson", "pymongo", "jwt", "flask_jwt_extended", "flask_limiter", "limits",
+         "json", "chat/")
+
+
+def _frames(stack):
+    return [frame for frame in stack.split(";") if frame]
+
+
+def hot_spots(collapsed, top=25):
+    selfs, inclusive, areas, total = Counter(), Counter(), Counter(), 0
+    for line in Path(collapsed).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        count = int(count)
+        frames = _frames(stack)
+        if not frames:
+            continue
+        total += count
+        selfs[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+        seen = {area for area in AREAS for frame in frames if area in frame}
+        for area in seen:
+            areas[area] += count
+    out = [f"{total} samples"]
+    out.append("\n## self (top of stack)")
+    out += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in selfs.most_common(top)]
+    out.append("\n## inclusive")
+    out += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
+    out.append("\n## samples with a frame of (inclusive, overlapping)")
+    out += [f"{100 * n / total:5.1f}%  {area}" for area, n in areas.most_common()]
+    return "\n".join(out)
+
+
+async def profile(seconds, connections):
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    async with running("real") as (server, pool):
+        users, _ = await users_for(server, connections)
+        clients, _ = await connect_all(pool, server, users, ["/personal"])
+        routes = await personal_routes(pairs_of(clients))
+        base = RESULTS / f"profile-{stamp()}"
+        svg = subprocess.Popen([py_spy, "record", "-d", str(seconds), "-r", "200", "-o", f"{base}.svg",
+                                "--pid", str(server.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        raw = subprocess.Popen([py_spy, "record", "-d", str(seconds), "-r", "200", "--format", "raw", "-o",
+                                f"{base}.txt", "--pid", str(server.pid)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        result = await closed_loop(routes, seconds, pool.tracker, "prof", warmup=0.0)
+        svg.wait(60)
+        raw.wait(60)
+    report = hot_spots(f"{base}.txt")
+    Path(f"{base}-top.txt").write_text(report)
+    print(f"delivered {result['deliveries_per_s']} msgs/s during the profile; lost {result['lost']}")
+    print(report)
+    print(f"\nflame graph: {base}.svg; collapsed stacks: {base}.txt")
+
+
+if __name__ == "__main__":
+    raise_fd_limit()
+    args = [int(a) for a in sys.argv[1:]]
+    asyncio.run(profile(*(args + [20, 100][len(args):])))

@@ -1,0 +1,147 @@
+"""Run the benchmark suite (or some scenarios), baselines back to back, and summarise.
+
+    python -m bench.run                 # everything, full size (`make bench`, ~15 min)
+    BENCH_QUICK=1 python -m bench.run   # the ~2-minute smoke version (`make bench-quick`)
+    python -m bench.run delivery fanout # some scenarios only
+
+Every benchmark prints one JSON line and writes it to bench/results/<name>-<timestamp>.json; the
+run ends with a table of every figure and its ratio to the baselines (bench/results/summary-*.md).
+Sizes come from the environment (BENCH_* below), so a slower machine can scale the suite down.
+Only one run at a time: a lock file keeps runs from overlapping (they share the two cores).
+"""
+import asyncio
+import fcntl
+import json
+import subprocess
+import sys
+import time
+
+from .common import RESULTS, env_int, log, machine, raise_fd_limit, stamp, versions, write_result
+from .scenarios import capacity, delivery, fanout, login, scaleout, storm
+from .summary import summarise
+from .targets import TARGETS, PY
+
+QUICK = env_int("BENCH_QUICK", 0)
+
+
+def _list(name, default):
+    import os
+    return [int(x) for x in os.environ.get(name, default).split(",") if x]
+
+
+SIZES = {
+    "duration": env_int("BENCH_DURATION", 4 if QUICK else 10),
+    # 5000 is opt-in (BENCH_DELIVERY_N=100,1000,5000): on the embedded store signups and connects scan
+    # every user, so 5000 users take minutes before the first message.
+    "delivery_n": _list("BENCH_DELIVERY_N", "100" if QUICK else "100,1000"),
+    "light_n": env_int("BENCH_LIGHT_N", 1000),
+    "light_s": env_int("BENCH_LIGHT_S", 5 if QUICK else 30),
+    "fanout_members": env_int("BENCH_FANOUT_MEMBERS", 256),
+    "fanout_senders": env_int("BENCH_FANOUT_SENDERS", 4),
+    "capacity": _list("BENCH_CAPACITY", "1000" if QUICK else "1000,5000,10000"),
+    "capacity_users": env_int("BENCH_CAPACITY_USERS", 100),
+    "storm": env_int("BENCH_STORM", 500 if QUICK else 2000),
+    "history": _list("BENCH_HISTORY", "100,5000" if QUICK else "100,100000"),
+    "login_pairs": env_int("BENCH_LOGIN_PAIRS", 20),
+    "login_burst": env_int("BENCH_LOGIN_BURST", 50),
+    "login_rate": env_int("BENCH_LOGIN_RATE", 50),
+    "login_windows": env_int("BENCH_LOGIN_WINDOWS", 1 if QUICK else 3),
+    "login_window_s": env_int("BENCH_LOGIN_WINDOW_S", 3 if QUICK else 5),
+    "scale_pairs": env_int("BENCH_SCALE_PAIRS", 20 if QUICK else 40),
+    "scale_rate": env_int("BENCH_SCALE_RATE", 50 if QUICK else 100),
+}
+SCENARIOS = ("delivery", "fanout", "capacity", "storm", "history", "login", "scaleout")
+
+
+async def run_delivery(records):
+    for n in SIZES["delivery_n"]:
+        light = SIZES["light_s"] if n == SIZES["light_n"] or len(SIZES["delivery_n"]) == 1 else 0
+        real = await delivery.run("real", n, SIZES["duration"], light_duration=light)
+        records.append(real)
+        half = real["params"]["half_rate"]
+        for kind in TARGETS[1:]:
+            records.append(await delivery.run(kind, n, SIZES["duration"], half_rate=half, light_duration=light))
+
+
+async def run_fanout(records):
+    m, s, d = SIZES["fanout_members"], SIZES["fanout_senders"], SIZES["duration"]
+    real = await fanout.run("real", m, s, d)
+    records.append(real)
+    for kind in TARGETS[1:]:
+        records.append(await fanout.run(kind, m, s, d, half_rate=real["params"]["half_rate_msgs"]))
+
+
+async def run_capacity(records):
+    for kind in TARGETS:
+        records.append(await capacity.run(kind, SIZES["capacity"], users=SIZES["capacity_users"]))
+
+
+async def run_storm(records):
+    for kind in TARGETS:
+        records.append(await storm.run(kind, SIZES["storm"]))
+
+
+async def run_history(records):
+    out = subprocess.run([PY, "-m", "bench.history", *map(str, SIZES["history"])], capture_output=True, text=True,
+                         timeout=900)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    name = record.pop("name")
+    records.append(write_result(name, record))
+
+
+async def run_login(records):
+    records.append(await login.run(SIZES["login_pairs"], SIZES["login_burst"], SIZES["login_rate"],
+                                   SIZES["login_windows"], SIZES["login_window_s"]))
+
+
+async def run_scaleout(records):
+    pairs, rate, d = SIZES["scale_pairs"], SIZES["scale_rate"], SIZES["duration"] + 5
+    records.append(await scaleout.cluster(pairs, rate, d))
+    for with_redis in (False, True):
+        records.append(await scaleout.single(pairs, rate, d, with_redis))
+
+
+async def main(names):
+    records = []
+    timings = {}
+    for name in names:
+        started = time.monotonic()
+        log(f"=== {name}")
+        try:
+            await globals()[f"run_{name}"](records)
+        except Exception as exc:  # noqa: BLE001 - one failed scenario must not hide the others' results
+            log(f"{name} FAILED: {type(exc).__name__}: {exc}")
+            records.append({"scenario": name, "target": "error", "error": f"{type(exc).__name__}: {exc}"})
+        timings[name] = round(time.monotonic() - started, 1)
+        log(f"=== {name} took {timings[name]} s")
+    return records, timings
+
+
+def cli(argv):
+    names = [a for a in argv if not a.startswith("-")] or list(SCENARIOS)
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(f"unknown scenarios {sorted(unknown)}; choose from {SCENARIOS}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    lock = open(RESULTS / ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit("another benchmark run holds bench/results/.lock; runs must not overlap") from None
+    log(f"fd limit {raise_fd_limit()}; sizes {SIZES}")
+    started = time.monotonic()
+    records, timings = asyncio.run(main(names))
+    context = {"quick": bool(QUICK), "sizes": SIZES, "timings_s": timings,
+               "total_s": round(time.monotonic() - started, 1), "versions": versions(), "machine": machine()}
+    table = summarise(records, context)
+    path = RESULTS / f"summary-{stamp()}.md"
+    path.write_text(table)
+    print(table)
+    log(f"summary written to {path}")
+    return 1 if any(r.get("target") == "error" for r in records) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""The benchmark scenarios; each returns the records it wrote (one JSON line per target and variant)."""

@@ -1,0 +1,40 @@
+"""(1) Delivery: N connections in pairs on /personal.
+
+Phases, one after the other on the same connections (the light one first, while the store is empty:
+on the embedded store every send scans the stored messages, so each phase notes how many there were):
+- `light` (optional): 1 message per second while the other connections idle;
+- `saturation`: closed loop, every connection sends its next message when the last is acked:
+  delivered messages per second at saturation;
+- `half`: open loop at half the real server's saturation rate (the same absolute rate for the
+  baselines): ack and end-to-end latency.
+Every phase counts lost and duplicated messages (matched by ClientId).
+"""
+from ..common import CpuMeter, per_cpu_second
+from ..drive import closed_loop, open_loop
+from .base import connect_all, pairs_of, personal_routes, running, save, users_for
+
+
+async def run(kind, n, duration, half_rate=None, light_duration=0, label=None, **settings):
+    async with running(kind, **settings) as (server, pool):
+        users, provision_s = await users_for(server, n)
+        clients, connect_s = await connect_all(pool, server, users, ["/personal"])
+        routes = await personal_routes(pairs_of(clients))
+        phases, stored = {}, 0
+        meter = CpuMeter(server.pid)
+        if light_duration:
+            phases["light"] = {"stored_before": stored,
+                               **await open_loop(routes, 1.0, light_duration, pool.tracker, "light"), **meter.read()}
+            stored += phases["light"]["acked"]
+        meter.start()
+        phases["saturation"] = {"stored_before": stored, **await closed_loop(routes, duration, pool.tracker, "sat"),
+                                **meter.read()}
+        stored += phases["saturation"]["acked"]
+        rate = half_rate or max(1.0, phases["saturation"]["deliveries_per_s"] / 2)
+        meter.start()
+        phases["half"] = {"stored_before": stored, **await open_loop(routes, rate, duration, pool.tracker, "half"),
+                          **meter.read()}
+        for phase in phases.values():
+            phase["deliveries_per_server_cpu_s"] = per_cpu_second(phase)
+        params = {"connections": n, "pairs": n // 2, "duration_s": duration, "half_rate": round(rate, 1),
+                  "provision_s": provision_s, "connect_s": connect_s, **settings}
+        return save("delivery", kind, label or f"n{n}", params, phases, server)

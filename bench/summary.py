@@ -1,0 +1,201 @@
+"""The run's figures as one Markdown table per scenario, each with its ratio to the baselines, and
+the issue's targets marked met or not.
+
+    python -m bench.summary bench/results/*.json     # re-summarise saved results (the newest of each name)
+"""
+import json
+import sys
+from collections import defaultdict
+
+NAMES = {"real": "real", "bare_python": "bare python-socketio", "bare_node": "bare Node socket.io"}
+
+
+def _ratio(a, b):
+    return f"{a / b:.2f}×" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "–"
+
+
+def _v(value):
+    return "–" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _table(rows, by_target, figures, baselines=("bare_python", "bare_node")):
+    present = [t for t in ("real", *baselines) if t in by_target]
+    head = ["figure", *[NAMES[t] for t in present], *[f"real / {NAMES[t]}" for t in present[1:]]]
+    rows.append("| " + " | ".join(head) + " |")
+    rows.append("|" + "---|" * len(head))
+    for label, path in figures:
+        values = [_get(by_target[t], *path) for t in present]
+        ratios = [_ratio(values[0], v) for v in values[1:]]
+        rows.append("| " + " | ".join([label, *map(_v, values), *ratios]) + " |")
+
+
+def _losses(record):
+    phases = [p for p in _walk(record.get("metrics", {}))]
+    return sum((p.get("lost", 0) or 0) + (p.get("duplicated", 0) or 0) + (p.get("unacked", 0) or 0) for p in phases)
+
+
+def _walk(metrics):
+    if isinstance(metrics, dict):
+        if "lost" in metrics:
+            yield metrics
+        for value in metrics.values():
+            yield from _walk(value)
+
+
+def summarise(records, context=None):
+    context = context or {}
+    groups = defaultdict(dict)
+    for r in records:
+        if r.get("target") != "error":
+            groups[(r["scenario"], r.get("variant"))][r["target"]] = r
+    rows = ["# Benchmark summary", ""]
+    if context:
+        rows += [f"- machine: {json.dumps(context.get('machine'))}", f"- versions: {json.dumps(context.get('versions'))}",
+                 f"- quick: {context.get('quick')}; sizes: {json.dumps(context.get('sizes'))}",
+                 f"- time per scenario (s): {json.dumps(context.get('timings_s'))}; total {context.get('total_s')} s", ""]
+    checks = []
+    for (scenario, variant), by_target in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        rows += [f"## {scenario} {variant or ''}".rstrip(), ""]
+        real = by_target.get("real") or by_target.get("cluster")
+        if scenario == "delivery":
+            figures = [("saturation: delivered msgs/s", ("metrics", "saturation", "deliveries_per_s")),
+                       ("saturation: deliveries per server CPU-second", ("metrics", "saturation",
+                                                                          "deliveries_per_server_cpu_s")),
+                       ("saturation: e2e p99 ms", ("metrics", "saturation", "e2e_ms", "p99")),
+                       ("saturation: server CPU %", ("metrics", "saturation", "server_cpu_pct")),
+                       ("saturation: load generator CPU %", ("metrics", "saturation", "loader_cpu_pct")),
+                       ("half: rate msgs/s", ("metrics", "half", "rate")),
+                       ("half: ack p50 ms", ("metrics", "half", "ack_ms", "p50")),
+                       ("half: ack p99 ms", ("metrics", "half", "ack_ms", "p99")),
+                       ("half: e2e p50 ms", ("metrics", "half", "e2e_ms", "p50")),
+                       ("half: e2e p90 ms", ("metrics", "half", "e2e_ms", "p90")),
+                       ("half: e2e p99 ms", ("metrics", "half", "e2e_ms", "p99")),
+                       ("half: e2e max ms", ("metrics", "half", "e2e_ms", "max")),
+                       ("half: load generator CPU %", ("metrics", "half", "loader_cpu_pct")),
+                       ("light (1 msg/s): e2e p50 ms", ("metrics", "light", "e2e_ms", "p50")),
+                       ("light (1 msg/s): e2e p99 ms", ("metrics", "light", "e2e_ms", "p99")),
+                       ("light (1 msg/s): e2e max ms", ("metrics", "light", "e2e_ms", "max")),
+                       ("server RSS KiB at end", ("server_rss_kib",))]
+            _table(rows, by_target, figures)
+            if real and "bare_python" in by_target:
+                r = _get(real, "metrics", "saturation", "deliveries_per_s")
+                p = _get(by_target["bare_python"], "metrics", "saturation", "deliveries_per_s")
+                checks.append((f"1:1 delivery with storage ≥ 0.6 × bare python-socketio ({variant})",
+                               r and p and r / p >= 0.6, _ratio(r, p)))
+            if real:
+                p99 = _get(real, "metrics", "half", "e2e_ms", "p99")
+                checks.append((f"p99 e2e ≤ 25 ms at half saturation ({variant})", p99 is not None and p99 <= 25,
+                               f"{_v(p99)} ms"))
+                light = _get(real, "metrics", "light", "e2e_ms", "p99")
+                if light is not None:
+                    checks.append((f"p99 e2e ≤ 10 ms at 1 msg/s with {real['params']['connections']} idle clients",
+                                   light <= 10, f"{_v(light)} ms"))
+        elif scenario == "fanout":
+            figures = [("saturation: deliveries/s", ("metrics", "saturation", "deliveries_per_s")),
+                       ("saturation: deliveries per server CPU-second", ("metrics", "saturation",
+                                                                          "deliveries_per_server_cpu_s")),
+                       ("saturation: messages/s", ("metrics", "saturation", "msgs_per_s")),
+                       ("saturation: per-member e2e p99 ms", ("metrics", "saturation", "e2e_ms", "p99")),
+                       ("saturation: load generator CPU %", ("metrics", "saturation", "loader_cpu_pct")),
+                       ("saturation: server CPU %", ("metrics", "saturation", "server_cpu_pct")),
+                       ("half: messages/s", ("metrics", "half", "rate")),
+                       ("half: per-member e2e p50 ms", ("metrics", "half", "e2e_ms", "p50")),
+                       ("half: per-member e2e p90 ms", ("metrics", "half", "e2e_ms", "p90")),
+                       ("half: per-member e2e p99 ms", ("metrics", "half", "e2e_ms", "p99")),
+                       ("half: per-member e2e max ms", ("metrics", "half", "e2e_ms", "max"))]
+            _table(rows, by_target, figures)
+            if real and "bare_node" in by_target:
+                r = _get(real, "metrics", "saturation", "deliveries_per_s")
+                n = _get(by_target["bare_node"], "metrics", "saturation", "deliveries_per_s")
+                checks.append(("fan-out deliveries/s ≥ 0.35 × bare Node (as measured)", r and n and r / n >= 0.35,
+                               _ratio(r, n)))
+                rc = _get(real, "metrics", "saturation", "deliveries_per_server_cpu_s")
+                nc = _get(by_target["bare_node"], "metrics", "saturation", "deliveries_per_server_cpu_s")
+                checks.append(("fan-out deliveries per server CPU-second ≥ 0.35 × bare Node", rc and nc and rc / nc >= 0.35,
+                               _ratio(rc, nc)))
+        elif scenario == "capacity":
+            points = [c.get("attempted", c["connections"]) for c in _get(real or {}, "metrics", "checkpoints") or []]
+            figures = []
+            for i, n in enumerate(points):
+                figures += [(f"{n} connections: held", ("metrics", "checkpoints", i, "connections")),
+                            (f"{n} connections: KiB per connection", ("metrics", "checkpoints", i, "kib_per_connection")),
+                            (f"{n} connections: server RSS KiB", ("metrics", "checkpoints", i, "rss_kib")),
+                            (f"{n} connections: connects/s", ("metrics", "checkpoints", i, "connects_per_s"))]
+            _table(rows, by_target, figures)
+            if real and points:
+                last = real["metrics"]["checkpoints"][-1]
+                checks.append(("≥ 10,000 idle connections in one process at ≤ 32 KiB each",
+                               last["connections"] >= 10_000 and last["kib_per_connection"] <= 32,
+                               f"{last['connections']} at {last['kib_per_connection']} KiB"))
+        elif scenario == "storm":
+            figures = [("all have user-id and both lists, s", ("metrics", "all_done_s")),
+                       ("per client: lists p50 ms", ("metrics", "lists_ms", "p50")),
+                       ("per client: lists p99 ms", ("metrics", "lists_ms", "p99")),
+                       ("connected", ("metrics", "connected")), ("complete", ("metrics", "complete")),
+                       ("SYNs dropped (ListenOverflows)", ("metrics", "listen_overflows")),
+                       ("server CPU s", ("metrics", "server_cpu_s")),
+                       ("load generator CPU s", ("metrics", "loader_cpu_s"))]
+            _table(rows, by_target, figures)
+        elif scenario == "history":
+            rows += ["| messages in chat | newest page p50 ms | 100 back p50 ms | oldest page p50 ms | one send p50 ms |",
+                     "|---|---|---|---|---|"]
+            for p in real["metrics"]["pages"]:
+                rows.append(f"| {p['messages_in_chat']} | {p['page_newest']['p50_ms']} | {p['page_100_back']['p50_ms']}"
+                            f" | {p['page_oldest']['p50_ms']} | {p['send']['p50_ms']} |")
+        elif scenario == "login":
+            m = real["metrics"]
+            tags = m["messages"].get("e2e_ms_by_tag", {})
+            rows += ["| figure | value |", "|---|---|",
+                     f"| logins/s (bursts of {real['params']['burst']}, production argon2) | {_v(m['logins_per_s'])} |",
+                     f"| one burst, s (min–max) | {_v((m['burst_s'] or {}).get('min'))}–{_v((m['burst_s'] or {}).get('max'))} |",
+                     f"| others' e2e p50 / p99 ms, quiet | {_v(tags.get('quiet', {}).get('p50'))} / {_v(tags.get('quiet', {}).get('p99'))} |",
+                     f"| others' e2e p50 / p99 ms, during bursts | {_v(tags.get('burst', {}).get('p50'))} / {_v(tags.get('burst', {}).get('p99'))} |",
+                     f"| p99 burst / quiet | {_v(m['p99_ratio_burst_vs_quiet'])} |",
+                     f"| server CPU % / load generator CPU % | {_v(m['messages'].get('server_cpu_pct'))} / {_v(m['messages'].get('loader_cpu_pct'))} |"]
+            ratio = m["p99_ratio_burst_vs_quiet"]
+            checks.append(("a burst of 50 logins raises others' p99 by ≤ 1.2×", ratio is not None and ratio <= 1.2,
+                           f"{_v(ratio)}×"))
+        elif scenario == "scaleout":
+            for target, record in by_target.items():
+                for phase, result in record["metrics"].items():
+                    if not isinstance(result, dict):
+                        continue
+                    rows.append(f"- {target} {variant} {phase}: rate {result.get('rate')} msgs/s, e2e {json.dumps(result.get('e2e_ms'))}"
+                                + (f", by kind {json.dumps(result.get('e2e_ms_by_tag'))}" if result.get("e2e_ms_by_tag") else ""))
+                if "p99_ratio_cross_vs_same" in record["metrics"]:
+                    ratio = record["metrics"]["p99_ratio_cross_vs_same"]
+                    rows.append(f"- p99 cross-instance / same-instance: {ratio}")
+                    checks.append(("cross-instance p99 ≤ 1.3 × same-instance", ratio <= 1.3, f"{ratio}×"))
+        rows.append("")
+    losses = [(f"{r['scenario']}-{r['target']}-{r.get('variant')}", _losses(r)) for r in records if "metrics" in r]
+    checks.insert(0, ("zero lost / duplicated / unacked messages", all(n == 0 for _, n in losses),
+                      ", ".join(f"{name}: {n}" for name, n in losses if n) or "none"))
+    errors = [r for r in records if r.get("target") == "error"]
+    rows += ["## Targets", "", "| target | met | measured |", "|---|---|---|"]
+    rows += [f"| {label} | {'yes' if ok else 'NO'} | {value} |" for label, ok, value in checks]
+    rows += [f"| scenario {r['scenario']} | FAILED | {r['error']} |" for r in errors]
+    return "\n".join(rows) + "\n"
+
+
+def _get_indexed(record, *path):
+    for key in path:
+        if isinstance(key, int):
+            if not isinstance(record, list) or key >= len(record):
+                return None
+            record = record[key]
+        elif not isinstance(record, dict) or key not in record:
+            return None
+        else:
+            record = record[key]
+    return record
+
+
+_get = _get_indexed
+
+
+if __name__ == "__main__":
+    newest = {}
+    for path in sorted(sys.argv[1:]):
+        record = json.loads(open(path).read())
+        newest[record["name"]] = record
+    print(summarise(list(newest.values())))

@@ -1,0 +1,194 @@
+"""The servers under test, each started as its own process and stopped afterwards.
+
+- `real`: `python wsgi.py` exactly as `make run` starts it (gevent, embedded store, dev outbox,
+  rate limits off, cheap argon2 unless asked otherwise).
+- `bare_python`: python-socketio on gevent, no Flask, no database (bench/baselines/bare_python.py).
+- `bare_node`: Node.js socket.io (bench/baselines/bare_node.js).
+- `cluster`: two instances of the real app in one gevent process sharing one store and one Redis
+  (bench/cluster_server.py), or, when MONGO_URI is set, two real server processes.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from .common import ROOT, free_port, log
+
+PY = sys.executable
+# BENCH_SERVER_ROOT runs the servers from another checkout (e.g. a local copy with a proposed fix).
+SERVER_ROOT = os.environ.get("BENCH_SERVER_ROOT") or str(ROOT)
+TARGETS = ("real", "bare_python", "bare_node")
+
+# What every real-server benchmark runs with: the limits that would throttle a load generator off.
+REAL_ENV = {
+    "ASYNC_MODE": "gevent", "CHAT_ENV": "development", "LOG_LEVEL": "ERROR", "SMTP_HOST": "",
+    # RATELIMIT_ENABLED=false turns off the HTTP limits and the socket event limits (SOCKET_LIMIT_*).
+    "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "RATELIMIT_ENABLED": "false",
+    "MONGO_URI": "", "REDIS_URL": "", "CORS_ORIGINS": "",
+}
+
+
+class Server:
+    """A server process: its URLs (one per instance), pid, outbox folder and log."""
+
+    def __init__(self, kind, urls, process, log_path, outbox=None, tmp=None):
+        self.kind, self.urls, self.process, self.log_path = kind, urls, process, log_path
+        self.outbox, self.tmp = outbox, tmp
+        self.seeded = None  # path of the seeded users' tokens (bench/seeded_server.py)
+
+    @property
+    def url(self):
+        return self.urls[0]
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, errors="replace") as handle:
+                return "".join(handle.readlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _wait_healthy(server, timeout=300):
+    deadline = time.monotonic() + timeout
+    pending = list(server.urls)
+    while pending and time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.kind} exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(pending[0] + "/health", timeout=1) as response:
+                if response.status == 200:
+                    pending.pop(0)
+                    continue
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if pending:
+        server.stop()
+        raise RuntimeError(f"{server.kind} did not answer /health within {timeout} s:\n{server.log_tail()}")
+    return server
+
+
+def _spawn(kind, command, env, urls, outbox=None, tmp=None):
+    tmp = tmp or tempfile.mkdtemp(prefix=f"bench-{kind}-")
+    log_path = os.path.join(tmp, "server.log")
+    with open(log_path, "wb") as handle:
+        process = subprocess.Popen(command, cwd=SERVER_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                   start_new_session=True, preexec_fn=_lift_fd_limit)
+    return _wait_healthy(Server(kind, urls, process, log_path, outbox, tmp))
+
+
+def _lift_fd_limit():
+    import resource
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def start(kind, seed=0, **settings):
+    """Start a target by name; `settings` are extra environment variables for the real server.
+
+    BENCH_NODELAY=1 runs the server through bench/experiments/nodelay.py (TCP_NODELAY on every
+    accepted socket): an experiment, not the server as shipped. `seed=N` starts the real server through
+    bench/seeded_server.py with N users already in its store."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    wrap = [PY, "-m", "bench.experiments.nodelay"] if os.environ.get("BENCH_NODELAY") == "1" else [PY]
+    if kind == "real":
+        tmp = tempfile.mkdtemp(prefix="bench-real-")
+        outbox = os.path.join(tmp, "outbox")
+        env.update(REAL_ENV)
+        env.update(PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url, MAIL_OUTBOX=outbox, MONGO_DB="bench")
+        env.update({k: str(v) for k, v in settings.items()})
+        log(f"starting real server on {url} {settings or ''}" + (f" with {seed} seeded users" if seed else ""))
+        if not seed:
+            return _spawn(kind, [*wrap, "wsgi.py"], env, [url], outbox, tmp)
+        tokens = os.path.join(tmp, "tokens.json")
+        server = _spawn(kind, [PY, "-m", "bench.seeded_server", str(seed), tokens], env, [url], outbox, tmp)
+        server.seeded = tokens
+        return server
+    if kind == "bare_python":
+        log(f"starting bare python-socketio server on {url}")
+        return _spawn(kind, [*wrap, "bench/baselines/bare_python.py", str(port)], env, [url])
+    if kind == "bare_node":
+        log(f"starting bare Node.js socket.io server on {url}")
+        return _spawn(kind, ["node", "bench/baselines/bare_node.js", str(port)], env, [url])
+    raise ValueError(kind)
+
+
+def start_cluster(redis_url, count=2, **settings):
+    """Two instances of the real app sharing one store and Redis.
+
+    Without MONGO_URI: one gevent process serving two apps on two ports (bench/cluster_server.py),
+    sharing an embedded store. With MONGO_URI: two `wsgi.py` processes on that database.
+    """
+    tmp = tempfile.mkdtemp(prefix="bench-cluster-")
+    outbox = os.path.join(tmp, "outbox")
+    ports = [free_port() for _ in range(count)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    env.update(REAL_ENV)
+    env.update(REDIS_URL=redis_url, MAIL_OUTBOX=outbox, MONGO_DB="bench_cluster")
+    env.update({k: str(v) for k, v in settings.items()})
+    mongo = os.environ.get("MONGO_URI", "")
+    if not mongo:
+        log(f"starting two in-process instances on ports {ports} sharing Redis {redis_url}")
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        return [_spawn("cluster", [PY, "-m", "bench.cluster_server", *map(str, ports)], env, urls, outbox, tmp)]
+    servers = []
+    for port in ports:
+        url = f"http://127.0.0.1:{port}"
+        penv = dict(env, MONGO_URI=mongo, PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url)
+        log(f"starting server process on {url} (MongoDB, Redis {redis_url})")
+        servers.append(_spawn("cluster", [PY, "wsgi.py"], penv, [url], outbox, tempfile.mkdtemp(dir=tmp)))
+    return servers
+
+
+class Redis:
+    """A private redis-server on a free port (no persistence), for the scale-out benchmark."""
+
+    def __init__(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tempfile.mkdtemp(prefix="bench-redis-")
+        self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--dir", self.dir],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
