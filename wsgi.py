@@ -28,8 +28,10 @@ def main():
     """Serve on HOST:PORT with the configured async mode (create_app has logged what it runs on)."""
     config = app.config
     app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
+    # gevent listens with a queue of 128 by default: too short for a storm of reconnecting clients.
+    extra = {"backlog": 1024} if socketio.async_mode == "gevent" else {}
     socketio.run(app, host=config["HOST"], port=config["PORT"], allow_unsafe_werkzeug=True,
-                 log_output=config["LOG_LEVEL"] == "DEBUG")
+                 log_output=config["LOG_LEVEL"] == "DEBUG", **extra)
 
 
 if __name__ == "__main__":
