@@ -1,7 +1,7 @@
 """The only place room names are spelled.
 
 Every socket joins `user:<id>` and `session:<sid>` in its namespace; group members' sockets on
-`/group` (and `/`) also join `group:<id>`. Rooms are decided by the server after a check,
+`/group` also join `group:<id>`. Rooms are decided by the server after a check,
 never taken from a payload.
 """
 
