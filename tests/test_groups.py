@@ -388,3 +388,32 @@ def test_concurrent_admin_commands_keep_the_group_consistent(world):
         group = world.group(group_id)
         assert group["admin_id"] in group["members"], group
         assert len(set(group["members"])) == len(group["members"])
+
+
+def test_a_256_member_group_gets_one_message_with_one_emit(world, monkeypatch):
+    """The largest group: every member's socket gets the message once, from a single emit to the room."""
+    from chat.users.repository import UserRepository
+    users = UserRepository(world.db)
+    password_hash = world.app.extensions["chat.services"].auth.passwords.hash("correct horse battery")
+    members = []
+    for i in range(255):  # made verified directly: 255 signups through the mail would only add time
+        doc = users.create(f"big{i:03d}", f"big{i:03d}@example.test", password_hash)
+        users.mark_verified(doc["_id"])
+        member = {"username": doc["username"], "password": "correct horse battery", "id": str(doc["_id"])}
+        world.accounts.login(member)
+        member["tabs"] = [world.connect(member)]
+        members.append(member)
+    admin = world.user()
+    group_id = world.create(admin, members)
+    assert len(world.group(group_id)["members"]) == 256
+    socketio = world.socketio
+    emits = []
+    real_emit = socketio.emit
+    monkeypatch.setattr(socketio, "emit", lambda *a, **k: emits.append(a[0]) or real_emit(*a, **k))
+    ack = world.call(admin, "send-group-message", {"GroupId": group_id, "Content": "hello, all 256"})
+    assert ack["ok"]
+    assert emits == ["receive-group-message"]
+    for member in members:
+        [(name, push)] = world.events(member)
+        assert name == "receive-group-message" and push["Message"] == ack["Message"]
+    assert world.events(admin) == []
