@@ -170,18 +170,29 @@ class Pool:
         self.clients.extend(made)
         return made
 
-    async def connect(self, clients, url, concurrency=100):
-        """Connect clients with at most `concurrency` handshakes in flight; returns (connected, errors)."""
+    async def connect(self, clients, url, concurrency=100, timeout=120):
+        """Connect clients with at most `concurrency` handshakes in flight; returns (connected, errors).
+
+        A client not connected within `timeout` seconds counts as an error and is closed: a server out of
+        file descriptors leaves new connections in its accept queue, and the WebSocket handshake
+        (aiohttp, no total timeout) would otherwise wait until some other connection closes."""
         semaphore = asyncio.Semaphore(concurrency) if concurrency else None
         errors = defaultdict(int)
+
+        async def attempt(client):
+            try:
+                await asyncio.wait_for(client.connect(url), timeout)
+            except asyncio.TimeoutError:
+                await client.close()
+                raise TimeoutError(f"not connected within {timeout} s") from None
 
         async def one(client):
             try:
                 if semaphore:
                     async with semaphore:
-                        await client.connect(url)
+                        await attempt(client)
                 else:
-                    await client.connect(url)
+                    await attempt(client)
                 return True
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors[type(exc).__name__ + ": " + str(exc)[:80]] += 1

@@ -7,6 +7,8 @@ delivery scenario's saturation phase), while `py-spy record` samples the server 
 bench/results/profile-<timestamp>.svg (flame graph) and .txt (collapsed stacks), and prints the
 functions with the most samples: self (on top of the stack) and inclusive (anywhere on it), plus the
 share of samples inside each library (mongomock, engineio, socketio, flask, marshmallow, gevent...).
+Samples of idle gevent thread-pool workers (the hashing pool waiting for work) are left out: py-spy
+counts them as active because they wait in a lock.
 """
 import asyncio
 import shutil
@@ -28,13 +30,22 @@ def _frames(stack):
     return [frame for frame in stack.split(";") if frame]
 
 
+def _idle_worker(frames):
+    """A gevent thread-pool worker waiting for work (py-spy samples it as active: it waits in a lock)."""
+    return frames[0].startswith("_WorkerGreenlet.run") and any("Queue.get (gevent/_threading.py" in f
+                                                               for f in frames)
+
+
 def hot_spots(collapsed, top=25):
-    selfs, inclusive, areas, total = Counter(), Counter(), Counter(), 0
+    selfs, inclusive, areas, total, idle = Counter(), Counter(), Counter(), 0, 0
     for line in Path(collapsed).read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         count = int(count)
         frames = _frames(stack)
         if not frames:
+            continue
+        if _idle_worker(frames):
+            idle += count
             continue
         total += count
         selfs[frames[-1]] += count
@@ -43,7 +54,7 @@ def hot_spots(collapsed, top=25):
         seen = {area for area in AREAS for frame in frames if area in frame}
         for area in seen:
             areas[area] += count
-    out = [f"{total} samples"]
+    out = [f"{total} samples ({idle} more of idle thread-pool workers left out)"]
     out.append("\n## self (top of stack)")
     out += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in selfs.most_common(top)]
     out.append("\n## inclusive")

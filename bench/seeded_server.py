@@ -2,12 +2,18 @@
 
     python -m bench.seeded_server COUNT TOKENS.json      (settings from the environment, as wsgi.py)
 
-Signing thousands of users up over HTTP on the embedded store takes minutes (every insert scans the
-collection for its unique indexes), so the capacity and connect-storm benchmarks use this instead.
-It imports `wsgi` (so the app is built, monkey-patched and served exactly as `python wsgi.py` does),
-inserts COUNT verified users and one session each in bulk (unique indexes dropped while inserting,
-made again after, which checks them once), mints each session's token pair as /login would, writes
-them to TOKENS.json, then serves. No server code changes.
+Signing thousands of users up over HTTP on the embedded store takes minutes (every insert into
+`users` scans the collection for each of its unique indexes, username and email), so the capacity,
+connect-storm and login benchmarks use this instead. It imports `wsgi` (so the app is built,
+monkey-patched and served exactly as `python wsgi.py` does), inserts COUNT verified users and one
+session each in bulk, shaped as chat/users/repository.py and chat/auth/repository.py write them
+(a session's `_id` is its session id), mints each session's token pair as /login would, writes them
+to TOKENS.json, then serves. No server code changes.
+
+Only the unique indexes the store actually has are dropped while inserting and made again after
+(which checks them once): today that is `users` only. Other indexes are left as the server made
+them; in particular the TTL indexes, which the server does not create on the embedded store
+(chat/db.py: mongomock would sweep the whole collection on every access), are not added back.
 """
 import json
 import sys
@@ -16,19 +22,22 @@ import uuid
 import wsgi
 from chat.auth.tokens import mint_pair
 from chat.clock import utcnow
-from chat.db import INDEXES
 from bson import ObjectId
 
 PASSWORD = "bench-password-123"
 
 
-def _bulk(collection, docs, indexes):
-    collection.drop_indexes()
+def _bulk(collection, docs):
+    """insert_many in chunks, with the collection's unique indexes (if any) dropped meanwhile and remade."""
+    unique = {name: info for name, info in collection.index_information().items()
+              if name != "_id_" and info.get("unique")}
+    for name in unique:
+        collection.drop_index(name)
     for start in range(0, len(docs), 5000):
         collection.insert_many(docs[start:start + 5000])
-    for model in indexes:
-        spec = dict(model.document)
-        collection.create_index(list(spec.pop("key").items()), **spec)
+    for name, info in unique.items():
+        options = {k: v for k, v in info.items() if k in ("unique", "sparse", "partialFilterExpression")}
+        collection.create_index(list(info["key"]), name=name, **options)
 
 
 def seed(app, count, run):
@@ -47,8 +56,8 @@ def seed(app, count, run):
         sessions.append({"_id": session_id, "user_id": str(user_id), "refresh_jti": jti, "created_at": now,
                          "expires_at": expires, "revoked_at": None})
         out.append((str(user_id), username, session_id, jti))
-    _bulk(db["users"], users, INDEXES["users"])
-    _bulk(db["sessions"], sessions, INDEXES["sessions"])
+    _bulk(db["users"], users)
+    _bulk(db["sessions"], sessions)
     with app.app_context():
         return [{"id": user_id, "username": username, **_pair(user_id, session_id, jti)}
                 for user_id, username, session_id, jti in out]

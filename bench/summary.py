@@ -137,11 +137,12 @@ def summarise(records, context=None):
                        ("load generator CPU s", ("metrics", "loader_cpu_s"))]
             _table(rows, by_target, figures)
         elif scenario == "history":
-            rows += ["| messages in chat | newest page p50 ms | 100 back p50 ms | oldest page p50 ms | one send p50 ms |",
-                     "|---|---|---|---|---|"]
+            rows += ["| messages in chat | newest page p50 ms | 100 back p50 ms | oldest page p50 ms | one send p50 ms"
+                     " | one send with ClientId p50 ms |", "|---|---|---|---|---|---|"]
             for p in real["metrics"]["pages"]:
                 rows.append(f"| {p['messages_in_chat']} | {p['page_newest']['p50_ms']} | {p['page_100_back']['p50_ms']}"
-                            f" | {p['page_oldest']['p50_ms']} | {p['send']['p50_ms']} |")
+                            f" | {p['page_oldest']['p50_ms']} | {p['send']['p50_ms']}"
+                            f" | {_v(_get(p, 'send_client_id', 'p50_ms'))} |")
         elif scenario == "login":
             m = real["metrics"]
             tags = m["messages"].get("e2e_ms_by_tag", {})

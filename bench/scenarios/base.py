@@ -31,10 +31,10 @@ async def users_for(server, count):
     return users, round(elapsed, 2)
 
 
-async def connect_all(pool, server, users, namespaces, concurrency=100, url=None, strict=True):
+async def connect_all(pool, server, users, namespaces, concurrency=100, url=None, strict=True, timeout=120):
     clients = pool.make(users, namespaces)
     started = time.monotonic()
-    connected, errors = await pool.connect(clients, url or server.url, concurrency)
+    connected, errors = await pool.connect(clients, url or server.url, concurrency, timeout)
     elapsed = time.monotonic() - started
     log(f"{server.kind}: {connected}/{len(clients)} connected in {elapsed:.1f} s {errors or ''}")
     if connected < len(clients) and strict:

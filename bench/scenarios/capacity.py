@@ -5,10 +5,15 @@ Each client is shaped like the web client: one WebSocket carrying the four names
 process at a checkpoint − VmRSS before the first connection) / connections. The users (and their
 sessions) exist before the first reading, so only connections are counted.
 
-The connections belong to `users` users (100 by default), several each, like tabs: on the embedded
-store every connect scans the users and sessions collections, so 10,000 distinct users would make
-the run minutes long (and the server, busy with connects, then misses its own heartbeats). The
-baselines get the same users and shape.
+The connections belong to `users` users (100 by default, BENCH_CAPACITY_USERS), several each, like
+tabs; the baselines get the same users and shape. (The first runs used 100 users because every
+connect then scanned the users and sessions; connects now look both up by `_id`, and 10,000
+distinct users connect at the same rate.)
+
+Under gevent, simple-websocket dup()s each WebSocket's socket, so a Python server holds two file
+descriptors per connection: with an open-file limit of 20,000 it holds at most ~9,997. Connections
+beyond that wait in the accept queue until one closes, so a connect that has not completed within
+`connect_timeout` seconds is counted as failed and closed.
 """
 import asyncio
 
@@ -18,7 +23,8 @@ from .base import connect_all, running, save, users_for
 WEB_CLIENT = ["/", "/self", "/personal", "/group"]
 
 
-async def run(kind, checkpoints, users=100, namespaces=None, settle=3.0, label=None, concurrency=50):
+async def run(kind, checkpoints, users=100, namespaces=None, settle=3.0, label=None, concurrency=50,
+              connect_timeout=30):
     namespaces = namespaces or WEB_CLIENT
     count = min(users, checkpoints[-1])
     async with running(kind, seed=count) as (server, pool):
@@ -30,7 +36,8 @@ async def run(kind, checkpoints, users=100, namespaces=None, settle=3.0, label=N
         meter = CpuMeter(server.pid)
         for checkpoint in checkpoints:
             _clients, connect_s, connected, errors = await connect_all(
-                pool, server, users[done:checkpoint], namespaces, concurrency=concurrency, strict=False)
+                pool, server, users[done:checkpoint], namespaces, concurrency=concurrency, strict=False,
+                timeout=connect_timeout)
             held += connected
             done = checkpoint
             await asyncio.sleep(settle)

@@ -1,7 +1,8 @@
 """(1) Delivery: N connections in pairs on /personal.
 
-Phases, one after the other on the same connections (the light one first, while the store is empty:
-on the embedded store every send scans the stored messages, so each phase notes how many there were):
+Phases, one after the other on the same connections (the light one first, while the store is empty;
+each phase notes how many messages were stored before it, since a store whose cost grows with its
+size would show it here):
 - `light` (optional): 1 message per second while the other connections idle;
 - `saturation`: closed loop, every connection sends its next message when the last is acked:
   delivered messages per second at saturation;
