@@ -14,6 +14,7 @@ index, and the embedded store does the same through its `_id` fast path (chat/em
 neither should grow with the chat.
 """
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -56,8 +57,9 @@ def main(depths):
     from chat import create_app
     from chat.auth.passwords import Passwords
     from chat.messages.repository import message_id
+    outbox = tempfile.mkdtemp(prefix="bench-history-")
     app = create_app({"MONGO_URI": "", "MONGO_DB": "bench_history", "LOG_LEVEL": "ERROR", "SMTP_HOST": "",
-                      "MAIL_OUTBOX": tempfile.mkdtemp(prefix="bench-history-")})
+                      "MAIL_OUTBOX": outbox})
     services = app.extensions["chat.services"]
     db = app.extensions["chat.store"].db
     users = services.auth.users
@@ -95,6 +97,7 @@ def main(depths):
            "metrics": {"pages": results,
                        "ratio_newest_deep_vs_shallow": round(results[-1]["page_newest"]["p50_ms"]
                                                              / max(0.01, results[0]["page_newest"]["p50_ms"]), 1)}}
+    shutil.rmtree(outbox, ignore_errors=True)
     print(json.dumps(out))
 
 

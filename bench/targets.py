@@ -16,7 +16,7 @@ import tempfile
 import time
 import urllib.request
 
-from .common import ROOT, free_port, log
+from .common import RESULTS, ROOT, free_port, log, stamp
 
 PY = sys.executable
 # BENCH_SERVER_ROOT runs the servers from another checkout (e.g. a local copy with a proposed fix).
@@ -102,16 +102,28 @@ def _lift_fd_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _wrapper(kind):
+    """How a Python server is started: plain, or under an experiment's wrapper (bench/experiments/)."""
+    if os.environ.get("BENCH_NODELAY") == "1":
+        return [PY, "-m", "bench.experiments.nodelay"]
+    if os.environ.get("BENCH_GC") in ("stats", "freeze"):
+        out = RESULTS / f"gcpause-{kind}-{stamp()}.json"
+        return [PY, "-m", "bench.experiments.gcpause", f"--{os.environ['BENCH_GC']}", str(out)]
+    return [PY]
+
+
 def start(kind, seed=0, **settings):
     """Start a target by name; `settings` are extra environment variables for the real server.
 
     BENCH_NODELAY=1 runs the server through bench/experiments/nodelay.py (TCP_NODELAY on every
-    accepted socket): an experiment, not the server as shipped. `seed=N` starts the real server through
+    accepted socket), BENCH_GC=stats|freeze through bench/experiments/gcpause.py (GC pauses recorded to
+    bench/results/gcpause-*.json; `freeze` also freezes survivors of full collections): experiments,
+    not the server as shipped. `seed=N` starts the real server through
     bench/seeded_server.py with N users already in its store."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
-    wrap = [PY, "-m", "bench.experiments.nodelay"] if os.environ.get("BENCH_NODELAY") == "1" else [PY]
+    wrap = _wrapper(kind)
     if kind == "real":
         tmp = tempfile.mkdtemp(prefix="bench-real-")
         outbox = os.path.join(tmp, "outbox")
