@@ -11,7 +11,7 @@ VENDOR := web/static/vendor/socket.io.min.js
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[localdb,test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,16 +37,18 @@ run: install web-if-npm
 	$(PY) wsgi.py
 
 test: install web-if-npm
+	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Keeps var/db (the local database's data); delete it by hand to start from an empty database.
 clean:
-	rm -rf $(VENV) var build *.egg-info web/node_modules web/static/vendor web/package-lock.json
+	rm -rf $(VENV) var/outbox build *.egg-info web/node_modules web/static/vendor web/package-lock.json
 
 # Benchmarks (bench/, docs/performance.md): `bench` ~15 min, `bench-quick` ~2-3 min. Each installs the load
 # generator's extra and the Node baseline, lifts the open-file limit, and writes bench/results/.
 .PHONY: bench bench-quick bench-deps
 bench-deps: install
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[localdb,test,bench]'
 	cd bench/baselines && npm install --no-audit --no-fund
 
 bench: bench-deps

@@ -1,39 +1,63 @@
-"""Two instances of the real app in one gevent process, for the scale-out benchmark.
+"""Two real server processes sharing one database server and one Redis, for the scale-out benchmark.
 
     python -m bench.cluster_server PORT_A PORT_B      (settings from the environment, REDIS_URL required)
 
-Two server processes cannot share the embedded (in-memory) store, so, like tests/cluster.py, this
-builds one app per port, each with its own Socket.IO server and Redis subscription, sharing one
-store named `mongomock://bench-cluster`. Each app is served by gevent's WSGI server, as `wsgi.py`
-serves one. Both instances share this process's one core: compare them with each other, not with
-a lone process.
+Each instance is `python wsgi.py`, as `make run` starts it, on its own port, with the same MONGO_URI,
+MONGO_DB and REDIS_URL, like tests/cluster.py. The database is MONGO_URI's server when it is set;
+otherwise one SecantusDB server with `:memory:` storage (chat/localdb.py) that lives as long as the
+instances. bench/targets.py (`start_cluster`) does the same inside the benchmark runner, with
+`shared_database()`; this command is for running the pair by hand. Ctrl-C or SIGTERM stops the
+instances, then the database server.
 """
-from gevent import monkey
+import os
+import signal
+import subprocess
+import sys
 
-monkey.patch_all()
+from .common import ROOT
 
-import os  # noqa: E402
-import sys  # noqa: E402
 
-import gevent  # noqa: E402
-from gevent import pywsgi  # noqa: E402
+def shared_database():
+    """(uri, local): MONGO_URI when set (local is None), else a started LocalDatabase(":memory:") and its URI.
 
-from chat import create_app  # noqa: E402
+    The caller stops `local` once every instance using it has stopped.
+    """
+    uri = os.environ.get("MONGO_URI", "")
+    if uri:
+        return uri, None
+    from chat.localdb import MEMORY, LocalDatabase
+    local = LocalDatabase(MEMORY)
+    return local.start(), local
 
 
 def main(ports):
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("REDIS_URL is required")
-    servers = []
-    for port in ports:
-        url = f"http://127.0.0.1:{port}"
-        app = create_app({"MONGO_URI": "mongomock://bench-cluster", "PORT": port, "HOST": "127.0.0.1",
-                          "PUBLIC_URL": url})
-        server = pywsgi.WSGIServer(("127.0.0.1", port), app, log=None)
-        server.start()
-        servers.append(server)
-        print(f"instance on {url}", flush=True)
-    gevent.wait([gevent.spawn(server.serve_forever) for server in servers])
+    uri, local = shared_database()
+    instances = []
+    try:
+        for port in ports:
+            url = f"http://127.0.0.1:{port}"
+            env = dict(os.environ, MONGO_URI=uri, PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url)
+            instances.append(subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env))
+            print(f"instance on {url} (database {uri})", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        for instance in instances:
+            instance.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for instance in instances:
+            if instance.poll() is None:
+                instance.terminate()
+        for instance in instances:
+            try:
+                instance.wait(10)
+            except subprocess.TimeoutExpired:
+                instance.kill()
+                instance.wait(10)
+        if local is not None:
+            local.stop()
 
 
 if __name__ == "__main__":

@@ -118,8 +118,8 @@ def versions():
     """Versions of everything measured (python, gevent, python-socketio, node, socket.io)."""
     from importlib.metadata import PackageNotFoundError, version
     out = {"python": platform.python_version()}
-    for name in ("gevent", "python-socketio", "python-engineio", "Flask-SocketIO", "simple-websocket", "mongomock",
-                 "aiohttp"):
+    for name in ("gevent", "python-socketio", "python-engineio", "Flask-SocketIO", "simple-websocket", "pymongo",
+                 "SecantusDB", "aiohttp"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:

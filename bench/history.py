@@ -2,18 +2,23 @@
 
     python -m bench.history [DEPTHS...]      (default 100 100000; prints one JSON line)
 
-Runs in its own process on the embedded store and times the service call the socket handler makes
+Runs in its own process and times the service call the socket handler makes
 (`MessageService.history`, what `fetch-personal-chat` runs after its checks), so no socket or
-load generator is in the figure. Messages are seeded straight into the collection with the ids the
-server gives them (`message_id(chat_id, seq)`, "<chat_id>:<seq>"); the messages collection has no
-secondary indexes to drop or rebuild. Pages: the newest, one 100 messages back, and the oldest (a
-cursor ~all the way back); then three sends at that depth without a ClientId and three with one.
+load generator is in the figure. The database is a SecantusDB server with `:memory:` storage that this
+process starts for itself (chat/localdb.py), or MONGO_URI's server when it is set (then in a database
+of its own, dropped at the end); either way the app talks MongoDB's wire protocol through pymongo, as
+it does in production. Messages are seeded straight into the collection with the ids the server gives
+them (`message_id(chat_id, seq)`, "<chat_id>:<seq>"); the only secondary index of `messages`
+(`messages_client_key`, sparse) holds only messages sent with a ClientId, so seeding does not touch
+it. Pages: the newest, one 100 messages back, and the oldest (a cursor ~all the way back); then three
+sends at that depth without a ClientId and three with one.
 A page is one `_id $in` lookup of the page's computed ids (≤ Limit of them; chat/messages/repository.py
-`in_range`), after one `_id` lookup of the cursor message: on MongoDB both are served by the `_id`
-index, and the embedded store does the same through its `_id` fast path (chat/embedded.py), so
-neither should grow with the chat.
+`in_range`) after a read of the chat; the cursor's Seq is read from its MessageId, with no lookup. Both
+are served by the `_id` index, so neither should grow with the chat. A send is one update of the chat
+and one insert.
 """
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -55,11 +60,36 @@ def timed(call, repeat):
 
 def main(depths):
     from chat import create_app
-    from chat.auth.passwords import Passwords
-    from chat.messages.repository import message_id
+    from chat.localdb import MEMORY, LocalDatabase
     outbox = tempfile.mkdtemp(prefix="bench-history-")
-    app = create_app({"MONGO_URI": "", "MONGO_DB": "bench_history", "LOG_LEVEL": "ERROR", "SMTP_HOST": "",
-                      "MAIL_OUTBOX": outbox})
+    uri, database = os.environ.get("MONGO_URI", ""), None
+    if not uri:
+        database = LocalDatabase(MEMORY)
+        uri = database.start()
+    name = f"bench_history_{uuid.uuid4().hex[:8]}"
+    store = (("localdb", "SecantusDB (:memory:), started by bench/history.py") if database
+             else ("mongo_uri", "MONGO_URI"))
+    try:
+        app = create_app({"MONGO_URI": uri, "MONGO_DB": name, "LOG_LEVEL": "ERROR", "SMTP_HOST": "",
+                          "MAIL_OUTBOX": outbox, "ASYNC_MODE": "threading", "REDIS_URL": "",
+                          "RATELIMIT_STORAGE_URI": "memory://", "SOCKET_SLOW_CHECK_INTERVAL": 0})
+        try:
+            out = measure(app, depths, store)
+        finally:
+            app.extensions["chat.store"].client.drop_database(name)
+            app.extensions["chat.store"].close()
+    finally:
+        if database is not None:
+            database.stop()
+        shutil.rmtree(outbox, ignore_errors=True)
+    print(json.dumps(out))
+
+
+def measure(app, depths, store):
+    """The record: for each depth, the page and send timings."""
+    from chat.auth.passwords import Passwords
+    from chat.chats.repository import PERSONAL
+    from chat.messages.repository import message_id
     services = app.extensions["chat.services"]
     db = app.extensions["chat.store"].db
     users = services.auth.users
@@ -69,8 +99,8 @@ def main(depths):
         users.mark_verified(doc["_id"])
         people.append({"id": str(doc["_id"]), "username": name})
     a, b = people
-    chat, _partner = services.chats.personal_chat(a["id"], b["id"])
-    history = services.messages.history
+    chat, _partner = services.chats.personal_chat(a, b["id"])
+    history, send = services.messages.history, services.messages.send
     results, stored = [], 0
     for depth in depths:
         started = time.perf_counter()
@@ -83,22 +113,20 @@ def main(depths):
         _, back100 = timed(lambda: history(chat, a["id"], before=back, limit=20), repeat)
         oldest = message_id(chat["_id"], min(depth, 21))
         _, deepest = timed(lambda: history(chat, a["id"], before=oldest, limit=20), repeat)
-        _, send = timed(lambda: services.messages.send(chat, a, "one more"), 3)
-        # As the socket handler sends with a ClientId: its key's lookup and insert too.
-        _, send_client_id = timed(lambda: services.messages.send(chat, a, "one more", uuid.uuid4().hex), 3)
+        _, one_send = timed(lambda: send(PERSONAL, chat["_id"], a, "one more"), 3)
+        # As the socket handler sends, with a ClientId: the message carries its client_key (same insert).
+        _, send_client_id = timed(lambda: send(PERSONAL, chat["_id"], a, "one more", uuid.uuid4().hex), 3)
         stored += 6
         results.append({"messages_in_chat": depth, "seed_s": round(seed_s, 2), "page_newest": newest,
-                        "page_100_back": back100, "page_oldest": deepest, "send": send,
+                        "page_100_back": back100, "page_oldest": deepest, "send": one_send,
                         "send_client_id": send_client_id,
                         "page_size": len(page[0])})
-    out = {"name": "history-real", "scenario": "history", "target": "real", "variant": "embedded",
-           "params": {"limit": 20, "depths": depths, "store": "embedded (mongomock)",
-                      "lookup": "_id $in of the page's computed ids (message_id(chat_id, seq))"},
-           "metrics": {"pages": results,
-                       "ratio_newest_deep_vs_shallow": round(results[-1]["page_newest"]["p50_ms"]
-                                                             / max(0.01, results[0]["page_newest"]["p50_ms"]), 1)}}
-    shutil.rmtree(outbox, ignore_errors=True)
-    print(json.dumps(out))
+    return {"name": "history-real", "scenario": "history", "target": "real", "variant": store[0],
+            "params": {"limit": 20, "depths": depths, "store": store[1],
+                       "lookup": "_id $in of the page's computed ids (message_id(chat_id, seq))"},
+            "metrics": {"pages": results,
+                        "ratio_newest_deep_vs_shallow": round(results[-1]["page_newest"]["p50_ms"]
+                                                              / max(0.01, results[0]["page_newest"]["p50_ms"]), 1)}}
 
 
 if __name__ == "__main__":

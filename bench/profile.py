@@ -6,7 +6,9 @@ Starts the real server, N connections in pairs on /personal, and a closed-loop d
 delivery scenario's saturation phase), while `py-spy record` samples the server process. Writes
 bench/results/profile-<timestamp>.svg (flame graph) and .txt (collapsed stacks), and prints the
 functions with the most samples: self (on top of the stack) and inclusive (anywhere on it), plus the
-share of samples inside each library (mongomock, engineio, socketio, flask, marshmallow, gevent...).
+share of samples inside each library (pymongo, engineio, socketio, flask, marshmallow, gevent...).
+The database server (SecantusDB, its own process) is not sampled: only the time the app spends in
+pymongo waiting for it and encoding for it shows.
 Samples of idle gevent thread-pool workers (the hashing pool waiting for work) are left out: py-spy
 counts them as active because they wait in a lock.
 """
@@ -21,8 +23,8 @@ from .common import RESULTS, raise_fd_limit, stamp
 from .drive import closed_loop
 from .scenarios.base import connect_all, pairs_of, personal_routes, running, users_for
 
-AREAS = ("mongomock", "engineio", "socketio", "flask_socketio", "flask", "werkzeug", "marshmallow", "gevent",
-         "simple_websocket", "wsproto", "bson", "pymongo", "jwt", "flask_jwt_extended", "flask_limiter", "limits",
+AREAS = ("pymongo", "engineio", "socketio", "flask_socketio", "flask", "werkzeug", "marshmallow", "gevent",
+         "simple_websocket", "wsproto", "bson", "jwt", "flask_jwt_extended", "flask_limiter", "limits",
          "json", "chat/")
 
 

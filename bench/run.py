@@ -19,7 +19,7 @@ import time
 from .common import RESULTS, env_int, log, machine, raise_fd_limit, stamp, versions, write_result
 from .scenarios import capacity, delivery, fanout, login, scaleout, storm
 from .summary import summarise
-from .targets import TARGETS, PY
+from .targets import PY, TARGETS
 
 QUICK = env_int("BENCH_QUICK", 0)
 
@@ -31,8 +31,8 @@ def _list(name, default):
 
 SIZES = {
     "duration": env_int("BENCH_DURATION", 4 if QUICK else 10),
-    # 5000 is opt-in (BENCH_DELIVERY_N=100,1000,5000): on the embedded store signups and connects scan
-    # every user, so 5000 users take minutes before the first message.
+    # 5000 is opt-in (BENCH_DELIVERY_N=100,1000,5000): 5000 users signed up over HTTP (signup, mail,
+    # verify, login each) take minutes before the first message.
     "delivery_n": _list("BENCH_DELIVERY_N", "100" if QUICK else "100,1000"),
     "light_n": env_int("BENCH_LIGHT_N", 1000),
     "light_s": env_int("BENCH_LIGHT_S", 5 if QUICK else 30),

@@ -1,28 +1,30 @@
-"""The real server with N users seeded straight into its store before it serves (bench only).
+"""The real server with N users seeded straight into its database before it serves (bench only).
 
     python -m bench.seeded_server COUNT TOKENS.json      (settings from the environment, as wsgi.py)
 
-Signing thousands of users up over HTTP on the embedded store takes minutes (every insert into
-`users` scans the collection for each of its unique indexes, username and email), so the capacity,
-connect-storm and login benchmarks use this instead. It imports `wsgi` (so the app is built,
-monkey-patched and served exactly as `python wsgi.py` does), inserts COUNT verified users and one
-session each in bulk, shaped as chat/users/repository.py and chat/auth/repository.py write them
-(a session's `_id` is its session id), mints each session's token pair as /login would, writes them
-to TOKENS.json, then serves. No server code changes.
+Signing thousands of users up over HTTP costs four requests per user (signup, the mail, verify,
+login) and two argon2 hashes, none of which the capacity, connect-storm and login benchmarks measure,
+so they use this instead. It imports `wsgi` (so the app is built, monkey-patched and served exactly as
+`python wsgi.py` does; with no MONGO_URI that also starts the local SecantusDB server in DATA_DIR),
+inserts COUNT verified users and one session each in bulk, shaped as chat/users/repository.py and
+chat/auth/repository.py write them (a session's `_id` is its session id), mints each session's token
+pair as /login would, writes them to TOKENS.json, then serves. No server code changes. Only `users`
+and `sessions` are written: chats, messages and read positions (`reads` in each chat document) are
+made by the scenarios themselves, over the API.
 
-Only the unique indexes the store actually has are dropped while inserting and made again after
-(which checks them once): today that is `users` only. Other indexes are left as the server made
-them; in particular the TTL indexes, which the server does not create on the embedded store
-(chat/db.py: mongomock would sweep the whole collection on every access), are not added back.
+The unique indexes of the seeded collections (today `users`: `username_unique`, `email_unique`) are
+dropped while inserting and made again after, which checks them once. Other indexes, the TTL index
+on `sessions` included, are left as the server made them.
 """
 import json
 import sys
 import uuid
 
+from bson import ObjectId
+
 import wsgi
 from chat.auth.tokens import mint_pair
 from chat.clock import utcnow
-from bson import ObjectId
 
 PASSWORD = "bench-password-123"
 

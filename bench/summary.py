@@ -50,9 +50,11 @@ def summarise(records, context=None):
             groups[(r["scenario"], r.get("variant"))][r["target"]] = r
     rows = ["# Benchmark summary", ""]
     if context:
-        rows += [f"- machine: {json.dumps(context.get('machine'))}", f"- versions: {json.dumps(context.get('versions'))}",
+        rows += [f"- machine: {json.dumps(context.get('machine'))}",
+                 f"- versions: {json.dumps(context.get('versions'))}",
                  f"- quick: {context.get('quick')}; sizes: {json.dumps(context.get('sizes'))}",
-                 f"- time per scenario (s): {json.dumps(context.get('timings_s'))}; total {context.get('total_s')} s", ""]
+                 f"- time per scenario (s): {json.dumps(context.get('timings_s'))}; "
+                 f"total {context.get('total_s')} s", ""]
     checks = []
     for (scenario, variant), by_target in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         rows += [f"## {scenario} {variant or ''}".rstrip(), ""]
@@ -111,14 +113,15 @@ def summarise(records, context=None):
                                _ratio(r, n)))
                 rc = _get(real, "metrics", "saturation", "deliveries_per_server_cpu_s")
                 nc = _get(by_target["bare_node"], "metrics", "saturation", "deliveries_per_server_cpu_s")
-                checks.append(("fan-out deliveries per server CPU-second ≥ 0.35 × bare Node", rc and nc and rc / nc >= 0.35,
-                               _ratio(rc, nc)))
+                checks.append(("fan-out deliveries per server CPU-second ≥ 0.35 × bare Node",
+                               rc and nc and rc / nc >= 0.35, _ratio(rc, nc)))
         elif scenario == "capacity":
             points = [c.get("attempted", c["connections"]) for c in _get(real or {}, "metrics", "checkpoints") or []]
             figures = []
             for i, n in enumerate(points):
                 figures += [(f"{n} connections: held", ("metrics", "checkpoints", i, "connections")),
-                            (f"{n} connections: KiB per connection", ("metrics", "checkpoints", i, "kib_per_connection")),
+                            (f"{n} connections: KiB per connection",
+                             ("metrics", "checkpoints", i, "kib_per_connection")),
                             (f"{n} connections: server RSS KiB", ("metrics", "checkpoints", i, "rss_kib")),
                             (f"{n} connections: connects/s", ("metrics", "checkpoints", i, "connects_per_s"))]
             _table(rows, by_target, figures)
@@ -146,13 +149,15 @@ def summarise(records, context=None):
         elif scenario == "login":
             m = real["metrics"]
             tags = m["messages"].get("e2e_ms_by_tag", {})
+            burst, quiet, during = m["burst_s"] or {}, tags.get("quiet", {}), tags.get("burst", {})
             rows += ["| figure | value |", "|---|---|",
                      f"| logins/s (bursts of {real['params']['burst']}, production argon2) | {_v(m['logins_per_s'])} |",
-                     f"| one burst, s (min–max) | {_v((m['burst_s'] or {}).get('min'))}–{_v((m['burst_s'] or {}).get('max'))} |",
-                     f"| others' e2e p50 / p99 ms, quiet | {_v(tags.get('quiet', {}).get('p50'))} / {_v(tags.get('quiet', {}).get('p99'))} |",
-                     f"| others' e2e p50 / p99 ms, during bursts | {_v(tags.get('burst', {}).get('p50'))} / {_v(tags.get('burst', {}).get('p99'))} |",
+                     f"| one burst, s (min–max) | {_v(burst.get('min'))}–{_v(burst.get('max'))} |",
+                     f"| others' e2e p50 / p99 ms, quiet | {_v(quiet.get('p50'))} / {_v(quiet.get('p99'))} |",
+                     f"| others' e2e p50 / p99 ms, during bursts | {_v(during.get('p50'))} / {_v(during.get('p99'))} |",
                      f"| p99 burst / quiet | {_v(m['p99_ratio_burst_vs_quiet'])} |",
-                     f"| server CPU % / load generator CPU % | {_v(m['messages'].get('server_cpu_pct'))} / {_v(m['messages'].get('loader_cpu_pct'))} |"]
+                     f"| server CPU % / load generator CPU % | {_v(m['messages'].get('server_cpu_pct'))} / "
+                     f"{_v(m['messages'].get('loader_cpu_pct'))} |"]
             ratio = m["p99_ratio_burst_vs_quiet"]
             checks.append(("a burst of 50 logins raises others' p99 by ≤ 1.2×", ratio is not None and ratio <= 1.2,
                            f"{_v(ratio)}×"))
@@ -161,8 +166,10 @@ def summarise(records, context=None):
                 for phase, result in record["metrics"].items():
                     if not isinstance(result, dict):
                         continue
-                    rows.append(f"- {target} {variant} {phase}: rate {result.get('rate')} msgs/s, e2e {json.dumps(result.get('e2e_ms'))}"
-                                + (f", by kind {json.dumps(result.get('e2e_ms_by_tag'))}" if result.get("e2e_ms_by_tag") else ""))
+                    by_kind = result.get("e2e_ms_by_tag")
+                    rows.append(f"- {target} {variant} {phase}: rate {result.get('rate')} msgs/s, "
+                                f"e2e {json.dumps(result.get('e2e_ms'))}"
+                                + (f", by kind {json.dumps(by_kind)}" if by_kind else ""))
                 if "p99_ratio_cross_vs_same" in record["metrics"]:
                     ratio = record["metrics"]["p99_ratio_cross_vs_same"]
                     rows.append(f"- p99 cross-instance / same-instance: {ratio}")

@@ -1,11 +1,13 @@
 """The servers under test, each started as its own process and stopped afterwards.
 
-- `real`: `python wsgi.py` exactly as `make run` starts it (gevent, embedded store, dev outbox,
-  rate limits off, cheap argon2 unless asked otherwise).
+- `real`: `python wsgi.py` exactly as `make run` starts it (gevent; no MONGO_URI, so it starts its own
+  SecantusDB server, with DATA_DIR in a fresh temporary folder; dev outbox, rate limits off, cheap argon2
+  unless asked otherwise).
 - `bare_python`: python-socketio on gevent, no Flask, no database (bench/baselines/bare_python.py).
 - `bare_node`: Node.js socket.io (bench/baselines/bare_node.js).
-- `cluster`: two instances of the real app in one gevent process sharing one store and one Redis
-  (bench/cluster_server.py), or, when MONGO_URI is set, two real server processes.
+- `cluster`: two real server processes (`python wsgi.py`) sharing one database server and one Redis:
+  MONGO_URI's server when it is set, otherwise a SecantusDB server with `:memory:` storage started here
+  (bench/cluster_server.py `shared_database`).
 """
 import os
 import shutil
@@ -16,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 
+from .cluster_server import shared_database
 from .common import RESULTS, ROOT, free_port, log, stamp
 
 PY = sys.executable
@@ -39,6 +42,7 @@ class Server:
         self.kind, self.urls, self.process, self.log_path = kind, urls, process, log_path
         self.outbox, self.tmp = outbox, tmp
         self.seeded = None  # path of the seeded users' tokens (bench/seeded_server.py)
+        self.database = None  # a LocalDatabase this server was the last user of, stopped after it
 
     @property
     def url(self):
@@ -56,6 +60,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        if self.database is not None:
+            self.database.stop()
+            self.database = None
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -128,7 +135,9 @@ def start(kind, seed=0, **settings):
         tmp = tempfile.mkdtemp(prefix="bench-real-")
         outbox = os.path.join(tmp, "outbox")
         env.update(REAL_ENV)
-        env.update(PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url, MAIL_OUTBOX=outbox, MONGO_DB="bench")
+        # No MONGO_URI (REAL_ENV): wsgi.py starts a SecantusDB server with its data here, stopped with it.
+        env.update(PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url, MAIL_OUTBOX=outbox, MONGO_DB="bench",
+                   DATA_DIR=os.path.join(tmp, "db"))
         env.update({k: str(v) for k, v in settings.items()})
         log(f"starting real server on {url} {settings or ''}" + (f" with {seed} seeded users" if seed else ""))
         if not seed:
@@ -147,29 +156,35 @@ def start(kind, seed=0, **settings):
 
 
 def start_cluster(redis_url, count=2, **settings):
-    """Two instances of the real app sharing one store and Redis.
+    """`count` real server processes (`python wsgi.py`) sharing one database server and one Redis.
 
-    Without MONGO_URI: one gevent process serving two apps on two ports (bench/cluster_server.py),
-    sharing an embedded store. With MONGO_URI: two `wsgi.py` processes on that database.
+    The database server is MONGO_URI's when it is set, otherwise a SecantusDB server with `:memory:`
+    storage started here; it is stopped with the last server of the list.
     """
     tmp = tempfile.mkdtemp(prefix="bench-cluster-")
     outbox = os.path.join(tmp, "outbox")
-    ports = [free_port() for _ in range(count)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
     env.update(REAL_ENV)
     env.update(REDIS_URL=redis_url, MAIL_OUTBOX=outbox, MONGO_DB="bench_cluster")
     env.update({k: str(v) for k, v in settings.items()})
-    mongo = os.environ.get("MONGO_URI", "")
-    if not mongo:
-        log(f"starting two in-process instances on ports {ports} sharing Redis {redis_url}")
-        urls = [f"http://127.0.0.1:{p}" for p in ports]
-        return [_spawn("cluster", [PY, "-m", "bench.cluster_server", *map(str, ports)], env, urls, outbox, tmp)]
+    mongo, local = shared_database()
+    if local is not None:
+        log(f"started a SecantusDB server (:memory:) on {mongo} for the cluster")
     servers = []
-    for port in ports:
-        url = f"http://127.0.0.1:{port}"
-        penv = dict(env, MONGO_URI=mongo, PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url)
-        log(f"starting server process on {url} (MongoDB, Redis {redis_url})")
-        servers.append(_spawn("cluster", [PY, "wsgi.py"], penv, [url], outbox, tempfile.mkdtemp(dir=tmp)))
+    try:
+        for _ in range(count):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            penv = dict(env, MONGO_URI=mongo, PORT=str(port), HOST="127.0.0.1", PUBLIC_URL=url)
+            log(f"starting server process on {url} (database {mongo}, Redis {redis_url})")
+            servers.append(_spawn("cluster", [PY, "wsgi.py"], penv, [url], outbox, tempfile.mkdtemp(dir=tmp)))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        if local is not None:
+            local.stop()
+        raise
+    servers[-1].database = local
     return servers
 
 

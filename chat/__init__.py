@@ -6,8 +6,8 @@ from flask import Flask
 from . import db
 from .config import TestingConfig, config_for
 from .errors import register_error_handlers
-from .security import register_security_headers
 from .extensions import create_socketio, jwt, limiter
+from .security import register_security_headers
 from .services import build_services
 
 

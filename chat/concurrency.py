@@ -39,17 +39,3 @@ def offload(function, *args):
         from eventlet import tpool
         return tpool.execute(function, *args)
     return function(*args)
-
-
-def spawn(function, *args):
-    """Start function(*args) in the background (a greenlet or a daemon thread)."""
-    if _patched_by("gevent"):
-        import gevent
-        return gevent.spawn(function, *args)
-    if _patched_by("eventlet"):
-        import eventlet
-        return eventlet.spawn(function, *args)
-    import threading
-    thread = threading.Thread(target=function, args=args, daemon=True)
-    thread.start()
-    return thread

@@ -20,7 +20,7 @@ def _list(value):
 
 
 class Config:
-    """Development defaults: one process, in-memory store, dev mail outbox."""
+    """Development defaults: one process, the local database, dev mail outbox."""
 
     TESTING = False
 
@@ -50,10 +50,14 @@ class Config:
         self.SOCKET_MAX_QUEUED = int(get("SOCKET_MAX_QUEUED", "1000"))
         self.SOCKET_SLOW_CHECK_INTERVAL = float(get("SOCKET_SLOW_CHECK_INTERVAL", "5"))
 
-        # Storage
+        # Storage: a MongoDB server. With no MONGO_URI, `wsgi.py` starts a local one with its data in DATA_DIR.
         self.MONGO_URI = get("MONGO_URI", "")
         self.MONGO_DB = get("MONGO_DB", "chat")
         self.MONGO_TIMEOUT_MS = int(get("MONGO_TIMEOUT_MS", "2000"))
+        # Connections per process to the database (pymongo's maxPoolSize; empty: its default, 100). wsgi.py
+        # makes it 1 for the local SecantusDB it starts: docs/performance.md, "Connection pool size".
+        self.MONGO_POOL_SIZE = int(get("MONGO_POOL_SIZE") or "100")
+        self.DATA_DIR = get("DATA_DIR", os.path.join("var", "db"))
         self.REDIS_URL = get("REDIS_URL", "")
         # Seconds a connection counts as online without a heartbeat from its process (crash recovery).
         self.PRESENCE_TTL = int(get("PRESENCE_TTL", "60"))
@@ -126,7 +130,7 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 1024
         self.RATELIMIT_ENABLED = False
         self.SOCKET_SLOW_CHECK_INTERVAL = 0  # no background thread per test app
-        self.MONGO_URI = ""
+        self.MONGO_URI = ""  # the test suite passes its own server's
         self.REDIS_URL = ""
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.SMTP_HOST = ""

@@ -1,9 +1,10 @@
 """The database handle and every index the application relies on.
 
-One client per process: MongoDB through pymongo when MONGO_URI is set, otherwise an
-in-process mongomock store (data lives in memory and is lost on exit). Indexes are
-declared in INDEXES, the only place they are spelled, and created at start-up; if the
-database is down then, creation is retried on the next request until it succeeds.
+One pymongo client per process, to the server MONGO_URI names: MongoDB in production, the local
+SecantusDB server that `wsgi.py` starts when no MONGO_URI is set (see chat/localdb.py), or the
+test suite's. Nothing here knows which: it is MongoDB's wire protocol either way. Indexes are
+declared in INDEXES, the only place they are spelled, and created at start-up; if the database is
+down then, creation is retried on the next request until it succeeds.
 """
 import logging
 import threading
@@ -15,9 +16,9 @@ from pymongo.errors import PyMongoError
 
 log = logging.getLogger(__name__)
 
-# Hot paths look documents up by `_id`, which every store indexes: messages are keyed `<chat>:<seq>`, read
-# state `<chat>:<user>`, idempotency keys `<chat>:<sender>:<ClientId>`, personal-chat pairs by the pair.
-# Uniqueness that matters (one message per Seq, one per ClientId, one chat per pair) is `_id` uniqueness.
+# Hot paths look documents up by `_id`: messages are keyed `<chat>:<seq>`, a personal chat by its pair of
+# users, a self chat by its user. Uniqueness that matters (one message per Seq, one chat per pair) is `_id`
+# uniqueness; one message per (chat, sender, ClientId) is the unique `client_key` below.
 INDEXES = {
     "users": [
         IndexModel([("username_lower", ASCENDING)], name="username_unique", unique=True),
@@ -37,42 +38,35 @@ INDEXES = {
         IndexModel([("members", ASCENDING), ("kind", ASCENDING), ("updated_at", DESCENDING)],
                    name="chats_by_member"),
     ],
-    # messages, read_state, client_keys, pairs: looked up by _id only.
+    "messages": [
+        # `<chat>:<sender>:<ClientId>`, only on messages sent with a ClientId (sparse): a repeated
+        # ClientId cannot store a second message, whatever failed in between.
+        IndexModel([("client_key", ASCENDING)], name="messages_client_key", unique=True, sparse=True),
+    ],
 }
 
 
-EMBEDDED_SCHEME = "mongomock://"
-_shared_embedded = {}
-
-
-def _embedded_client(uri):
-    """A new in-memory client; `mongomock://NAME` gives every app in this process that names NAME the
-    same one (how the multi-instance tests let two servers in one process share one store)."""
-    from . import embedded
-    if not uri:
-        return embedded.client()
-    with _shared_lock:
-        if uri not in _shared_embedded:
-            _shared_embedded[uri] = embedded.client()
-        return _shared_embedded[uri]
-
-
-_shared_lock = threading.Lock()
+def describe(uri, name):
+    """Where the data lives, without credentials or options: `mongodb://host:port[,host:port], database 'chat'`."""
+    scheme, _, rest = uri.partition("://")
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    return f"{scheme}://{hosts}, database {name!r}"
 
 
 class Store:
     """The process's database client and the application's database."""
 
-    def __init__(self, uri, name, timeout_ms):
-        self.embedded = not uri or uri.startswith(EMBEDDED_SCHEME)
-        if self.embedded:
-            self.client = _embedded_client(uri)
-            self.description = "embedded in-memory store (mongomock): DATA IS LOST WHEN THE PROCESS EXITS"
-        else:
-            self.client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms,
-                                      connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms * 5, 10000),
-                                      retryWrites=True, appname="chat-backend")
-            self.description = f"MongoDB database {name!r}"
+    def __init__(self, uri, name, timeout_ms, pool_size=100):
+        if not uri:
+            raise RuntimeError("MONGO_URI is not set: run `python wsgi.py` (or `make run`), which starts a "
+                               "local database when it is not, or point MONGO_URI at MongoDB")
+        # journal=True (writeConcern j:true): a write is acknowledged once it is in the server's journal, so
+        # an acknowledged message survives a crash of the database server (SecantusDB, like mongod with j:false,
+        # otherwise acknowledges writes it can still lose to a kill -9; tests/test_durability.py).
+        self.client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms,
+                                  connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms * 5, 10000),
+                                  maxPoolSize=pool_size, retryWrites=True, journal=True, appname="chat-backend")
+        self.description = describe(uri, name)
         self.db = self.client[name]
         self.indexes_ready = False
         self._next_attempt = 0.0
@@ -92,14 +86,7 @@ class Store:
             self._next_attempt = time.monotonic() + retry_every
             try:
                 for collection, models in INDEXES.items():
-                    for model in models:
-                        spec = dict(model.document)
-                        if self.embedded and "expireAfterSeconds" in spec:
-                            # mongomock sweeps TTL indexes by scanning on every access; expiry is
-                            # checked in code anyway, and the process's memory goes with it.
-                            continue
-                        # One create_index per model: mongomock's create_indexes drops partial filters.
-                        self.db[collection].create_index(list(spec.pop("key").items()), **spec)
+                    self.db[collection].create_indexes(models)
             except PyMongoError as exc:
                 log.warning("could not create indexes yet (%s); will retry", exc)
                 return False
@@ -108,8 +95,6 @@ class Store:
 
     def ping(self):
         """True when the database answers."""
-        if self.embedded:
-            return True
         try:
             self.client.admin.command("ping")
             return True
@@ -117,18 +102,15 @@ class Store:
             return False
 
     def close(self):
-        if not self.embedded:
-            self.client.close()
+        self.client.close()
 
 
 def init_app(app):
     """Open the process's store, create indexes, and register `flask init-db`."""
-    store = Store(app.config["MONGO_URI"], app.config["MONGO_DB"], app.config["MONGO_TIMEOUT_MS"])
+    config = app.config
+    store = Store(config["MONGO_URI"], config["MONGO_DB"], config["MONGO_TIMEOUT_MS"], config["MONGO_POOL_SIZE"])
     app.extensions["chat.store"] = store
-    if store.embedded:
-        app.logger.warning("STORE: %s. Set MONGO_URI to keep data.", store.description)
-    else:
-        app.logger.info("STORE: %s", store.description)
+    app.logger.info("STORE: %s", store.description)
     store.ensure_indexes()
 
     @app.before_request

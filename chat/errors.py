@@ -149,7 +149,6 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):
-        if isinstance(exc, HTTPException):
-            return handle_http_exception(exc)
+        # HTTPExceptions never get here: Flask picks the handler of the nearest class in the MRO.
         app.logger.exception("unhandled error")
         return respond(ApiError("internal_error", "Something went wrong on our side.", 500))

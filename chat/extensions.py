@@ -34,9 +34,3 @@ def create_socketio(app):
         always_connect=False,
         manage_session=False,
     )
-
-
-def socketio_of(app=None):
-    """The app's Socket.IO server."""
-    from flask import current_app
-    return (app or current_app).extensions["socketio"]

@@ -53,7 +53,8 @@ def counted(category):
         @functools.wraps(view)
         def limited(*args, **kwargs):
             from flask_jwt_extended import get_jwt_identity
-            current_app.extensions["chat.socket_limits"].hit(category, get_jwt_identity(), f"http:{request.remote_addr}")
+            limits = current_app.extensions["chat.socket_limits"]
+            limits.hit(category, get_jwt_identity(), f"http:{request.remote_addr}")
             return view(*args, **kwargs)
         limited.rate_category = category  # the OpenAPI description lists 429 for these
         return limited

@@ -15,8 +15,7 @@ from flask import Blueprint, current_app
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .auth.schemas import LoginSchema, LogoutSchema, ResendSchema, SignupSchema, VerifyQuerySchema
-from .chats.schemas import (EditBodySchema, HistoryQuerySchema, InboxQuerySchema, ReadBodySchema,
-                            SendBodySchema)
+from .chats.schemas import EditBodySchema, HistoryQuerySchema, InboxQuerySchema, ReadBodySchema, SendBodySchema
 from .users.schemas import SearchQuerySchema
 
 bp = Blueprint("openapi", __name__)

@@ -13,7 +13,7 @@ from .chats.repository import ChatRepository
 from .chats.service import ChatService
 from .groups.repository import GroupRepository
 from .groups.service import GroupService
-from .messages.repository import MessageRepository, ReadStateRepository
+from .messages.repository import MessageRepository
 from .messages.service import MessageService
 from .users.repository import UserRepository
 from .users.service import UserService
@@ -37,9 +37,8 @@ def build_services(config, db, on_session_revoked=None):
     auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, mailer, config,
                        on_session_revoked=on_session_revoked)
     chats = ChatRepository(db)
-    read_state = ReadStateRepository(db)
-    messages = MessageService(chats, MessageRepository(db), read_state, config["CONTENT_MAX_CHARS"])
-    groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, read_state, config)
+    messages = MessageService(chats, MessageRepository(db), config["CONTENT_MAX_CHARS"])
+    groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config)
     return Services(auth=auth, users=UserService(users), chats=ChatService(chats, users, messages),
                     messages=messages, groups=groups, mailer=mailer)
 

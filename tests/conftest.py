@@ -1,9 +1,12 @@
-"""Shared fixtures: the app and its clients, a real SMTP sink, a live server process, Redis.
+"""Shared fixtures: the database server, the app and its clients, a real SMTP sink, a live server process, Redis.
 
-Unit tests build the app with `create_app({...})` on the embedded store (or on real MongoDB
-when TEST_MONGO_URI is set). Transport-level tests start the real server process, exactly as
-`make run` does, and talk to it over HTTP and WebSocket.
+One database server for the whole session: a local SecantusDB with `:memory:` storage, started as
+`make run` starts one (chat/localdb.py), or the MongoDB that TEST_MONGO_URI names. Every test gets a
+database of its own, dropped afterwards. Unit tests build the app with `create_app({...})`;
+transport-level tests start the real server process, exactly as `make run` does, and talk to it over
+HTTP and WebSocket.
 """
+import contextlib
 import email
 import email.policy
 import logging
@@ -24,12 +27,39 @@ import requests
 from aiosmtpd.controller import Controller
 
 from chat import create_app
+from chat.localdb import MEMORY, LocalDatabase
+from command_log import record_commands
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_MONGO_URI = os.environ.get("TEST_MONGO_URI", "")
 PASSWORD = "correct horse battery"
+
+
+class _Database:
+    """The session's database server: its URI once started."""
+
+    uri = TEST_MONGO_URI
+    server = None
+
+
+def database_uri():
+    """The URI of the session's database server (see the `database_server` fixture)."""
+    assert _Database.uri, "the database_server fixture has not started yet"
+    return _Database.uri
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_server(tmp_path_factory):
+    """One database server for the whole session: TEST_MONGO_URI, or a local SecantusDB in memory."""
+    if TEST_MONGO_URI:
+        yield TEST_MONGO_URI
+        return
+    server = LocalDatabase(MEMORY, log_path=tmp_path_factory.mktemp("db") / "secantusd.log")
+    _Database.uri, _Database.server = server.start(), server
+    yield _Database.uri
+    server.stop()
 
 
 def free_port():
@@ -101,17 +131,16 @@ def app_config(smtp, **overrides):
         "SMTP_PORT": smtp.port,
         "SMTP_STARTTLS": False,
         "PUBLIC_URL": "http://chat.test",
+        "MONGO_URI": database_uri(),
         "MONGO_DB": unique("test_"),
     }
-    if TEST_MONGO_URI:
-        config["MONGO_URI"] = TEST_MONGO_URI
     config.update(overrides)
     return config
 
 
 @pytest.fixture
 def make_app(smtp):
-    """Build apps with overrides; real-MongoDB test databases are dropped afterwards."""
+    """Build apps with overrides; each test's databases are dropped afterwards."""
     apps = []
 
     def factory(**overrides):
@@ -121,10 +150,18 @@ def make_app(smtp):
 
     yield factory
     for app in apps:
-        store = app.extensions["chat.store"]
-        if TEST_MONGO_URI and app.config["MONGO_URI"] == TEST_MONGO_URI:
+        close_app(app)
+
+
+def close_app(app):
+    """Drop the app's test database (on the session's server) and close its client."""
+    store = app.extensions["chat.store"]
+    if app.config["MONGO_URI"] == database_uri():
+        try:
             store.client.drop_database(store.db.name)
-        store.close()
+        except Exception:  # noqa: BLE001  (a test that stopped the server cleans nothing up)
+            pass
+    store.close()
 
 
 @pytest.fixture
@@ -142,30 +179,60 @@ def db(app):
     return app.extensions["chat.store"].db
 
 
+class HttpClient:
+    """A live server's HTTP API, called like Flask's test client: `post(path, json=, headers=)`, `get(path)`;
+    the answers have `status_code` and `get_json()`."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def request(self, method, path, **kwargs):
+        response = requests.request(method, self.url + path, timeout=10, **kwargs)
+        response.get_json = response.json
+        return response
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+
 class Accounts:
-    """Signs users up, verifies them through the real mail, and logs them in (test client)."""
+    """Signs users up, verifies them through the real mail, and logs them in: the one signup flow.
+
+    `client` is an app's test client, or an HttpClient on a live server (`LiveServer.accounts`).
+    """
 
     def __init__(self, client, smtp):
         self.client = client
         self.smtp = smtp
+        self._mails = {}  # address → the number of its verification mail (the SMTP sink is the session's)
 
     def signup(self, username=None, email_address=None, password=PASSWORD):
         username = username or unique()
         email_address = email_address or f"{username}@example.test"
+        mails_before = self.smtp.count(email_address.lower())
         response = self.client.post("/signup", json={"username": username, "email": email_address,
                                                      "password": password})
         assert response.status_code == 201, response.get_json()
         created = response.get_json()["user"]
+        self._mails[created["email"]] = mails_before + 1
         return {"username": username, "email": created["email"], "password": password, "id": created["id"]}
 
+    def link(self, user):
+        """The verification link in the user's newest mail (since their signup here)."""
+        return self.smtp.link(user["email"], count=self._mails.get(user["email"], 1))
+
     def verify(self, user):
-        link = self.smtp.link(user["email"])
-        token = link.split("token=", 1)[1]
-        response = self.client.get(f"/verify?token={token}")
-        assert response.status_code == 200, response.get_json()
+        """Follow the link of the user's newest verification mail (a GET of its path and token)."""
+        path = "/verify?" + self.link(user).split("/verify?", 1)[1]
+        response = self.client.get(path)
+        assert response.status_code == 200 and response.get_json()["verified"] is True, response.get_json()
         return response
 
     def login(self, user):
+        """A new session of the user: sets user["access"] and user["refresh"], and returns user."""
         response = self.client.post("/login", json={"login": user["username"], "password": user["password"]})
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
@@ -179,6 +246,15 @@ class Accounts:
         return self.login(user)
 
 
+def expired_access(app, user):
+    """An access token of the user's session that expired a second ago (a socket then needs its refresh)."""
+    from flask_jwt_extended import create_access_token, decode_token
+    with app.app_context():
+        session_id = decode_token(user["access"])["sid"]
+        return create_access_token(identity=user["id"], additional_claims={"sid": session_id},
+                                   expires_delta=timedelta(seconds=-1))
+
+
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
@@ -186,6 +262,39 @@ def bearer(token):
 @pytest.fixture
 def accounts(client, smtp):
     return Accounts(client, smtp)
+
+
+# Refusals: what a refused request answers, and that it changed nothing.
+
+def error_code(answer):
+    """The error code of a refusal: an ack `{"ok": false, "error": {...}}`, or an HTTP response of 4xx/5xx."""
+    if isinstance(answer, dict):
+        assert answer.get("ok") is False, answer
+        return answer["error"]["code"]
+    body = answer.get_json() if hasattr(answer, "get_json") else answer.json()  # a test client's, or requests'
+    assert answer.status_code >= 400, (answer.status_code, body)
+    return body["error"]["code"]
+
+
+def snapshot(db, *names):
+    """Every document of the named collections (of every collection when none is named), by collection."""
+    return {name: sorted(db[name].find(), key=lambda doc: str(doc["_id"]))
+            for name in names or sorted(db.list_collection_names())}
+
+
+def chat_snapshot(db):
+    """Everything the chat rules write (chats with their read positions, messages), to show that nothing changed."""
+    return snapshot(db, "chats", "messages")
+
+
+@contextlib.contextmanager
+def unchanged(db, *names):
+    """`with unchanged(db): ...` fails unless the block leaves the collections as they were (by default the
+    chats and messages, as `chat_snapshot`)."""
+    names = names or ("chats", "messages")
+    before = snapshot(db, *names)
+    yield
+    assert snapshot(db, *names) == before, "a refused request changed the database"
 
 
 # The live server: the real process, started the way `make run` starts it.
@@ -199,22 +308,17 @@ class LiveServer:
     def log(self):
         return Path(self.log_path).read_text(errors="replace")
 
+    def accounts(self, smtp=None):
+        """The signup flow (Accounts) over HTTP against this server (logging in alone needs no smtp)."""
+        return Accounts(HttpClient(self.url), smtp)
+
     def signup_verify_login(self, smtp, username=None):
         """Walk signup → mail → verify → login over HTTP; returns the user with tokens."""
-        username = username or unique()
-        address = f"{username}@example.test"
-        response = requests.post(f"{self.url}/signup", json={"username": username, "email": address,
-                                                            "password": PASSWORD}, timeout=10)
-        assert response.status_code == 201, response.text
-        user_id = response.json()["user"]["id"]
-        link = smtp.link(address)
-        assert link.startswith(self.url + "/verify?token=")
-        assert requests.get(link, timeout=10).json()["verified"] is True
-        response = requests.post(f"{self.url}/login", json={"login": username, "password": PASSWORD}, timeout=10)
-        assert response.status_code == 200, response.text
-        tokens = response.json()
-        return {"id": user_id, "username": username, "email": address,
-                "access": tokens["access_token"], "refresh": tokens["refresh_token"]}
+        accounts = self.accounts(smtp)
+        user = accounts.signup(username)
+        assert accounts.link(user).startswith(self.url + "/verify?token=")
+        accounts.verify(user)
+        return accounts.login(user)
 
 
 def live_env(smtp, port, **extra):
@@ -223,7 +327,7 @@ def live_env(smtp, port, **extra):
         "PORT": str(port), "HOST": "127.0.0.1", "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "ASYNC_MODE": "gevent", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false",
         "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "RATELIMIT_ENABLED": "false",
-        "LOG_LEVEL": "INFO", "MONGO_URI": TEST_MONGO_URI, "MONGO_DB": unique("live_"), "REDIS_URL": "",
+        "LOG_LEVEL": "INFO", "MONGO_URI": database_uri(), "MONGO_DB": unique("live_"), "REDIS_URL": "",
         "CHAT_ENV": "development",
     })
     env.update({key: str(value) for key, value in extra.items()})
@@ -274,6 +378,13 @@ def live_server(smtp, tmp_path_factory):
 
 
 @pytest.fixture
+def commands(monkeypatch):
+    """A CommandLog of the database commands of every app built after it (tests/command_log.py): a module
+    that measures the app overrides `app` with one that requests this fixture."""
+    return record_commands(monkeypatch)
+
+
+@pytest.fixture
 def short_tokens(make_app):
     """An app whose access tokens live one second."""
     return make_app(JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=1))
@@ -299,20 +410,51 @@ def drain(client, namespace="/"):
             for packet in mine]
 
 
-def chat_snapshot(db):
-    """Everything the chat rules write (chats, messages, read state), to show that nothing changed."""
-    return {name: sorted(db[name].find(), key=lambda doc: str(doc["_id"]))
-            for name in ("chats", "messages", "read_state")}
+def close_test_clients(clients):
+    """Teardown of Flask-SocketIO test clients: disconnect every namespace still connected, and drop the
+    client from the test-client registry (which otherwise keeps it, and its app, alive)."""
+    from flask_socketio.test_client import SocketIOTestClient
+    for client in clients:
+        for namespace, connected in list(client.connected.items()):
+            if connected:
+                client.disconnect(namespace)
+        SocketIOTestClient.clients.pop(client.eio_sid, None)
+
+
+def connect_refusal(app, namespace, auth):
+    """Try to connect a test client; the connect_error the server answered with (the connection must be
+    refused, and the refused socket must receive nothing)."""
+    from socketio import packet
+    socketio = app.extensions["socketio"]
+    client = socketio.test_client(app, namespace=namespace, auth=auth)  # installs the packet mock
+    try:
+        assert not client.is_connected(namespace)
+        server = socketio.server
+        mock, refused = server._send_packet, []
+
+        def spy(eio_sid, pkt):
+            if pkt.packet_type == packet.CONNECT_ERROR:
+                refused.append(pkt.data)
+            return mock(eio_sid, pkt)
+
+        server._send_packet = spy
+        try:
+            client.connect(namespace, auth=auth)
+        finally:
+            server._send_packet = mock
+        assert not client.is_connected(namespace) and len(refused) == 1
+        assert not client.queue, "a refused socket must receive nothing"
+        return refused[0]
+    finally:
+        close_test_clients([client])
 
 
 @pytest.fixture
 def connect_socket(make_app):
     """connect_socket(app, user, "/personal") → a connected Flask-SocketIO test client (or pass auth=).
 
-    Every client is disconnected afterwards (before the apps close) and forgotten by the test-client
-    registry.
+    Every client is closed afterwards (`close_test_clients`), before the apps close.
     """
-    from flask_socketio.test_client import SocketIOTestClient
     made = []
 
     def connect(app, user=None, namespace="/", auth=None):
@@ -322,11 +464,7 @@ def connect_socket(make_app):
         return client
 
     yield connect
-    for client in made:
-        for namespace, connected in list(client.connected.items()):
-            if connected:
-                client.disconnect(namespace)
-        SocketIOTestClient.clients.pop(client.eio_sid, None)
+    close_test_clients(made)
 
 
 class SocketRecorder:

@@ -3,12 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD, bearer, unique
-
-
-def error_code(response):
-    return response.get_json()["error"]["code"]
-
+from conftest import PASSWORD, bearer, error_code, unique
 
 # Signup and verification
 
@@ -34,7 +29,8 @@ def test_signup_creates_an_unverified_user_and_mails_a_link(client, smtp, db):
     (("bob.one", "Bob@Example.test"), ("bob.two", "bob@example.test"), "email_taken"),
 ])
 def test_signup_conflicts_are_case_insensitive(client, db, first, second, code):
-    assert client.post("/signup", json={"username": first[0], "email": first[1], "password": PASSWORD}).status_code == 201
+    first_signup = client.post("/signup", json={"username": first[0], "email": first[1], "password": PASSWORD})
+    assert first_signup.status_code == 201
     response = client.post("/signup", json={"username": second[0], "email": second[1], "password": PASSWORD})
     assert response.status_code == 409
     assert error_code(response) == code
@@ -247,6 +243,7 @@ def test_logout_with_a_refresh_token_of_another_session_ends_that_one_too(client
 
 def test_expired_access_tokens_are_refused_with_token_expired(short_tokens, smtp):
     import time
+
     from conftest import Accounts
     client = short_tokens.test_client()
     user = Accounts(client, smtp).user()

@@ -32,11 +32,20 @@ from datetime import timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from flask_socketio.test_client import SocketIOTestClient
 from socketio import packet
 
 from chat import create_app
-from conftest import TEST_MONGO_URI, Accounts, app_config, bearer, chat_snapshot, drain
+from conftest import (
+    Accounts,
+    app_config,
+    bearer,
+    close_app,
+    close_test_clients,
+    connect_refusal,
+    drain,
+    error_code,
+    snapshot,
+)
 
 NAMESPACES = ("/", "/self", "/personal", "/group")
 PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", "health.health",
@@ -117,10 +126,7 @@ class World:
 
     def state(self):
         """Everything a refused request must leave alone."""
-        snapshot = chat_snapshot(self.db)
-        for name in ("users", "sessions", "one_time_tokens"):
-            snapshot[name] = sorted(self.db[name].find(), key=lambda doc: str(doc["_id"]))
-        return snapshot
+        return snapshot(self.db, "chats", "messages", "users", "sessions", "one_time_tokens")
 
     def user(self, name):
         return getattr(self, name)
@@ -131,40 +137,8 @@ def world(smtp):
     app = create_app(app_config(smtp))
     built = World(app, smtp)
     yield built
-    for client in built.sockets.values():
-        for namespace, connected in list(client.connected.items()):
-            if connected:
-                client.disconnect(namespace)
-        SocketIOTestClient.clients.pop(client.eio_sid, None)
-    store = app.extensions["chat.store"]
-    if TEST_MONGO_URI:
-        store.client.drop_database(store.db.name)
-    store.close()
-
-
-def refusal(world, namespace, auth):
-    """Try to connect; the connect_error packet the server answered with (and it must be refused)."""
-    socketio = world.socketio
-    client = socketio.test_client(world.app, namespace=namespace, auth=auth)  # installs the packet mock
-    try:
-        assert not client.is_connected(namespace)
-        mock, refused = socketio.server._send_packet, []
-
-        def spy(eio_sid, pkt):
-            if pkt.packet_type == packet.CONNECT_ERROR:
-                refused.append(pkt.data)
-            return mock(eio_sid, pkt)
-
-        socketio.server._send_packet = spy
-        try:
-            client.connect(namespace, auth=auth)
-        finally:
-            socketio.server._send_packet = mock
-        assert not client.is_connected(namespace) and len(refused) == 1
-        assert not client.queue, "a refused socket must receive nothing"
-        return refused[0]
-    finally:
-        SocketIOTestClient.clients.pop(client.eio_sid, None)
+    close_test_clients(built.sockets.values())
+    close_app(app)
 
 
 # (a)-(c) on sockets: refused at connect, in every namespace.
@@ -187,7 +161,7 @@ TOKEN_KINDS = {
 def test_sockets_without_a_valid_access_token_are_refused_at_connect(world, namespace, kind):
     auth, code = TOKEN_KINDS[kind]
     before = world.state()
-    error = refusal(world, namespace, auth(world))
+    error = connect_refusal(world.app, namespace, auth(world))
     assert error["data"]["code"] == code
     assert world.state() == before
     assert world.pushes() == {}, "a refused connection announces nothing (no presence)"
@@ -225,7 +199,7 @@ def test_a_logged_out_sessions_sockets_are_disconnected_and_can_send_nothing(wor
         assert world.emit(world.alice, "/", "ping", {})["ok"] is True
         assert world.sockets[world.alice["id"]].is_connected("/group")
     finally:
-        SocketIOTestClient.clients.pop(client.eio_sid, None)
+        close_test_clients([client])
 
 
 # (d) and (e) on sockets, per event. `expect` is the ack's error code, or "own" for an event that involves
@@ -345,12 +319,11 @@ def test_the_socket_table_covers_every_event_of_every_namespace(world):
 
 
 def _others_data(world, actor_id, snapshot):
-    """The snapshot without what the actor alone owns (their own chats, messages and read state)."""
+    """The snapshot without what the actor alone owns (their own chats, with read state, and messages)."""
     own_chats = {doc["_id"] for doc in snapshot["chats"] if doc["members"] == [actor_id]}
     return {
         "chats": [doc for doc in snapshot["chats"] if doc["_id"] not in own_chats],
         "messages": [doc for doc in snapshot["messages"] if doc["chat_id"] not in own_chats],
-        "read_state": [doc for doc in snapshot["read_state"] if doc["chat_id"] not in own_chats],
         **{name: snapshot[name] for name in ("users", "sessions", "one_time_tokens")},
     }
 
@@ -367,7 +340,7 @@ def test_socket_events_refuse_non_members_and_non_admins(world, case):
         assert _others_data(world, actor["id"], world.state()) == _others_data(world, actor["id"], before)
         assert {key: got for key, got in pushes.items() if key[0] != actor["username"]} == {}
         return
-    assert ack["ok"] is False and ack["error"]["code"] == case.expect, ack
+    assert error_code(ack) == case.expect, ack
     if case.expect != "validation_error":
         assert set(ack["error"]) == {"code", "message"}, "nothing else is revealed"
     assert world.state() == before, "a refused event changes nothing"
@@ -412,8 +385,7 @@ def test_members_of_a_deleted_group_no_longer_see_each_others_presence(world):
         world.emit(world.mallory, "/", "active-app", {})
         assert [n for n, _ in drain(erin_socket) if n == "presence"] == []
     finally:
-        erin_socket.disconnect("/")
-        SocketIOTestClient.clients.pop(erin_socket.eio_sid, None)
+        close_test_clients([erin_socket])
         world.pushes()
 
 
@@ -487,7 +459,7 @@ def test_rest_endpoints_refuse_missing_wrong_and_revoked_tokens(world, endpoint,
     body = endpoint.body(world) if endpoint.body else None
     response = _call(world, endpoint.method, endpoint.path(world), token, body)
     assert response.status_code == 401, response.get_json()
-    assert response.get_json()["error"]["code"] == code
+    assert error_code(response) == code
     assert world.state() == before
     assert world.pushes() == {}
 
@@ -577,7 +549,7 @@ def test_rest_refuses_non_members_and_non_authors(world, case):
     response = _call(world, case.method, case.path(world), world.user(case.actor)["access"],
                      case.body(world) if case.body else None)
     assert response.status_code == case.status, response.get_json()
-    assert response.get_json()["error"]["code"] == case.code
+    assert error_code(response) == case.code
     assert world.state() == before
     assert world.pushes() == {}
 
@@ -620,17 +592,17 @@ def test_passwords_and_tokens_never_reach_the_logs(world, caplog):
     """Signup, verify, login, refresh, sockets, refusals and logout log none of the secrets they carry."""
     caplog.set_level(logging.DEBUG)
     user = world.accounts.signup()
-    link = world.accounts.smtp.link(user["email"])
+    link = world.accounts.link(user)
     world.accounts.verify(user)
     world.accounts.login(user)
     rotated = world.http.post("/refresh", headers=bearer(user["refresh"])).get_json()
     socket = world.connect({**user, "refresh": rotated["refresh_token"]},
                            access=rotated["access_token"])
-    refusal(world, "/personal", {"access_token": user["refresh"]})
+    connect_refusal(world.app, "/personal", {"access_token": user["refresh"]})
     assert world.http.post("/refresh", headers=bearer(user["refresh"])).status_code == 401  # reuse: logged
     world.http.post("/login", json={"login": user["username"], "password": "wrong " + user["password"]})
     world.http.post("/logout", headers=bearer(rotated["access_token"]))
-    SocketIOTestClient.clients.pop(socket.eio_sid, None)
+    close_test_clients([socket])
     text = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("mail"))
     assert "refresh token reuse" in text, "the walk must have logged something to check"
     secrets = {"password": user["password"], "verification token": link.split("token=", 1)[1],
@@ -644,7 +616,7 @@ def test_passwords_and_tokens_never_reach_the_logs(world, caplog):
 def test_verification_tokens_are_stored_only_as_their_sha256(world):
     """The one token that travels in a URL (the emailed link) is useless to someone who reads the database."""
     user = world.accounts.signup()
-    token = world.accounts.smtp.link(user["email"]).split("token=", 1)[1]
+    token = world.accounts.link(user).split("token=", 1)[1]
     stored = list(world.db.one_time_tokens.find({"user_id": user["id"]}))
     assert [doc["_id"] for doc in stored] == [hashlib.sha256(token.encode()).hexdigest()]
     assert token not in repr(stored)
@@ -658,6 +630,6 @@ def test_verification_tokens_are_stored_only_as_their_sha256(world):
 def test_oversized_groups_are_refused_and_change_nothing(world, payload, reason):
     before = world.state()
     ack = world.emit(world.mallory, "/group", "create-group-chat", payload)
-    assert ack["ok"] is False and ack["error"]["code"] == "validation_error", ack
+    assert error_code(ack) == "validation_error", ack
     assert reason.lower() in " ".join(sum(ack["error"]["fields"].values(), [])).lower()
     assert world.state() == before and world.pushes() == {}

@@ -40,3 +40,13 @@ def test_create_app_refuses_to_start_in_production_with_defaults(monkeypatch):
     monkeypatch.setenv("CHAT_ENV", "production")
     with pytest.raises(RuntimeError, match="refusing to start"):
         create_app({"ASYNC_MODE": "threading"})
+
+
+@pytest.mark.parametrize("uri, described", [
+    ("mongodb://user:secret@db1:27017,db2:27017,db3:27017/?replicaSet=rs0", "mongodb://db1:27017,db2:27017,db3:27017"),
+    ("mongodb+srv://user:secret@cluster.example.net/chat?retryWrites=true", "mongodb+srv://cluster.example.net"),
+    ("mongodb://127.0.0.1:27017/?directConnection=true", "mongodb://127.0.0.1:27017"),
+])
+def test_the_store_is_described_without_credentials_or_options(uri, described):
+    from chat.db import describe
+    assert describe(uri, "chat") == f"{described}, database 'chat'"

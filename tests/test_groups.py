@@ -3,17 +3,21 @@ import threading
 
 import pytest
 
-from conftest import Accounts
+from chat.errors import ApiError
+from conftest import Accounts, error_code, unchanged
 
 NS = "/group"
+# What a command that loses a race to another admin command may answer, besides succeeding.
+RACE_OUTCOMES = {"ok", "forbidden", "not_found", "conflict"}
 
 
 class GroupWorld:
     """Verified users with connected `/group` test clients."""
 
-    def __init__(self, app, smtp):
+    def __init__(self, app, smtp, connect_socket):
         self.app = app
         self.accounts = Accounts(app.test_client(), smtp)
+        self.connect_socket = connect_socket
         self.socketio = app.extensions["socketio"]
         self.db = app.extensions["chat.store"].db
 
@@ -24,7 +28,7 @@ class GroupWorld:
         return user
 
     def connect(self, user, namespace=NS):
-        client = self.socketio.test_client(self.app, namespace=namespace, auth={"access_token": user["access"]})
+        client = self.connect_socket(self.app, user, namespace)
         assert client.is_connected(namespace)
         return client
 
@@ -50,14 +54,14 @@ class GroupWorld:
     def group(self, group_id):
         return self.db.chats.find_one({"_id": group_id})
 
-    def snapshot(self):
-        return (list(self.db.chats.find({}, sort=[("_id", 1)])), list(self.db.messages.find({}, sort=[("_id", 1)])),
-                list(self.db.read_state.find({}, sort=[("_id", 1)])))
+    def unchanged(self):
+        """`with world.unchanged(): ...`: the block leaves every chat and message as it was."""
+        return unchanged(self.db)
 
 
 @pytest.fixture
-def world(app, smtp):
-    return GroupWorld(app, smtp)
+def world(app, smtp, connect_socket):
+    return GroupWorld(app, smtp, connect_socket)
 
 
 def test_create_makes_the_creator_admin_and_tells_every_member(world):
@@ -87,7 +91,7 @@ def test_create_makes_the_creator_admin_and_tells_every_member(world):
 def test_create_rejects_bad_groups_and_stores_nothing(world, payload, field):
     admin = world.user()
     ack = world.call(admin, "create-group-chat", payload)
-    assert ack["ok"] is False and ack["error"]["code"] == "validation_error"
+    assert error_code(ack) == "validation_error"
     assert field in ack["error"]["fields"]
     assert world.db.chats.count_documents({"kind": "group"}) == 0
 
@@ -96,18 +100,18 @@ def test_participants_must_be_verified(world):
     admin = world.user()
     unverified = world.accounts.signup()
     ack = world.call(admin, "create-group-chat", {"Name": "x", "Participants": [unverified["id"]]})
-    assert ack["error"]["code"] == "validation_error"
+    assert error_code(ack) == "validation_error"
 
 
-def test_group_size_is_limited(make_app, smtp):
+def test_group_size_is_limited(make_app, smtp, connect_socket):
     app = make_app(GROUP_MAX_MEMBERS=3)
-    world = GroupWorld(app, smtp)
+    world = GroupWorld(app, smtp, connect_socket)
     admin, b, c, d = world.user(), world.user(), world.user(), world.user()
     too_many = world.call(admin, "create-group-chat", {"Name": "x", "Participants": [b["id"], c["id"], d["id"]]})
-    assert too_many["error"]["code"] == "validation_error"
+    assert error_code(too_many) == "validation_error"
     group_id = world.create(admin, [b, c])
     full = world.call(admin, "add-member", {"GroupId": group_id, "Member": d["id"]})
-    assert full["error"]["code"] == "validation_error"
+    assert error_code(full) == "validation_error"
     assert len(world.group(group_id)["members"]) == 3
 
 
@@ -130,12 +134,10 @@ def test_messages_fan_out_to_members_only(world):
 def test_only_the_admin_adds_kicks_hands_over_and_deletes(world):
     admin, bob, carol, dave = world.user(), world.user(), world.user(), world.user()
     group_id = world.create(admin, [bob, carol])
-    before = world.snapshot()
-    for event, member in (("add-member", dave), ("kickout", carol), ("change-admin", carol)):
-        ack = world.call(bob, event, {"GroupId": group_id, "Member": member["id"]})
-        assert ack["error"]["code"] == "forbidden", event
-    assert world.call(bob, "delete-grp", {"GroupId": group_id})["error"]["code"] == "forbidden"
-    assert world.snapshot() == before
+    with world.unchanged():
+        for event, member in (("add-member", dave), ("kickout", carol), ("change-admin", carol)):
+            assert error_code(world.call(bob, event, {"GroupId": group_id, "Member": member["id"]})) == "forbidden"
+        assert error_code(world.call(bob, "delete-grp", {"GroupId": group_id})) == "forbidden"
 
 
 def test_non_members_can_do_nothing_and_learn_nothing(world):
@@ -144,7 +146,6 @@ def test_non_members_can_do_nothing_and_learn_nothing(world):
     world.call(admin, "send-group-message", {"GroupId": group_id, "Content": "secret"})
     message_id = world.db.messages.find_one({"chat_id": group_id})["_id"]
     world.events(bob)
-    before = world.snapshot()
     attempts = [
         ("fetch-group-chat", {"GroupId": group_id}),
         ("send-group-message", {"GroupId": group_id, "Content": "let me in"}),
@@ -158,12 +159,12 @@ def test_non_members_can_do_nothing_and_learn_nothing(world):
         ("delete-grp", {"GroupId": group_id}),
     ]
     missing = "0123456789abcdef01234567"
-    for event, payload in attempts:
-        ack = world.call(stranger, event, payload)
-        unknown = world.call(stranger, event, {**payload, "GroupId": missing})
-        assert ack["ok"] is False and ack["error"]["code"] == "not_found", event
-        assert ack["error"] == unknown["error"], "a real group and a missing one must look the same"
-    assert world.snapshot() == before
+    with world.unchanged():
+        for event, payload in attempts:
+            ack = world.call(stranger, event, payload)
+            unknown = world.call(stranger, event, {**payload, "GroupId": missing})
+            assert error_code(ack) == "not_found", event
+            assert ack["error"] == unknown["error"], "a real group and a missing one must look the same"
     assert world.events(admin) == [] and world.events(bob) == []
 
 
@@ -182,8 +183,8 @@ def test_a_kicked_member_with_two_tabs_receives_nothing_afterwards(world):
     world.call(carol, "read-group-message", {"GroupId": group_id})
     for tab in (0, 1):
         assert world.events(bob, tab) == []
-    assert world.call(bob, "fetch-group-chat", {"GroupId": group_id})["error"]["code"] == "not_found"
-    assert world.call(bob, "send-group-message", {"GroupId": group_id, "Content": "x"})["error"]["code"] == "not_found"
+    assert error_code(world.call(bob, "fetch-group-chat", {"GroupId": group_id})) == "not_found"
+    assert error_code(world.call(bob, "send-group-message", {"GroupId": group_id, "Content": "x"})) == "not_found"
     assert world.db.messages.count_documents({"chat_id": group_id, "sender_id": bob["id"]}) == 0
 
 
@@ -200,7 +201,7 @@ def test_nobody_kicks_themself(world):
     admin, bob = world.user(), world.user()
     group_id = world.create(admin, [bob])
     ack = world.call(admin, "kickout", {"GroupId": group_id, "Member": admin["id"]})
-    assert ack["error"]["code"] == "validation_error"
+    assert error_code(ack) == "validation_error"
     assert world.group(group_id)["members"] == [admin["id"], bob["id"]]
 
 
@@ -220,7 +221,7 @@ def test_add_member_tells_members_and_the_newcomer(world):
     world.call(admin, "send-group-message", {"GroupId": group_id, "Content": "welcome"})
     assert world.names(carol) == ["receive-group-message"]
     again = world.call(admin, "add-member", {"GroupId": group_id, "Member": carol["id"]})
-    assert again["error"]["code"] == "validation_error"
+    assert error_code(again) == "validation_error"
 
 
 def test_change_admin_swaps_roles(world):
@@ -231,7 +232,7 @@ def test_change_admin_swaps_roles(world):
     assert world.events(admin) == [("admin-changed", {"GroupId": group_id,
                                                       "Admin": {"id": bob["id"], "username": bob["username"]},
                                                       "By": {"id": admin["id"], "username": admin["username"]}})]
-    assert world.call(admin, "kickout", {"GroupId": group_id, "Member": bob["id"]})["error"]["code"] == "forbidden"
+    assert error_code(world.call(admin, "kickout", {"GroupId": group_id, "Member": bob["id"]})) == "forbidden"
     assert world.call(bob, "kickout", {"GroupId": group_id, "Member": admin["id"]})["ok"]
 
 
@@ -264,9 +265,8 @@ def test_delete_removes_the_group_from_every_list_and_stops_writes(world):
     assert world.events(bob) == [("group-deleted", {"GroupId": group_id,
                                                     "By": {"id": admin["id"], "username": admin["username"]}})]
     for user in (admin, bob):
-        assert world.call(user, "fetch-group-chat", {"GroupId": group_id})["error"]["code"] == "not_found"
-        assert world.call(user, "send-group-message",
-                          {"GroupId": group_id, "Content": "x"})["error"]["code"] == "not_found"
+        assert error_code(world.call(user, "fetch-group-chat", {"GroupId": group_id})) == "not_found"
+        assert error_code(world.call(user, "send-group-message", {"GroupId": group_id, "Content": "x"})) == "not_found"
         root = world.connect(user, "/")
         lists = {e["name"]: e["args"][0] for e in root.get_received("/")}
         assert lists["group-chat-list"] == {"GroupChatList": []}
@@ -333,12 +333,11 @@ def test_history_pages_in_seq_order(world):
 def test_malformed_payloads_change_nothing(world, payload):
     admin, bob = world.user(), world.user()
     group_id = world.create(admin, [bob])
-    before = world.snapshot()
-    for event in ("add-member", "kickout", "change-admin", "leave-grp", "delete-grp", "fetch-group-chat",
-                  "send-group-message", "read-group-message", "typing", "done-typing"):
-        ack = world.call(admin, event, payload)
-        assert ack["ok"] is False and ack["error"]["code"] in ("validation_error", "not_found"), (event, ack)
-    assert world.snapshot() == before
+    with world.unchanged():
+        for event in ("add-member", "kickout", "change-admin", "leave-grp", "delete-grp", "fetch-group-chat",
+                      "send-group-message", "read-group-message", "typing", "done-typing"):
+            ack = world.call(admin, event, payload)
+            assert error_code(ack) in ("validation_error", "not_found"), (event, ack)
     assert world.call(admin, "send-group-message", {"GroupId": group_id, "Content": "still here"})["ok"]
 
 
@@ -356,7 +355,7 @@ def test_racing_change_admin_and_kickout_leave_one_admin_who_is_a_member(world):
     groups.groups.remove_member = remove_after_a_racing_handover
     ack = world.call(admin, "kickout", {"GroupId": group_id, "Member": bob["id"]})
     groups.groups.remove_member = real_remove
-    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+    assert error_code(ack) == "forbidden"
     group = world.group(group_id)
     assert group["admin_id"] == bob["id"] and group["admin_id"] in group["members"]
     assert group["members"] == [admin["id"], bob["id"]]
@@ -368,13 +367,17 @@ def test_concurrent_admin_commands_keep_the_group_consistent(world):
     for _ in range(20):
         group_id = world.create(admin, [bob, carol])
         barrier = threading.Barrier(3)
+        outcomes = []  # "ok", a refusal's code, or the unexpected exception itself
 
         def run(action):
             barrier.wait()
             try:
                 action()
-            except Exception:  # the losers get forbidden/not_found/conflict: that is the point
-                pass
+                outcomes.append("ok")
+            except ApiError as refused:  # the losers are refused: that is the point
+                outcomes.append(refused.code)
+            except Exception as exc:  # noqa: BLE001  (reported below: a thread's exception fails nothing)
+                outcomes.append(exc)
 
         threads = [threading.Thread(target=run, args=(a,)) for a in (
             lambda: services.groups.change_admin(admin["id"], group_id, bob["id"]),
@@ -385,6 +388,9 @@ def test_concurrent_admin_commands_keep_the_group_consistent(world):
             thread.start()
         for thread in threads:
             thread.join(10)
+        assert not any(thread.is_alive() for thread in threads), "a command hung"
+        assert len(outcomes) == 3 and set(outcomes) <= RACE_OUTCOMES, outcomes
+        assert "ok" in outcomes, "one of the commands must win"
         group = world.group(group_id)
         assert group["admin_id"] in group["members"], group
         assert len(set(group["members"])) == len(group["members"])

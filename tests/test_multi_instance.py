@@ -1,8 +1,7 @@
 """Two instances, one chat: everything in SPEC.md across processes through Redis, and failures.
 
-Each test runs two instances sharing one private redis-server and one store (see tests/cluster.py):
-in this process without TEST_MONGO_URI, as two real processes with it. Clients on different
-instances must not notice.
+Each test runs two real server processes sharing one private redis-server and one database (see
+tests/cluster.py). Clients on different processes must not notice.
 """
 import time
 

@@ -16,15 +16,22 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
-                                               response_headers_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from chat import create_app
 from chat.openapi import OPERATIONS, build_spec, openapi_path
-from conftest import PASSWORD, SocketRecorder, bearer, socket_auth, start_live_server, stop_live_server
+from conftest import SocketRecorder, bearer, error_code, socket_auth, start_live_server, stop_live_server
 
-EMBEDDED = {"TESTING": True, "ASYNC_MODE": "threading", "MONGO_URI": "", "REDIS_URL": ""}
+# The document only reads routes and schemas: an app built at import, before the session's database server
+# is up, is pointed at a closed port and never reaches it.
+UNREACHED = {"TESTING": True, "ASYNC_MODE": "threading", "MONGO_URI": "mongodb://127.0.0.1:9/?directConnection=true",
+             "MONGO_TIMEOUT_MS": 50, "REDIS_URL": ""}
 
 
 def routes(app):
@@ -120,12 +127,6 @@ def world(app, client, accounts):
     return {"user": user, "values": values}
 
 
-def fresh_tokens(client, user):
-    """A new session of the user, {"access", "refresh"}: some routes use a session up."""
-    body = client.post("/login", json={"login": user["username"], "password": PASSWORD}).get_json()
-    return {"access": body["access_token"], "refresh": body["refresh_token"]}
-
-
 def probe(client, rule, method, values, token=None):
     """Call the route with the probes (a refused request changes nothing)."""
     path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", lambda m: values[m.group(1)], rule.rule)
@@ -138,7 +139,7 @@ def probe(client, rule, method, values, token=None):
     return response
 
 
-def test_routes_load_the_schemas_the_table_documents(app, client, world, monkeypatch):
+def test_routes_load_the_schemas_the_table_documents(app, client, accounts, world, monkeypatch):
     loaded = []
     real_load = marshmallow.Schema.load
 
@@ -150,7 +151,7 @@ def test_routes_load_the_schemas_the_table_documents(app, client, world, monkeyp
     monkeypatch.setattr(marshmallow.Schema, "load", spy)
     for rule, method in routes(app):
         op = OPERATIONS[rule.endpoint]
-        token = fresh_tokens(client, world["user"])[op.auth] if op.auth else None
+        token = accounts.login(dict(world["user"]))[op.auth] if op.auth else None  # a session of its own
         loaded.clear()
         response = probe(client, rule, method, world["values"], token)
         expected = {(op.query, "query")} if op.query else set()
@@ -162,17 +163,17 @@ def test_routes_load_the_schemas_the_table_documents(app, client, world, monkeyp
             assert (QUERY_PROBE in fields) == bool(op.query) and (BODY_PROBE in fields) == bool(op.body)
 
 
-def test_routes_accept_the_token_the_document_says(app, client, world):
+def test_routes_accept_the_token_the_document_says(app, client, accounts, world):
     for rule, method in routes(app):
         op = OPERATIONS[rule.endpoint]
-        tokens = fresh_tokens(client, world["user"])
+        tokens = accounts.login(dict(world["user"]))  # some routes use a session up
         for kind in (None, "access", "refresh"):
             response = probe(client, rule, method, world["values"], tokens[kind] if kind else None)
             refused = response.status_code == 401
             wanted = op.auth is not None and kind != op.auth
             assert refused == wanted, (rule.endpoint, kind, response.status_code)
             if refused:
-                assert response.get_json()["error"]["code"] == "unauthorized"
+                assert error_code(response) == "unauthorized"
 
 
 # Found by fuzzing: a refused request must not create the personal or self chat it would have used.
@@ -200,14 +201,17 @@ def test_a_refused_first_use_creates_no_chat(client, db, accounts, method, path,
     assert list(db["chats"].find()) == before
 
 
-# Fuzzing a live server with schemathesis. The document is that of an app on the embedded store, built
+# Fuzzing a live server with schemathesis. The document is that of an app built
 # at import so that each operation is a test of its own (schemathesis.pytest.from_fixture breaks on
 # pytest >= 9.2, which renamed Node._nodeid). A body too large for MAX_BODY_BYTES (a Content of
 # 100 000 characters, invalid anyway) is rightly refused with 413.
 
 REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
+_spec_app = create_app(UNREACHED)
+_spec = build_spec(_spec_app)
+_spec_app.extensions["chat.store"].close()
 rest_schema = schemathesis.openapi.from_dict(
-    build_spec(create_app(EMBEDDED)), config=schemathesis.config.SchemathesisConfig.from_dict(
+    _spec, config=schemathesis.config.SchemathesisConfig.from_dict(
         {"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}}))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance, negative_data_rejection]
@@ -280,9 +284,8 @@ def test_fuzzing_finds_no_server_error(case, fuzz_server, fuzz_user):
     """No 5xx; errors are the envelope; the answers conform to the document."""
     token = fuzz_user["access"]
     if case.operation.path in ("/logout", "/refresh"):  # they end or rotate the session: use a new one
-        body = requests.post(f"{fuzz_server.url}/login", timeout=10,
-                             json={"login": fuzz_user["username"], "password": PASSWORD}).json()
-        token = body["refresh_token" if case.operation.path == "/refresh" else "access_token"]
+        session = fuzz_server.accounts().login(dict(fuzz_user))
+        token = session["refresh" if case.operation.path == "/refresh" else "access"]
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
     response = case.call(base_url=fuzz_server.url, timeout=10)
     assert response.status_code < 500, (case.method, case.formatted_path, response.text[:300],

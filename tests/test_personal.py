@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import chat_snapshot, drain
+from conftest import chat_snapshot, drain, error_code
 
 NS = "/personal"
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -37,11 +37,6 @@ class Chat:
 @pytest.fixture
 def chat(app, accounts, connect_socket):
     return Chat(app, accounts, connect_socket)
-
-
-def error_code(ack):
-    assert ack["ok"] is False, ack
-    return ack["error"]["code"]
 
 
 # Fetching
@@ -107,7 +102,10 @@ def test_resending_with_the_same_client_id_stores_and_delivers_once(chat):
     assert chat.send(chat.b1, "mine", ClientId="retry-me")["MessageId"] != first["MessageId"]
     plain = [chat.send(chat.a1, "same")["MessageId"] for _ in range(2)]
     assert len(set(plain)) == 2
-    assert [m["seq"] for m in chat.db.messages.find({"chat_id": chat.chat_id}).sort("seq")] == [1, 2, 3, 4]
+    # One message per send; the repeat took a Seq that stays empty (see docs/api.md, "Seq"), and the
+    # sender has read everything.
+    assert [m["seq"] for m in chat.db.messages.find({"chat_id": chat.chat_id}).sort("seq")] == [1, 3, 4, 5]
+    assert chat.db.chats.find_one({"_id": chat.chat_id})["reads"][chat.alice["id"]] == 5
 
 
 def test_content_is_trimmed_and_limited_to_4000_characters(chat):
@@ -143,12 +141,13 @@ def test_read_receipts_reach_the_partner_and_never_move_backwards(chat, connect_
     assert a1 == a2 == [("read-personal-msg-ack", receipt)] and b1 == []
     assert unread(chat.app, connect_socket, chat.bob, chat.chat_id) == 1
 
-    state = chat.db.read_state.find_one({"user_id": chat.bob["id"], "chat_id": chat.chat_id})
+    state = chat.db.chats.find_one({"_id": chat.chat_id})["reads"]
+    assert state[chat.bob["id"]] == m2["Seq"]
     older = Chat.call(chat.b1, "read-personal-message", ChatId=chat.chat_id, UpTo=m1["MessageId"])
     same = Chat.call(chat.b1, "read-personal-message", ChatId=chat.chat_id, UpTo=m2["MessageId"])
     assert older == same == {"ok": True, "ChatId": chat.chat_id, "Moved": False}
     assert chat.drain_all() == [[], [], []]
-    assert chat.db.read_state.find_one({"user_id": chat.bob["id"], "chat_id": chat.chat_id}) == state
+    assert chat.db.chats.find_one({"_id": chat.chat_id})["reads"] == state
     assert unread(chat.app, connect_socket, chat.bob, chat.chat_id) == 1
 
     newest = Chat.call(chat.b1, "read-personal-message", ChatId=chat.chat_id)
@@ -247,8 +246,7 @@ def test_a_stranger_can_neither_see_nor_touch_a_chat(chat, accounts, connect_soc
     ]
     for event, payload in attempts:
         ack = stranger.emit(event, payload, namespace=NS, callback=True)
-        assert ack["ok"] is False, event
-        assert ack["error"]["code"] in ("not_found", "forbidden", "validation_error"), event
+        assert error_code(ack) in ("not_found", "forbidden", "validation_error"), event
         assert "private" not in str(ack) and chat.bob["id"] not in str(ack)
     assert chat_snapshot(chat.db) == before
     assert chat.drain_all() == [[], [], []] and drain(stranger, NS) == []
@@ -296,26 +294,35 @@ def test_250_messages_page_back_and_forward_without_gaps_or_duplicates(chat):
     assert [m["Seq"] for m in last_page["Messages"]] == list(range(1, 101)) and last_page["HasMore"] is False
 
 
-def test_a_first_read_racing_another_does_not_lose_the_further_position(db):
-    """Two tabs read at once: the other's record appears between our filter and our insert."""
-    from pymongo.errors import DuplicateKeyError
+def test_racing_first_uses_create_one_chat_and_all_get_it(db):
+    """Sixteen first uses of the same personal chat and self chat at once: each gets the one document."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    from chat.clock import utcnow
-    from chat.messages.repository import ReadStateRepository
+    from chat.chats.repository import ChatRepository
 
-    repository = ReadStateRepository(db)
-    collection = repository.read_state
+    chats = ChatRepository(db)
+    ann, bob = {"id": "a" * 24, "username": "ann"}, {"id": "b" * 24, "username": "bob"}
+    with ThreadPoolExecutor(16) as pool:
+        personal = list(pool.map(lambda i: chats.ensure_personal(*((ann, bob) if i % 2 else (bob, ann))), range(16)))
+        notes = list(pool.map(lambda _: chats.ensure_self(ann["id"]), range(16)))
+    assert {chat["_id"] for chat in personal} == {f"{'a' * 24}:{'b' * 24}"}
+    assert {chat["_id"] for chat in notes} == {ann["id"]}
+    assert db.chats.count_documents({}) == 2
 
-    class RacingCollection:
-        def update_one(self, query, update, upsert=False):
-            if upsert:
-                collection.insert_one({"_id": "c:u", "user_id": "u", "chat_id": "c", "seq": 2, "read_at": utcnow()})
-                raise DuplicateKeyError("E11000 duplicate key error")
-            return collection.update_one(query, update)
 
-    repository.read_state = RacingCollection()
-    assert repository.advance("c", "u", 5, utcnow()) is True
-    assert collection.find_one({"user_id": "u", "chat_id": "c"})["seq"] == 5
-    repository.read_state = collection
-    assert repository.advance("c", "u", 4, utcnow()) is False
-    assert collection.find_one({"user_id": "u", "chat_id": "c"})["seq"] == 5
+def test_racing_reads_keep_the_furthest_position(db):
+    """Tabs reading at once, each up to a different message: the position ends at the furthest, never behind it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chat.chats.repository import ChatRepository
+
+    chats = ChatRepository(db)
+    chat = chats.ensure_personal({"id": "a", "username": "ann"}, {"id": "b", "username": "bob"})
+    db.chats.update_one({"_id": chat["_id"]}, {"$set": {"seq": 40}})
+    positions = list(range(1, 41)) * 3
+    with ThreadPoolExecutor(8) as pool:
+        moved = list(pool.map(lambda seq: chats.advance_read(chat["_id"], "b", seq), positions))
+    assert db.chats.find_one({"_id": chat["_id"]})["reads"]["b"] == 40
+    assert 1 <= sum(moved) <= 40
+    assert chats.advance_read(chat["_id"], "b", 39) is False
+    assert chats.advance_read(chat["_id"], "z", 41) is False  # not a member

@@ -7,14 +7,12 @@ MISSING = "0123456789abcdef01234567"
 
 
 @pytest.fixture
-def people(app, accounts):
+def people(app, accounts, connect_socket):
     """Three verified users; alice and bob have sockets on /personal, /self and /group."""
-    socketio = app.extensions["socketio"]
     users = {name: accounts.user() for name in ("alice", "bob", "eve")}
     for user in users.values():
         user["h"] = bearer(user["access"])
-        user["socks"] = {ns: socketio.test_client(app, namespace=ns, auth={"access_token": user["access"]})
-                         for ns in ("/personal", "/self", "/group")}
+        user["socks"] = {ns: connect_socket(app, user, ns) for ns in ("/personal", "/self", "/group")}
     return users
 
 
@@ -39,7 +37,8 @@ def test_personal_send_and_history_reach_the_partners_sockets(client, people, db
     message = sent.get_json()["Message"]
     assert message["Content"] == "hello" and message["Seq"] == 1 and message["ClientId"] == "r-1"
     [(name, payload)] = received(bob, "/personal")
-    assert name == "receive-personal-message" and payload["Message"] == message and payload["ChatId"] == message["ChatId"]
+    assert name == "receive-personal-message"
+    assert payload["Message"] == message and payload["ChatId"] == message["ChatId"]
     assert received(alice, "/personal")[0][1]["Message"] == message  # the sender's sockets too (REST has no sid)
     repeat = client.post(f"/chats/personal/{bob['id']}/messages", json={"Content": "hello", "ClientId": "r-1"},
                          headers=alice["h"])
@@ -99,14 +98,15 @@ def test_edit_and_delete_are_for_the_author_and_are_pushed(client, people, db):
     message = client.post(f"/chats/personal/{bob['id']}/messages", json={"Content": "draft"},
                           headers=alice["h"]).get_json()["Message"]
     received(bob, "/personal")
-    assert client.patch(f"/messages/{message['MessageId']}", json={"Content": "hack"}, headers=bob["h"]).status_code == 403
-    assert client.patch(f"/messages/{message['MessageId']}", json={"Content": "hack"}, headers=eve["h"]).status_code == 404
-    edited = client.patch(f"/messages/{message['MessageId']}", json={"Content": "final"}, headers=alice["h"])
+    path = f"/messages/{message['MessageId']}"
+    assert client.patch(path, json={"Content": "hack"}, headers=bob["h"]).status_code == 403
+    assert client.patch(path, json={"Content": "hack"}, headers=eve["h"]).status_code == 404
+    edited = client.patch(path, json={"Content": "final"}, headers=alice["h"])
     assert edited.status_code == 200
     body = edited.get_json()["Message"]
     assert body["Content"] == "final" and body["EditedAt"] and body["Seq"] == message["Seq"]
     assert received(bob, "/personal") == [("personal-message-edited", {"ChatId": message["ChatId"], "Message": body})]
-    deleted = client.delete(f"/messages/{message['MessageId']}", headers=alice["h"]).get_json()["Message"]
+    deleted = client.delete(path, headers=alice["h"]).get_json()["Message"]
     assert deleted["Deleted"] is True and deleted["Content"] == "" and deleted["Seq"] == message["Seq"]
     assert received(bob, "/personal")[0][0] == "personal-message-deleted"
     assert client.delete(f"/messages/{message['MessageId']}", headers=alice["h"]).status_code == 404

@@ -1,5 +1,5 @@
 """Namespace `/self` in-process: notes to self, shared by the user's own tabs and nobody else."""
-from conftest import drain
+from conftest import drain, error_code
 
 NS = "/self"
 
@@ -37,7 +37,7 @@ def test_the_self_chat_is_not_a_personal_chat(app, accounts, connect_socket):
     personal = connect_socket(app, user, "/personal")
     ack = personal.emit("send-personal-message", {"ChatId": user["id"], "Content": "x"},
                         namespace="/personal", callback=True)
-    assert ack["ok"] is False and ack["error"]["code"] == "not_found"
+    assert error_code(ack) == "not_found"
     root = connect_socket(app, user, "/")
     assert dict(drain(root))["personal-chat-list"] == {"PersonalChatList": []}
 

@@ -1,9 +1,9 @@
 """(7) Scale-out: what the Redis message queue costs.
 
-Part 1, two instances sharing Redis (and one store; see bench/cluster_server.py): pairs come in
-three kinds at once, both on instance A, both on B, and split A↔B, all at the same fixed rate;
-latency is labelled `same` (A–A, B–B) or `cross` (A–B). Same load, same moment, same process: the
-difference is the hop through the other instance's Redis subscription.
+Part 1, two server processes sharing Redis and one database server (bench/targets.py
+`start_cluster`): pairs come in three kinds at once, both on instance A, both on B, and split A↔B, all
+at the same fixed rate; latency is labelled `same` (A–A, B–B) or `cross` (A–B). Same load, same
+moment, same database: the difference is the hop through the other instance's Redis subscription.
 Part 2, one real server process at the same rate with and without REDIS_URL: what the queue costs
 when every emit goes out through Redis and back in, with no second instance at all.
 """
@@ -48,7 +48,8 @@ async def cluster(pairs, rate, duration):
         by_tag = result["e2e_ms_by_tag"]
         metrics = {"mixed": result, "p99_ratio_cross_vs_same": round(by_tag["cross"]["p99"] / by_tag["same"]["p99"], 2)}
         params = {"pairs": len(routes) // 2, "rate": rate, "duration_s": duration, "provision_s": provision_s,
-                  "instances": "two processes (MongoDB)" if os.environ.get("MONGO_URI") else "two apps, one process"}
+                  "instances": "two processes, " + ("MONGO_URI's database" if os.environ.get("MONGO_URI")
+                                                    else "one SecantusDB server (:memory:)")}
         return save("scaleout", "cluster", "mixed", params, metrics, server)
     finally:
         await pool.close()

@@ -48,8 +48,7 @@ class OneTimeTokenRepository:
 
     def issue(self, token_hash, user_id, purpose, expires_at):
         """Store a new token and supersede every older unused one of the same user and purpose."""
-        self.tokens.update_many({"user_id": str(user_id), "purpose": purpose, "superseded": False},
-                                {"$set": {"superseded": True}})
+        self.tokens.update_many({"user_id": str(user_id), "purpose": purpose}, {"$set": {"superseded": True}})
         self.tokens.insert_one({"_id": token_hash, "user_id": str(user_id), "purpose": purpose,
                                 "created_at": utcnow(), "expires_at": expires_at,
                                 "used_at": None, "superseded": False})

@@ -1,20 +1,31 @@
 """The `chats` collection: self, personal and group conversations, each with its own Seq counter.
 
-The only code that reads or writes chat documents, except for the group-specific
-membership updates in `chat.groups.repository`.
+The only code that reads or writes chat documents, except for the group-specific membership
+updates in `chat.groups.repository`. A chat document also holds how far each member has read it
+(`reads.<user id>`: the Seq read up to), so that a send, which takes the next Seq and marks the
+sender as having read it, is one update of one document.
+
+Ids: a self chat is keyed by its user's id, a personal chat by its pair of users (`<lower id>:<higher id>`,
+so there is one per pair whatever the order, and finding it needs no other lookup), a group by a new
+ObjectId.
 """
-from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
 
 SELF, PERSONAL, GROUP = "self", "personal", "group"
+# What a send returns of the chat: enough to push the message (not every member's read position).
+_WITHOUT_READS = {"reads": 0}
 
 
 def pair_key(user_a, user_b):
-    """The one key of the personal chat between two users, whatever the order."""
+    """The id of the personal chat between two users, whatever the order."""
     return ":".join(sorted((str(user_a), str(user_b))))
+
+
+def read_field(user_id):
+    return f"reads.{user_id}"
 
 
 class ChatRepository:
@@ -22,7 +33,6 @@ class ChatRepository:
 
     def __init__(self, db):
         self.chats = db["chats"]
-        self.pairs = db["pairs"]
 
     def get(self, chat_id):
         """The chat, or None (ids are strings; anything else finds nothing)."""
@@ -32,55 +42,54 @@ class ChatRepository:
 
     def ensure_self(self, user_id):
         """The user's self chat (its id is the user's id), created on first use."""
-        return self._upsert({"_id": str(user_id)}, {"kind": SELF, "members": [str(user_id)]})
+        return self._upsert(str(user_id), {"kind": SELF, "members": [str(user_id)]})
 
     def find_personal(self, user_a, user_b):
         """The personal chat between two users, or None (nothing is created)."""
-        pair = self.pairs.find_one({"_id": pair_key(user_a, user_b)})
-        return self.get(pair["chat_id"]) if pair else None
+        return self.get(pair_key(user_a, user_b))
 
-    def ensure_personal(self, user_a, user_b):
-        """The one personal chat between two users, created on first use (races create one).
+    def ensure_personal(self, user, partner):
+        """The one personal chat between two users ({"id", "username"} each), created on first use.
 
-        The pair's record (keyed by the pair, so unique by `_id`) names the chat; whoever inserts it
-        first decides the chat's id, and everyone creates or finds that one chat.
+        Keyed by the pair, so racing first uses create one chat. It keeps both usernames, so that opening
+        it later needs no lookup of the partner.
         """
-        key = pair_key(user_a, user_b)
-        pair = self.pairs.find_one({"_id": key})
-        if pair is None:
-            try:
-                pair = {"_id": key, "chat_id": str(ObjectId())}
-                self.pairs.insert_one(pair)
-            except DuplicateKeyError:
-                pair = self.pairs.find_one({"_id": key})
-        return self._upsert({"_id": pair["chat_id"]}, {"kind": PERSONAL, "pair_key": key,
-                                                       "members": sorted((str(user_a), str(user_b)))})
+        members = {str(user["id"]): user["username"], str(partner["id"]): partner["username"]}
+        return self._upsert(pair_key(*members), {"kind": PERSONAL, "members": sorted(members), "names": members})
 
-    def _upsert(self, query, fields):
-        existing = self.chats.find_one(query)
+    def _upsert(self, chat_id, fields):
+        existing = self.chats.find_one({"_id": chat_id})
         if existing:
             return existing
         now = utcnow()
-        on_insert = {**fields, "seq": 0, "created_at": now, "updated_at": now}
+        on_insert = {**fields, "seq": 0, "reads": {}, "created_at": now, "updated_at": now}
         try:
-            return self.chats.find_one_and_update(query, {"$setOnInsert": on_insert}, upsert=True,
-                                                  return_document=ReturnDocument.AFTER)
+            created = self.chats.find_one_and_update({"_id": chat_id}, {"$setOnInsert": on_insert}, upsert=True,
+                                                     return_document=ReturnDocument.AFTER)
         except DuplicateKeyError:  # another request created it between our read and write
-            return self.chats.find_one(query)
+            created = None
+        # Some servers answer an upsert that lost a race with None instead of the document: read it then.
+        return created or self.chats.find_one({"_id": chat_id})
 
-    def insert(self, doc):
-        self.chats.insert_one(doc)
-        return doc
-
-    def next_seq(self, chat_id, member_id):
-        """Atomically take the chat's next Seq and mark it active now, only while member_id is a member.
-
-        Checking membership in the same update means a member kicked a moment ago cannot slip a message in.
+    def take_seq(self, chat_id, member_id, kind):
+        """Take the chat's next Seq for a message from member_id, in one atomic update of the chat: only while
+        member_id is a member of this live chat of this kind, marking it active now and read by the sender up
+        to that Seq. Returns the chat after (its `seq` is the one taken), or None when it does not qualify.
         """
-        doc = self.chats.find_one_and_update({"_id": chat_id, "members": member_id, "deleted": {"$ne": True}},
-                                             {"$inc": {"seq": 1}, "$set": {"updated_at": utcnow()}},
-                                             projection={"seq": 1}, return_document=ReturnDocument.AFTER)
-        return doc["seq"] if doc else None
+        if not isinstance(chat_id, str):
+            return None
+        taken = {"$add": ["$seq", 1]}
+        return self.chats.find_one_and_update(
+            {"_id": chat_id, "kind": kind, "members": member_id, "deleted": {"$ne": True}},
+            [{"$set": {"seq": taken, "updated_at": utcnow(), read_field(member_id): taken}}],
+            projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
+
+    def advance_read(self, chat_id, user_id, seq):
+        """Move the member's read position to seq if that is further (it never moves back). True when it moved."""
+        result = self.chats.update_one(
+            {"_id": chat_id, "members": user_id, read_field(user_id): {"$not": {"$gte": seq}}},
+            {"$set": {read_field(user_id): seq}})
+        return result.modified_count == 1
 
     def for_member(self, user_id, kind):
         """The user's chats of one kind, most recent activity first."""
@@ -89,17 +98,15 @@ class ChatRepository:
 
     def inbox_page(self, user_id, skip, limit):
         """(total, chats) of the user's live personal and group chats, most recent activity first."""
-        query = {"members": str(user_id), "kind": {"$in": [PERSONAL, GROUP]}, "deleted": {"$ne": True}}
+        query = {"members": str(user_id), "kind": {"$in": [PERSONAL, GROUP]}}  # a deleted group has no members
         total = self.chats.count_documents(query)
         page = list(self.chats.find(query).sort("updated_at", DESCENDING).skip(skip).limit(limit))
         return total, page
 
     def partners_of(self, user_id):
-        """Everyone who shares a personal or a live group chat with the user (not a deleted group)."""
+        """Everyone who shares a personal or a live group chat with the user (a deleted group has no members)."""
         others = set()
-        for kind in (PERSONAL, GROUP):
-            query = {"members": str(user_id), "kind": kind, "deleted": {"$ne": True}}
-            for chat in self.chats.find(query, {"members": 1}):
-                others.update(chat["members"])
+        for chat in self.chats.find({"members": str(user_id), "kind": {"$in": [PERSONAL, GROUP]}}, {"members": 1}):
+            others.update(chat["members"])
         others.discard(str(user_id))
         return others

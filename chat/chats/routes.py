@@ -52,9 +52,8 @@ def inbox():
     total, rows = services().chats.inbox(user_id, query["page"], query["per_page"])
     presence = current_app.extensions["chat.presence"]
     online = presence.online([str(p["_id"]) for _, p, _, _ in rows if p])
-    members = services().users.by_ids({m for chat, p, _, _ in rows if not p for m in chat["members"]})
     entries = [{"Kind": "personal", **personal_entry(chat, partner, last, unread, online[str(partner["_id"])])}
-               if chat["kind"] == PERSONAL else {"Kind": "group", **group_entry(chat, members, last, unread)}
+               if chat["kind"] == PERSONAL else {"Kind": "group", **group_entry(chat, last, unread)}
                for chat, partner, last, unread in rows if partner or chat["kind"] != PERSONAL]
     per_page = query["per_page"]
     return {"state": {"page": query["page"], "per_page": per_page, "total": total,
@@ -69,7 +68,7 @@ def personal_history(partner_id):
     query = history_query()
     user = caller()
     chat, partner, page, has_more = services().chats.personal_page(
-        user["id"], partner_id, before=query.get("before"), after=query.get("after"), limit=query.get("limit"))
+        user, partner_id, before=query.get("before"), after=query.get("after"), limit=query.get("limit"))
     return {"ChatId": chat["_id"], "Messages": [message_out(m) for m in page], "UserId": user["id"], "User": user,
             "Partner": public_user(partner), "HasMore": has_more}
 
@@ -101,7 +100,7 @@ def self_history():
 def self_send():
     """Write a note to self; the user's sockets get `receive-self-message`."""
     body = send_body()
-    return sent(*services().chats.send_to_self(caller(), body["Content"], body.get("ClientId")))
+    return sent(*services().messages.send_to_self(caller(), body["Content"], body.get("ClientId")))
 
 
 @bp.patch("/messages/<message_id>")

@@ -1,6 +1,6 @@
 """Which chats a user may open, and the inbox lists with last message and unread counts."""
 from .. import errors
-from .repository import GROUP, PERSONAL
+from .repository import GROUP, PERSONAL, pair_key
 
 
 class ChatService:
@@ -11,33 +11,39 @@ class ChatService:
         self.users = users
         self.messages = messages
 
-    def personal_chat(self, user_id, partner_id, chat_id=None, create=True):
-        """The chat between user and partner, created on first use.
+    def personal_chat(self, user, partner_id, chat_id=None, create=True):
+        """(chat, partner) for the chat between user ({"id", "username"}) and partner, created on first use.
 
-        The partner must be another verified user (not_found otherwise, revealing nothing about
-        unverified accounts). A ChatId, when given, must be the user's chat with that partner; it is
-        checked before anything is created, so a stranger's ChatId leaves no chat behind.
+        The partner must be another verified user (not_found otherwise, revealing nothing about unverified
+        accounts). A ChatId, when given, must be the user's chat with that partner; it is checked before
+        anything is created, so a stranger's ChatId leaves no chat behind. An existing chat knows both
+        usernames, so opening it is one lookup.
         """
-        if str(partner_id) == str(user_id):
+        user_id = str(user["id"])
+        if str(partner_id) == user_id:
             raise errors.validation_error({"Partner": ["Use the self chat for notes to yourself."]})
+        if chat_id is not None and chat_id != pair_key(user_id, partner_id):
+            raise errors.not_found("No such chat.")
+        chat = self.chats.find_personal(user_id, partner_id)
+        if chat is not None and user_id in chat["members"]:
+            partner_id = str(partner_id)
+            return chat, {"_id": partner_id, "username": chat["names"][partner_id]}
         if chat_id is not None:
-            chat = self.member_chat(user_id, chat_id, PERSONAL)
-            if self.partner_of(chat, user_id) != str(partner_id):
-                raise errors.not_found("No such chat.")
+            raise errors.not_found("No such chat.")
         partner = self.users.by_id(partner_id)
         if partner is None or not partner.get("verified"):
             raise errors.not_found("No such user.")
-        if chat_id is None:
-            chat = (self.chats.ensure_personal if create else self.chats.find_personal)(user_id, partner_id)
+        if create:
+            chat = self.chats.ensure_personal(user, {"id": str(partner["_id"]), "username": partner["username"]})
         return chat, partner
 
     # Reading and writing with first use: a refused request must not leave a new chat behind, so
     # everything that can be checked is checked before the chat is created.
 
-    def personal_page(self, user_id, partner_id, chat_id=None, before=None, after=None, limit=None):
+    def personal_page(self, user, partner_id, chat_id=None, before=None, after=None, limit=None):
         """(chat, partner, messages, has_more) for a page of the chat with partner (created by a first fetch)."""
-        chat, partner = self.personal_chat(user_id, partner_id, chat_id, create=before is None and after is None)
-        return (chat, partner, *self._page(chat, user_id, before, after, limit))
+        chat, partner = self.personal_chat(user, partner_id, chat_id, create=before is None and after is None)
+        return (chat, partner, *self._page(chat, user["id"], before, after, limit))
 
     def self_page(self, user_id, before=None, after=None, limit=None):
         """(chat, messages, has_more) for a page of the user's self chat (created by a first fetch)."""
@@ -47,20 +53,14 @@ class ChatService:
 
     def _page(self, chat, user_id, before, after, limit):
         if chat is None:  # a cursor into a chat that does not exist yet
-            raise errors.validation_error({"Before" if before is not None else "After": ["Not a message of this chat."]})
+            cursor = "Before" if before is not None else "After"
+            raise errors.validation_error({cursor: ["Not a message of this chat."]})
         return self.messages.history(chat, user_id, before, after, limit)
 
     def send_to_partner(self, sender, partner_id, content, client_id=None):
-        """(chat, message, created): store a message to partner, creating the chat only for valid content."""
-        self.messages.clean_content(content)
-        chat, _partner = self.personal_chat(sender["id"], partner_id)
-        return (chat, *self.messages.send(chat, sender, content, client_id))
-
-    def send_to_self(self, sender, content, client_id=None):
-        """(chat, message, created): store a note to self, creating the self chat only for valid content."""
-        self.messages.clean_content(content)
-        chat = self.chats.ensure_self(sender["id"])
-        return (chat, *self.messages.send(chat, sender, content, client_id))
+        """(chat, message, created): a message to partner; the chat is created by the first valid one."""
+        return self.messages.send(PERSONAL, pair_key(sender["id"], partner_id), sender, content, client_id,
+                                  create=lambda: self.personal_chat(sender, partner_id))
 
     def member_chat(self, user_id, chat_id, kind):
         """A chat of this kind that the user is a member of; not_found for anything else."""

@@ -11,7 +11,7 @@ def personal_entry(chat, partner, last, unread, online):
             "LastMessage": message_out(last), "Unread": unread, "UpdatedAt": iso(chat["updated_at"])}
 
 
-def group_entry(chat, users_by_id, last, unread):
+def group_entry(chat, last, unread):
     """A `GroupChatList` entry."""
-    return {**group_out(chat, users_by_id), "LastMessage": message_out(last, group=True), "Unread": unread,
+    return {**group_out(chat), "LastMessage": message_out(last, group=True), "Unread": unread,
             "UpdatedAt": iso(chat["updated_at"])}

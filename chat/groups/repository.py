@@ -3,7 +3,7 @@ single-document update, so racing admin commands leave exactly one admin who is 
 """
 from bson import ObjectId
 
-from ..chats.repository import GROUP
+from ..chats.repository import GROUP, read_field
 from ..clock import utcnow
 
 
@@ -14,11 +14,12 @@ class GroupRepository:
         self.chats = db["chats"]
         self.max_members = max_members
 
-    def create(self, name, description, admin_id, member_ids):
+    def create(self, name, description, admin_id, names):
+        """A new group of the members in `names` ({user id: username}, in join order), admin_id its admin."""
         now = utcnow()
         doc = {"_id": str(ObjectId()), "kind": GROUP, "name": name, "description": description,
-               "admin_id": admin_id, "members": member_ids, "seq": 0, "created_at": now, "updated_at": now,
-               "deleted": False, "archived": False}
+               "admin_id": admin_id, "members": list(names), "names": dict(names), "seq": 0, "reads": {},
+               "created_at": now, "updated_at": now, "deleted": False, "archived": False}
         self.chats.insert_one(doc)
         return doc
 
@@ -27,12 +28,17 @@ class GroupRepository:
             return None
         return self.chats.find_one({"_id": group_id, "kind": GROUP})
 
-    def add_member(self, group_id, admin_id, member_id):
-        """Append member if admin_id is still the admin, member is not in yet and there is room."""
+    def add_member(self, group_id, admin_id, member_id, username):
+        """Append member if admin_id is still the admin, member is not in yet and there is room.
+
+        History from before joining is readable but does not count as unread: the new member's read
+        position is the group's Seq, set in the same update, which also records the member's username.
+        """
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id,
              "members": {"$ne": member_id}, f"members.{self.max_members - 1}": {"$exists": False}},
-            {"$push": {"members": member_id}, "$set": {"updated_at": utcnow()}})
+            [{"$set": {"members": {"$concatArrays": ["$members", [member_id]]}, "updated_at": utcnow(),
+                       read_field(member_id): "$seq", f"names.{member_id}": username}}])
         return result.modified_count == 1
 
     def remove_member(self, group_id, admin_id, member_id):
@@ -68,8 +74,9 @@ class GroupRepository:
         return result.modified_count == 1
 
     def delete(self, group_id, admin_id):
-        """Mark the group deleted if admin_id is still the admin."""
+        """Mark the group deleted if admin_id is still the admin. A deleted group has no members (they are kept
+        in `members_at_deletion`), so queries by member never meet it."""
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id},
-            {"$set": {"deleted": True, "deleted_at": utcnow()}})
+            [{"$set": {"deleted": True, "deleted_at": utcnow(), "members_at_deletion": "$members", "members": []}}])
         return result.modified_count == 1

@@ -2,6 +2,7 @@
 from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
+from ..chats.repository import GROUP
 from ..chats.routes import caller, history, history_query, send_body, sent
 from ..http import counted
 from ..messages.schemas import message_out
@@ -11,17 +12,13 @@ from .wire import group_out
 bp = Blueprint("groups", __name__)
 
 
-def _group_wire(group):
-    return group_out(group, services().users.by_ids(group["members"]))
-
-
 @bp.get("/groups/<group_id>")
 @jwt_required()
 @counted("fetch")
 def detail(group_id):
     """{"Group"} for a member; 404 for anyone else."""
     user = caller()
-    return {"Group": _group_wire(services().groups.member_group(user["id"], group_id))}
+    return {"Group": group_out(services().groups.member_group(user["id"], group_id))}
 
 
 @bp.get("/groups/<group_id>/messages")
@@ -33,7 +30,7 @@ def group_history(group_id):
     user = caller()
     group = services().groups.member_group(user["id"], group_id)
     page, has_more = history(group, user["id"], query)
-    return {"GroupId": group["_id"], "Group": _group_wire(group),
+    return {"GroupId": group["_id"], "Group": group_out(group),
             "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
 
 
@@ -43,6 +40,4 @@ def group_history(group_id):
 def group_send(group_id):
     """Send to the group; members' sockets get `receive-group-message`."""
     body = send_body()
-    user = caller()
-    group = services().groups.member_group(user["id"], group_id)
-    return sent(group, *services().messages.send(group, user, body["Content"], body.get("ClientId")))
+    return sent(*services().messages.send(GROUP, group_id, caller(), body["Content"], body.get("ClientId")))

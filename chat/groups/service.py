@@ -6,7 +6,6 @@ group. Each change is one conditional update (see GroupRepository), so racing co
 leave a group without an admin who is a member. Returns plain documents; transports announce.
 """
 from .. import errors
-from ..clock import utcnow
 
 LEAVE_ATTEMPTS = 5
 
@@ -14,10 +13,9 @@ LEAVE_ATTEMPTS = 5
 class GroupService:
     """Create and administer groups."""
 
-    def __init__(self, groups, users, read_state, limits):
+    def __init__(self, groups, users, limits):
         self.groups = groups
         self.users = users
-        self.read_state = read_state
         self.name_max = limits["GROUP_NAME_MAX"]
         self.description_max = limits["GROUP_DESCRIPTION_MAX"]
         self.max_members = limits["GROUP_MAX_MEMBERS"]
@@ -46,11 +44,12 @@ class GroupService:
         wanted = [p for p in dict.fromkeys(str(p) for p in participant_ids) if p != str(creator_id)]
         if len(wanted) + 1 > self.max_members:
             raise errors.validation_error({"Participants": [f"A group has at most {self.max_members} members."]})
-        found = self.users.by_ids(wanted)
+        found = self.users.by_ids([str(creator_id), *wanted])
         missing = [p for p in wanted if p not in found or not found[p].get("verified")]
         if missing:
             raise errors.validation_error({"Participants": [f"Unknown user: {p}" for p in missing]})
-        return self.groups.create(name, description, str(creator_id), [str(creator_id), *wanted])
+        names = {p: found[p]["username"] for p in (str(creator_id), *wanted)}
+        return self.groups.create(name, description, str(creator_id), names)
 
     def add_member(self, admin_id, group_id, member_id):
         """Add a verified user; returns (group after, member doc)."""
@@ -63,10 +62,8 @@ class GroupService:
             raise errors.validation_error({"Member": ["Already a member."]})
         if len(group["members"]) >= self.max_members:
             raise errors.validation_error({"Member": [f"A group has at most {self.max_members} members."]})
-        if not self.groups.add_member(group["_id"], str(admin_id), member_id):
+        if not self.groups.add_member(group["_id"], str(admin_id), member_id, member["username"]):
             self._explain_failure(admin_id, group_id)
-        # History before joining is readable but does not count as unread.
-        self.read_state.advance(group["_id"], member_id, self.groups.get(group["_id"])["seq"], utcnow())
         return self.groups.get(group["_id"]), member
 
     def kickout(self, admin_id, group_id, member_id):

@@ -1,11 +1,18 @@
 """How groups go out on the wire."""
 from ..clock import iso
-from ..users.schemas import public_user
 
 
-def group_out(chat, users_by_id):
-    """A `Group`: {"GroupId", "Name", "Description", "Admin", "Members", "CreatedAt"}; members in join order."""
-    members = [public_user(users_by_id[m]) for m in chat["members"] if m in users_by_id]
-    admin = users_by_id.get(chat.get("admin_id"))
+def group_member(chat, user_id):
+    """The `User` {"id", "username"} of one of the group's members, from the names the group keeps."""
+    return {"id": user_id, "username": chat["names"][user_id]}
+
+
+def group_out(chat):
+    """A `Group`: {"GroupId", "Name", "Description", "Admin", "Members", "CreatedAt"}; members in join order.
+
+    The group document keeps its members' usernames (`names`), so this needs no lookup.
+    """
+    admin_id = chat.get("admin_id")
     return {"GroupId": chat["_id"], "Name": chat.get("name", ""), "Description": chat.get("description", ""),
-            "Admin": public_user(admin) if admin else None, "Members": members, "CreatedAt": iso(chat["created_at"])}
+            "Admin": group_member(chat, admin_id) if admin_id else None,
+            "Members": [group_member(chat, m) for m in chat["members"]], "CreatedAt": iso(chat["created_at"])}

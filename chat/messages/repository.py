@@ -1,8 +1,9 @@
-"""The `messages`, `client_keys` and `read_state` collections: the only code that touches them.
+"""The `messages` collection: the only code that touches it.
 
-Every lookup is by `_id`, which every store indexes: a message is `<chat id>:<seq>`, so a history
-page is a list of ids computed from the chat's Seq, whatever the chat's length; a ClientId is
-remembered as `<chat>:<sender>:<ClientId>`; a read position is `<chat>:<user>`.
+A message is keyed `<chat id>:<seq>`, so a history page is a list of ids computed from the chat's Seq,
+whatever the chat's length. A message sent with a ClientId also carries `client_key`
+(`<chat>:<sender>:<ClientId>`, unique): the message and its idempotency key are one document, written
+by one insert, so no failure can store one without the other.
 """
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -21,35 +22,32 @@ def seq_of(message_id_, chat_id):
     return int(tail) if tail.isdigit() and len(tail) < 16 else None
 
 
+def client_key(chat_id, sender_id, client_id):
+    """The key that makes a (chat, sender, ClientId) send idempotent."""
+    return f"{chat_id}:{sender_id}:{client_id}"
+
+
 class MessageRepository:
-    """One document per message, keyed by chat and Seq; one key per (chat, sender, ClientId)."""
+    """One document per message, keyed by chat and Seq."""
 
     def __init__(self, db):
         self.messages = db["messages"]
-        self.client_keys = db["client_keys"]
 
-    @staticmethod
-    def _client_key(chat_id, sender_id, client_id):
-        return f"{chat_id}:{sender_id}:{client_id}"
+    def insert(self, doc):
+        """Store doc. Returns (doc, True), or (the message stored first, False) when its client_key is taken.
 
-    def by_client_id(self, chat_id, sender_id, client_id):
-        """The message already stored for this ClientId, or None."""
-        key = self.client_keys.find_one({"_id": self._client_key(chat_id, sender_id, client_id)})
-        return self.messages.find_one({"_id": key["message_id"]}) if key else None
-
-    def insert(self, doc, client_id=None):
-        """Store doc (and its ClientId). Returns (doc, True), or (the message stored first, False) when
-        another send with the same ClientId won a race: this one is withdrawn again."""
-        self.messages.insert_one(doc)
-        if client_id is None:
-            return doc, True
+        A write whose answer was lost and that the driver retried finds its own document: that counts as
+        stored by this call.
+        """
         try:
-            self.client_keys.insert_one({"_id": self._client_key(doc["chat_id"], doc["sender_id"], client_id),
-                                         "message_id": doc["_id"], "created_at": doc["created_at"]})
+            self.messages.insert_one(doc)
+            return doc, True
         except DuplicateKeyError:
-            self.messages.delete_one({"_id": doc["_id"]})
-            return self.by_client_id(doc["chat_id"], doc["sender_id"], client_id), False
-        return doc, True
+            key = doc.get("client_key")
+            existing = self.messages.find_one({"client_key": key} if key else {"_id": doc["_id"]})
+            if existing is None:
+                raise
+            return existing, existing["_id"] == doc["_id"]
 
     def by_id(self, message_id_):
         """A message by id, in whatever chat, or None."""
@@ -76,27 +74,3 @@ class MessageRepository:
         return self.messages.find_one_and_update(
             {"_id": message_id_, "sender_id": sender_id, "deleted": False},
             {"$set": fields}, return_document=ReturnDocument.AFTER)
-
-
-class ReadStateRepository:
-    """How far each user has read each chat; it only ever moves forward."""
-
-    def __init__(self, db):
-        self.read_state = db["read_state"]
-
-    def advance(self, chat_id, user_id, seq, at):
-        """Move the user's read position to seq if that is further. True when it moved."""
-        query = {"_id": f"{chat_id}:{user_id}", "seq": {"$lt": seq}}
-        update = {"$set": {"seq": seq, "read_at": at, "chat_id": chat_id, "user_id": user_id}}
-        try:
-            result = self.read_state.update_one(query, update, upsert=True)
-        except DuplicateKeyError:
-            # The record exists at or past seq (the upsert collided with it), or a concurrent first read
-            # created it a moment ago: try again as a plain update.
-            result = self.read_state.update_one(query, update)
-        return bool(result.modified_count or result.upserted_id)
-
-    def positions(self, user_id, chat_ids):
-        """{chat_id: seq read up to} for the user's chats (absent: nothing read)."""
-        ids = [f"{chat_id}:{user_id}" for chat_id in chat_ids]
-        return {doc["chat_id"]: doc["seq"] for doc in self.read_state.find({"_id": {"$in": ids}})}

@@ -1,11 +1,13 @@
 """The rules of messages: who may write, what content is, idempotent sends, pages, read state.
 
-Callers pass a chat document they have already resolved for the user (see ChatService.member_chat);
-this service checks membership again, because every write must.
+A send is two database commands whatever the chat: one update of the chat document (membership, the next
+Seq, activity time and the sender's read position, atomically) and one insert of the message with its
+idempotency key. A repeated ClientId costs a third (reading the message stored first).
 """
 from .. import errors
+from ..chats.repository import GROUP, SELF
 from ..clock import utcnow
-from .repository import message_id
+from .repository import client_key, message_id, seq_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 # How far below the chat's Seq to look for its newest message (a Seq taken by a send that is still
@@ -16,10 +18,9 @@ NEWEST_LOOKBACK = 5
 class MessageService:
     """Send, page, read, edit and delete messages in any kind of chat."""
 
-    def __init__(self, chats, messages, read_state, content_max=4000):
+    def __init__(self, chats, messages, content_max=4000):
         self.chats = chats
         self.messages = messages
-        self.read_state = read_state
         self.content_max = content_max
 
     def clean_content(self, content):
@@ -34,31 +35,32 @@ class MessageService:
         if chat is None or str(user_id) not in chat["members"]:
             raise errors.not_found("No such chat.")
 
-    def send(self, chat, sender, content, client_id=None):
-        """Store a message and return (message, created).
+    def send(self, kind, chat_id, sender, content, client_id=None, create=None):
+        """Store a message from sender ({"id", "username"}) in their chat of this kind: (chat, message, created).
 
-        The message is stored (with the chat's next Seq) before anyone is told. A repeated
-        ClientId from the same sender returns the stored message with created=False.
+        The message is stored (with the chat's next Seq) before anyone is told. A repeated ClientId from the
+        same sender returns the stored message with created=False. `create`, for chats made on first use (self,
+        personal), is called when the chat does not exist yet and may raise to refuse; it runs only once the
+        content is known to be valid, so a refused send leaves no chat behind.
         """
-        self.require_member(chat, sender["id"])
         content = self.clean_content(content)
-        chat_id = chat["_id"]
+        chat = self.chats.take_seq(chat_id, sender["id"], kind)
+        if chat is None and create is not None:
+            create()
+            chat = self.chats.take_seq(chat_id, sender["id"], kind)
+        if chat is None:
+            raise errors.not_found("No such group." if kind == GROUP else "No such chat.")
+        doc = {"_id": message_id(chat_id, chat["seq"]), "chat_id": chat_id, "seq": chat["seq"],
+               "sender_id": sender["id"], "sender_name": sender["username"], "content": content,
+               "created_at": utcnow(), "edited_at": None, "deleted": False, "client_id": client_id}
         if client_id is not None:
-            existing = self.messages.by_client_id(chat_id, sender["id"], client_id)
-            if existing:
-                return existing, False
-        seq = self.chats.next_seq(chat_id, sender["id"])
-        if seq is None:
-            raise errors.not_found("No such chat.")
-        now = utcnow()
-        doc = {"_id": message_id(chat_id, seq), "chat_id": chat_id, "seq": seq, "sender_id": sender["id"],
-               "sender_name": sender["username"], "content": content, "created_at": now, "edited_at": None,
-               "deleted": False, "client_id": client_id}
-        stored, created = self.messages.insert(doc, client_id)
-        if created:
-            # Whoever writes has read everything before: their own messages never count as unread.
-            self.read_state.advance(chat_id, sender["id"], seq, now)
-        return stored, created
+            doc["client_key"] = client_key(chat_id, sender["id"], client_id)
+        return (chat, *self.messages.insert(doc))
+
+    def send_to_self(self, sender, content, client_id=None):
+        """(chat, message, created): a note to self; the self chat is created by the first valid one."""
+        return self.send(SELF, str(sender["id"]), sender, content, client_id,
+                         create=lambda: self.chats.ensure_self(sender["id"]))
 
     def history(self, chat, user_id, before=None, after=None, limit=DEFAULT_LIMIT):
         """A page oldest→newest and whether there is more beyond it (older for Before/newest, newer for After).
@@ -70,18 +72,20 @@ class MessageService:
             raise errors.validation_error({"Before": ["Give Before or After, not both."]})
         limit = DEFAULT_LIMIT if limit is None else limit
         if after is not None:
-            start = self._cursor(chat, after, "After")["seq"] + 1
+            start = self._cursor(chat, after, "After") + 1
             end = min(chat["seq"], start + limit - 1)
             return self.messages.in_range(chat["_id"], start, end), end < chat["seq"]
-        end = self._cursor(chat, before, "Before")["seq"] - 1 if before is not None else chat["seq"]
+        end = self._cursor(chat, before, "Before") - 1 if before is not None else chat["seq"]
         start = max(1, end - limit + 1)
         return self.messages.in_range(chat["_id"], start, end), start > 1
 
-    def _cursor(self, chat, message_id_, name):
-        message = self.messages.get(chat["_id"], message_id_)
-        if message is None:
+    @staticmethod
+    def _cursor(chat, message_id_, name):
+        """The Seq of a cursor message id, read from the id itself (a page costs no lookup of the cursor)."""
+        seq = seq_of(message_id_, chat["_id"])
+        if seq is None or not 1 <= seq <= chat.get("seq", 0):
             raise errors.validation_error({name: ["Not a message of this chat."]})
-        return message
+        return seq
 
     def newest(self, chat):
         """The chat's newest stored message, or None (a Seq still being written is skipped)."""
@@ -93,16 +97,21 @@ class MessageService:
         """Move the reader's position to up_to (default: the newest message).
 
         Returns the receipt {"UpTo", "ReadAt", "Seq"} when it moved forward, None when it did not
-        (read state never moves backwards) or the chat is empty.
+        (read state never moves backwards) or the chat is empty. Reading the newest message reads the whole
+        chat, including a Seq above it that was taken by a send that failed, so nothing stays unread.
         """
         self.require_member(chat, reader_id)
-        message = self._cursor(chat, up_to, "UpTo") if up_to is not None else self.newest(chat)
-        if message is None:
+        if up_to is not None:
+            message = self.messages.get(chat["_id"], up_to)
+            if message is None:
+                raise errors.validation_error({"UpTo": ["Not a message of this chat."]})
+            position = message["seq"]
+        else:
+            message = self.newest(chat)
+            position = chat.get("seq", 0)
+        if message is None or not self.chats.advance_read(chat["_id"], str(reader_id), position):
             return None
-        now = utcnow()
-        if not self.read_state.advance(chat["_id"], reader_id, message["seq"], now):
-            return None
-        return {"UpTo": message["_id"], "ReadAt": now, "Seq": message["seq"]}
+        return {"UpTo": message["_id"], "ReadAt": utcnow(), "Seq": message["seq"]}
 
     def edit(self, chat, user_id, message_id, content):
         """Replace the content of the user's own message; not_found or forbidden otherwise."""
@@ -130,7 +139,6 @@ class MessageService:
 
     def summaries(self, user_id, chats):
         """{chat_id: (last message or None, unread count)} for the user's chats."""
-        positions = self.read_state.positions(user_id, [c["_id"] for c in chats])
         result = {}
         ids = [message_id(chat["_id"], seq) for chat in chats
                for seq in range(max(1, chat.get("seq", 0) - NEWEST_LOOKBACK + 1), chat.get("seq", 0) + 1)]
@@ -139,6 +147,6 @@ class MessageService:
             if message["seq"] > newest.get(message["chat_id"], {"seq": 0})["seq"]:
                 newest[message["chat_id"]] = message
         for chat in chats:
-            unread = max(0, chat.get("seq", 0) - positions.get(chat["_id"], 0))
+            unread = max(0, chat.get("seq", 0) - chat.get("reads", {}).get(str(user_id), 0))
             result[chat["_id"]] = (newest.get(chat["_id"]), unread)
         return result

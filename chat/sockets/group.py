@@ -6,9 +6,16 @@ is said in the group. A message to a group is one emit to its room, whatever its
 """
 from flask_socketio import join_room
 
-from ..groups.schemas import (CreateGroupSchema, FetchGroupSchema, GroupIdSchema, MemberSchema, ReadGroupSchema,
-                              SendGroupSchema)
-from ..groups.wire import group_out
+from ..chats.repository import GROUP
+from ..groups.schemas import (
+    CreateGroupSchema,
+    FetchGroupSchema,
+    GroupIdSchema,
+    MemberSchema,
+    ReadGroupSchema,
+    SendGroupSchema,
+)
+from ..groups.wire import group_member, group_out
 from ..messages.schemas import message_out
 from ..services import services
 from ..users.schemas import public_user
@@ -17,10 +24,6 @@ from .base import AuthedNamespace, event
 from .manager import room_command
 
 GROUP_NAMESPACES = ("/group",)
-
-
-def _group_wire(group):
-    return group_out(group, services().users.by_ids(group["members"]))
 
 
 class GroupNamespace(AuthedNamespace):
@@ -47,7 +50,7 @@ class GroupNamespace(AuthedNamespace):
                                          data["Participants"])
         for member_id in group["members"]:
             self._move(member_id, "join", group["_id"])
-        wire = _group_wire(group)
+        wire = group_out(group)
         self._to_group("group-created", {"Group": wire}, group["_id"])
         return {"Group": wire}
 
@@ -58,7 +61,7 @@ class GroupNamespace(AuthedNamespace):
         self._to_group("member-added", {"GroupId": group["_id"], "Member": public_user(member),
                                         "By": connection.user}, group["_id"])
         self._move(str(member["_id"]), "join", group["_id"])
-        wire = _group_wire(group)
+        wire = group_out(group)
         self.emit_to_users("group-created", {"Group": wire}, [str(member["_id"])])
         return {"Group": wire}
 
@@ -72,7 +75,7 @@ class GroupNamespace(AuthedNamespace):
         self.emit_to_users("kicked-out", {"GroupId": group["_id"]}, [member_id])
         self._to_group("member-removed", {"GroupId": group["_id"], "Member": public_user(member),
                                           "By": connection.user}, group["_id"])
-        return {"Group": _group_wire(group)}
+        return {"Group": group_out(group)}
 
     @event(MemberSchema, limit="admin")
     def on_change_admin(self, connection, data):
@@ -80,7 +83,7 @@ class GroupNamespace(AuthedNamespace):
         group, admin = services().groups.change_admin(connection.user_id, data["GroupId"], data["Member"])
         self._to_group("admin-changed", {"GroupId": group["_id"], "Admin": public_user(admin),
                                          "By": connection.user}, group["_id"])
-        return {"Group": _group_wire(group)}
+        return {"Group": group_out(group)}
 
     @event(GroupIdSchema, limit="admin")
     def on_leave_grp(self, connection, data):
@@ -91,8 +94,7 @@ class GroupNamespace(AuthedNamespace):
         self._to_group("member-left", {"GroupId": group_id, "Member": connection.user}, group_id)
         self._move(connection.user_id, "leave", group_id)
         if after and after.get("admin_id") and after["admin_id"] != before.get("admin_id"):
-            admin = services().users.by_ids([after["admin_id"]]).get(after["admin_id"])
-            self._to_group("admin-changed", {"GroupId": group_id, "Admin": public_user(admin),
+            self._to_group("admin-changed", {"GroupId": group_id, "Admin": group_member(after, after["admin_id"]),
                                              "By": connection.user}, group_id)
         return {"GroupId": group_id, "Archived": bool(after and after.get("archived"))}
 
@@ -110,7 +112,7 @@ class GroupNamespace(AuthedNamespace):
         group = services().groups.member_group(connection.user_id, data["GroupId"])
         page, has_more = services().messages.history(group, connection.user_id, data.get("Before"),
                                                      data.get("After"), data.get("Limit"))
-        reply = {"GroupId": group["_id"], "Group": _group_wire(group),
+        reply = {"GroupId": group["_id"], "Group": group_out(group),
                  "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
         self.emit("group-chat", reply, room=connection.sid)
         return reply
@@ -118,8 +120,8 @@ class GroupNamespace(AuthedNamespace):
     @event(SendGroupSchema, limit="message")
     def on_send_group_message(self, connection, data):
         """Store, ack {"Message"}; members get `receive-group-message` in one emit to the group room."""
-        group = services().groups.member_group(connection.user_id, data["GroupId"])
-        message, created = services().messages.send(group, connection.user, data["Content"], data.get("ClientId"))
+        group, message, created = services().messages.send(GROUP, data["GroupId"], connection.user, data["Content"],
+                                                           data.get("ClientId"))
         if created:
             push.new_message(group, message, skip_sid=connection.sid)
         return {"Message": message_out(message, group=True)}

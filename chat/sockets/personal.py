@@ -5,8 +5,14 @@ from ..services import services
 from ..users.schemas import public_user
 from . import push
 from .base import AuthedNamespace, event
-from .schemas import (ChatIdSchema, DeletePersonalSchema, EditPersonalSchema, FetchPersonalSchema,
-                      ReadPersonalSchema, SendPersonalSchema)
+from .schemas import (
+    ChatIdSchema,
+    DeletePersonalSchema,
+    EditPersonalSchema,
+    FetchPersonalSchema,
+    ReadPersonalSchema,
+    SendPersonalSchema,
+)
 
 
 def _chat(connection, chat_id):
@@ -26,7 +32,7 @@ class PersonalNamespace(AuthedNamespace):
         A ChatId must name the user's chat with Partner; a stranger's ChatId is not_found and leaves no chat behind.
         """
         chat, partner, page, has_more = services().chats.personal_page(
-            connection.user_id, data["Partner"], data.get("ChatId"), data.get("Before"), data.get("After"),
+            connection.user, data["Partner"], data.get("ChatId"), data.get("Before"), data.get("After"),
             data.get("Limit"))
         reply = {"ChatId": chat["_id"], "Messages": [message_out(m) for m in page], "UserId": connection.user_id,
                  "User": connection.user, "Partner": public_user(partner), "HasMore": has_more}
@@ -36,8 +42,8 @@ class PersonalNamespace(AuthedNamespace):
     @event(SendPersonalSchema, limit="message")
     def on_send_personal_message(self, connection, data):
         """Store, then ack {"Message"}; the partner and the sender's other sockets get `receive-personal-message`."""
-        chat = _chat(connection, data["ChatId"])
-        message, created = services().messages.send(chat, connection.user, data["Content"], data.get("ClientId"))
+        chat, message, created = services().messages.send(PERSONAL, data["ChatId"], connection.user, data["Content"],
+                                                          data.get("ClientId"))
         if created:
             push.new_message(chat, message, skip_sid=connection.sid)
         return {"Message": message_out(message)}

@@ -18,9 +18,7 @@ def personal_list_entries(user_id, presence):
 
 def group_list_entries(user_id):
     """`GroupChatList` entries for the user, most recent activity first."""
-    entries = services().chats.group_list(user_id)
-    members = services().users.by_ids({m for chat, _, _ in entries for m in chat["members"]})
-    return [group_entry(chat, members, last, unread) for chat, last, unread in entries]
+    return [group_entry(chat, last, unread) for chat, last, unread in services().chats.group_list(user_id)]
 
 
 class RootNamespace(AuthedNamespace):

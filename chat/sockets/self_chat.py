@@ -14,7 +14,7 @@ class SelfNamespace(AuthedNamespace):
 
     @event(PageSchema, limit="fetch")
     def on_fetch_self_chat(self, connection, data):
-        """A history page of the self chat: emits `self-chat` {"Messages", "Name", "HasMore"}; the ack carries the same."""
+        """A history page of the self chat: emits `self-chat` {"Messages", "Name", "HasMore"}; the ack carries it."""
         _chat, page, has_more = services().chats.self_page(connection.user_id, data.get("Before"), data.get("After"),
                                                            data.get("Limit"))
         reply = {"Messages": [message_out(m) for m in page], "Name": connection.username, "HasMore": has_more}
@@ -24,7 +24,8 @@ class SelfNamespace(AuthedNamespace):
     @event(SendSelfSchema, limit="message")
     def on_send_self_message(self, connection, data):
         """Store a note; ack {"Message"}; the user's other sockets get `receive-self-message` (once per ClientId)."""
-        chat, message, created = services().chats.send_to_self(connection.user, data["Content"], data.get("ClientId"))
+        chat, message, created = services().messages.send_to_self(connection.user, data["Content"],
+                                                                  data.get("ClientId"))
         if created:
             push.new_message(chat, message, skip_sid=connection.sid)
         return {"Message": message_out(message)}

@@ -75,7 +75,15 @@ class UserRepository:
 
     def search_prefix(self, prefix, exclude_id, limit):
         """Verified users whose lower-cased username starts with prefix, by username (an index range)."""
-        prefix = prefix.lower()
-        query = {"username_lower": {"$gte": prefix, "$lt": prefix + "\uffff"},
-                 "verified": True, "_id": {"$ne": to_object_id(exclude_id)}}
-        return list(self.users.find(query).sort("username_lower", ASCENDING).limit(limit))
+        prefix, exclude = prefix.lower(), to_object_id(exclude_id)
+        query = {"username_lower": {"$gte": prefix, "$lt": prefix + "\uffff"}}
+        found = []
+        # The filter is the index range alone, so every server reads it through the index; the few
+        # unverified accounts and the caller are skipped here.
+        with self.users.find(query).sort("username_lower", ASCENDING).batch_size(2 * limit) as cursor:
+            for user in cursor:
+                if user.get("verified") and user["_id"] != exclude:
+                    found.append(user)
+                    if len(found) == limit:
+                        break
+        return found

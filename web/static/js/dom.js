@@ -54,6 +54,30 @@ export function shortTime(iso) {
   return sameDay(date, new Date()) ? clock(iso) : date.toLocaleDateString([], { day: "numeric", month: "short" });
 }
 
+/** Make `button` ask first (no browser dialog): the first click swaps its label for `question` for a few
+ * seconds, and a second click within them calls `act`. Returns the button. */
+export function confirmable(button, question, act, ms = 4000) {
+  const label = button.textContent;
+  let timer = null;
+  const disarm = () => {
+    clearTimeout(timer);
+    timer = null;
+    button.textContent = label;
+    button.classList.remove("confirm");
+  };
+  button.addEventListener("click", () => {
+    if (timer) {
+      disarm();
+      act();
+      return;
+    }
+    button.textContent = question;
+    button.classList.add("confirm");
+    timer = setTimeout(disarm, ms);
+  });
+  return button;
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };

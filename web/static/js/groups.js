@@ -1,8 +1,10 @@
 // Groups: the "new group" dialog, the group panel (members; the admin adds, removes and hands over
 // the role), leaving and deleting, and the group events the server pushes.
 import { describe } from "./api.js";
-import { $, debounce, formError, h, notify } from "./dom.js";
-import { closeConversation, closeCurrent, findUsers, open, renderConversation, renderList, systemLine } from "./chat-view.js";
+import { renderList } from "./chat-list.js";
+import { closeConversation, closeCurrent, open, renderConversation, systemLine } from "./conversation.js";
+import { $, confirmable, formError, h, notify } from "./dom.js";
+import { searchUsers } from "./search.js";
 import { call } from "./sockets.js";
 import { isAdmin, state } from "./state.js";
 
@@ -15,30 +17,14 @@ export function initGroups() {
   $("#group-cancel").addEventListener("click", () => $("#group-dialog").close());
   $("#group-form").addEventListener("submit", createGroup);
   const search = $("#group-member-search");
-  search.addEventListener("input", debounce(() => searchForDialog(search.value), 250));
+  searchUsers(search, $("#group-member-results"), { action: "Add", skip: (user) => chosen.has(user.id), pick: choose });
   search.addEventListener("keydown", (event) => { if (event.key === "Enter") event.preventDefault(); });
   $("#group-info").addEventListener("click", () => { panelOpen = !panelOpen; renderPanel(); });
   $("#panel-close").addEventListener("click", () => { panelOpen = false; renderPanel(); });
-  const add = $("#add-search");
-  add.addEventListener("input", debounce(() => searchForPanel(add.value), 250));
+  searchUsers($("#add-search"), $("#add-results"), { action: "Add", none: "No one to add called", skip: isMember,
+    pick: addMember });
   $("#leave-group").addEventListener("click", leaveGroup);
-  armed($("#delete-group"), "Delete group", "Delete for everyone?", deleteGroup);
-}
-
-// A button that asks first: the first click arms it for a few seconds, the second acts.
-function armed(button, label, question, act) {
-  let timer = null;
-  button.addEventListener("click", () => {
-    if (timer) {
-      clearTimeout(timer);
-      timer = null;
-      button.textContent = label;
-      act();
-      return;
-    }
-    button.textContent = question;
-    timer = setTimeout(() => { timer = null; button.textContent = label; }, 4000);
-  });
+  confirmable($("#delete-group"), "Delete for everyone?", deleteGroup);
 }
 
 // ---------- new group ----------
@@ -60,26 +46,13 @@ function renderChosen() {
       onclick: () => { chosen.delete(user.id); renderChosen(); } }, "✕"))));
 }
 
-async function searchForDialog(raw) {
-  const query = raw.trim();
-  const results = $("#group-member-results");
-  if (!query) {
-    results.replaceChildren();
-    return;
-  }
-  try {
-    const users = (await findUsers(query)).filter((user) => !chosen.has(user.id));
-    results.replaceChildren(...(users.length ? users.map((user) => h("li", {}, h("span", {}, user.username),
-      h("button", { type: "button", onclick: () => {
-        chosen.set(user.id, user);
-        renderChosen();
-        results.replaceChildren();
-        $("#group-member-search").value = "";
-        $("#group-member-search").focus();
-      } }, "Add"))) : [h("li", { class: "none" }, `No one called “${query}…”`)]));
-  } catch (error) {
-    results.replaceChildren(h("li", { class: "none" }, describe(error)));
-  }
+// A user found in the dialog's search becomes a member-to-be.
+function choose(user) {
+  chosen.set(user.id, user);
+  renderChosen();
+  $("#group-member-results").replaceChildren();
+  $("#group-member-search").value = "";
+  $("#group-member-search").focus();
 }
 
 async function createGroup(event) {
@@ -134,27 +107,23 @@ export function renderPanel() {
   $("#delete-group").hidden = !admin;
 }
 
-async function searchForPanel(raw) {
+// The open group, when there is one.
+function openGroup() {
   const c = state.current;
-  const group = c && state.groups.get(c.id);
-  const query = raw.trim();
-  const results = $("#add-results");
-  if (!query || !group) {
-    results.replaceChildren();
-    return;
-  }
-  try {
-    const members = new Set(group.Members.map((m) => m.id));
-    const users = (await findUsers(query)).filter((user) => !members.has(user.id));
-    results.replaceChildren(...(users.length ? users.map((user) => h("li", {}, h("span", {}, user.username),
-      h("button", { type: "button", onclick: () => {
-        results.replaceChildren();
-        $("#add-search").value = "";
-        memberAction("add-member", group, user);
-      } }, "Add"))) : [h("li", { class: "none" }, `No one to add called “${query}…”`)]));
-  } catch (error) {
-    results.replaceChildren(h("li", { class: "none" }, describe(error)));
-  }
+  return c && c.kind === "group" ? state.groups.get(c.id) : null;
+}
+
+// The panel's search leaves out (and with no group open, lists no one as) the group's members.
+function isMember(user) {
+  const group = openGroup();
+  return !group || group.Members.some((m) => m.id === user.id);
+}
+
+function addMember(user) {
+  const group = openGroup();
+  $("#add-results").replaceChildren();
+  $("#add-search").value = "";
+  if (group) memberAction("add-member", group, user);
 }
 
 async function memberAction(event, group, member) {

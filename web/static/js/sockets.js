@@ -3,6 +3,8 @@ import { ApiError, SERVER, fromEnvelope } from "./api.js";
 import { socketAuth } from "./session.js";
 
 export const NAMESPACES = ["/", "/self", "/personal", "/group"];
+/** The namespace each kind of chat lives in. */
+export const CHAT_NS = { self: "/self", personal: "/personal", group: "/group" };
 const ACK_TIMEOUT_MS = 10_000;
 let sockets = {};
 

@@ -1,0 +1,168 @@
+"""A local database server for development and tests: SecantusDB run as a child process.
+
+With no MONGO_URI, the entry point (`wsgi.py`) starts one of these on a free loopback port with its
+data in DATA_DIR (`var/db/`), and the test suite starts one with `:memory:` storage. The application
+itself never sees the difference: it is handed a `mongodb://` URI and talks MongoDB's wire protocol,
+as it does to MongoDB in production.
+
+SecantusDB is GPL-2.0 and is only ever run as a separate program (its `secantusd-py` command); nothing
+here or elsewhere in `chat/` imports it.
+
+The server stops with its owner on every exit path: `stop()` (called from atexit and the signal
+handlers in `wsgi.py`), and, should the owner die without running them (`kill -9`), the kernel sends
+the server SIGTERM (Linux's parent-death signal), so it shuts down cleanly and its data is kept. A
+data directory is held by one owner at a time (an exclusive lock file), so a second `make run` on
+the same directory stops with a clear error instead of opening a store that is in use.
+"""
+import ctypes
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+COMMAND = "secantusd-py"
+MEMORY = ":memory:"
+LOCK_NAME = "chat-localdb.lock"
+_PR_SET_PDEATHSIG = 1
+
+
+class LocalDatabaseError(RuntimeError):
+    """The local server could not be started (say why, and what to do)."""
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def find_command():
+    """The `secantusd-py` program: beside this interpreter (the project's virtualenv), else on PATH."""
+    search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    found = shutil.which(COMMAND, path=search)
+    if not found:
+        raise LocalDatabaseError(
+            f"{COMMAND} was not found: install SecantusDB (`make run` does: pip install -e '.[localdb]'), "
+            "or set MONGO_URI to a MongoDB server")
+    return found
+
+
+def _die_with_parent():
+    """In the child, before exec: ask the kernel for SIGTERM when the parent dies (Linux only)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class LocalDatabase:
+    """One SecantusDB server process: `start()` returns its URI, `stop()` ends it (idempotent)."""
+
+    def __init__(self, storage, host="127.0.0.1", port=None, log_path=None):
+        self.storage = storage if storage == MEMORY else str(Path(storage).resolve())
+        self.host = host
+        self.port = port
+        self.log_path = log_path
+        self.process = None
+        self._lock_file = None
+
+    @property
+    def uri(self):
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    @property
+    def persistent(self):
+        return self.storage != MEMORY
+
+    def start(self, timeout=30.0):
+        """Start the server and wait until it answers a ping. Returns its URI."""
+        command = find_command()
+        if self.persistent:
+            Path(self.storage).mkdir(parents=True, exist_ok=True)
+            self._lock()
+        self.port = self.port or free_port(self.host)
+        if self.log_path is None:
+            self.log_path = (Path(self.storage).parent / "db.log") if self.persistent else os.devnull
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [command, "--host", self.host, "--port", str(self.port), "--storage-path", self.storage,
+                 "--log-level", "WARNING"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                # Its own session: a Ctrl-C in the terminal reaches the app, which stops the server in order.
+                start_new_session=True, preexec_fn=_die_with_parent)
+        try:
+            self._wait_until_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.uri
+
+    def _lock(self):
+        path = Path(self.storage) / LOCK_NAME
+        handle = open(path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise LocalDatabaseError(
+                f"the data directory {self.storage} is in use by {owner}; stop that server first, "
+                "or set DATA_DIR to another directory") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        self._lock_file = handle
+
+    def _wait_until_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        client = MongoClient(self.uri, serverSelectionTimeoutMS=250, connectTimeoutMS=250)
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise LocalDatabaseError(
+                        f"{COMMAND} exited with code {self.process.returncode}; see {self.log_path}")
+                try:
+                    client.admin.command("ping")
+                    return
+                except PyMongoError:
+                    if time.monotonic() > deadline:
+                        raise LocalDatabaseError(f"{COMMAND} did not answer within {timeout:.0f} s; "
+                                                 f"see {self.log_path}") from None
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self, timeout=15.0):
+        """SIGTERM (the server checkpoints and closes its files), SIGKILL if it does not exit in time."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def kill(self):
+        """SIGKILL, as a crash would (tests of durability)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(15)
+        self.process = None
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None

@@ -1,0 +1,258 @@
+"""What the hot operations cost in database commands, counted on the wire.
+
+A CommandListener on the app's own MongoClient (tests/command_log.py) counts every command an
+operation starts, leaving out the driver's handshakes and monitoring. The budgets:
+
+* a send is at most 2 commands (the chat's Seq, the message), 3 when its ClientId repeats (reading the
+  message stored first), over a socket and over REST, in personal, group and self chats. A REST request
+  also pays for its JWT's session check and the caller's user: those are counted, reported and bounded
+  apart from the send's own share;
+* a history page is at most 2;
+* a connect's chat lists cost the same number of commands whatever the number of chats;
+* a repeated ClientId returns the same MessageId and stores one message.
+
+Every measurement is printed (run with -s to see them).
+"""
+import pytest
+
+from command_log import summary
+from conftest import bearer
+
+SEND, SEND_REPEATED, PAGE = 2, 3, 2
+# A REST request's own overhead: the JWT's session (sessions) and the caller (users).
+REST_AUTH = {("find", "sessions"), ("find", "users")}
+
+
+@pytest.fixture
+def app(make_app, commands):
+    """The app, built with the command listener on its client (every conftest fixture uses this one)."""
+    return make_app()
+
+
+def report(what, measured):
+    print(f"\n[commands] {what}: {len(measured)} ({summary(measured)})")
+
+
+def ok(ack):
+    assert ack and ack.get("ok") is True, ack
+    return ack
+
+
+def rest_split(measured):
+    """(the request's session and caller lookups, the operation's own commands) of one REST request.
+
+    One find of `sessions` and one of `users` are the request's; anything beyond them is the operation's.
+    """
+    auth, own, wanted = [], [], set(REST_AUTH)
+    for command in measured:
+        key = (command.name, command.collection)
+        if key in wanted:
+            wanted.discard(key)
+            auth.append(command)
+        else:
+            own.append(command)
+    return auth, own
+
+
+@pytest.fixture
+def people(accounts):
+    return accounts.user(), accounts.user(), accounts.user()
+
+
+@pytest.fixture
+def sockets(app, people, connect_socket):
+    """{(user index, namespace): a connected socket test client} for the three people."""
+    return {(i, ns): connect_socket(app, user, ns) for i, user in enumerate(people)
+            for ns in ("/personal", "/group", "/self")}
+
+
+def emit(sockets, who, namespace, event, data):
+    return sockets[who, namespace].emit(event, data, namespace=namespace, callback=True)
+
+
+def stored_messages(db, chat_id):
+    return db["messages"].count_documents({"chat_id": chat_id})
+
+
+def test_socket_sends_cost_two_commands_and_three_when_the_client_id_repeats(app, people, sockets, commands, db):
+    alice, bob, carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))
+    group = ok(emit(sockets, 0, "/group", "create-group-chat",
+                    {"Name": "g", "Participants": [bob["id"], carol["id"]]}))["Group"]
+
+    # First-ever self send: the self chat is created by it (measured and reported; the budget is for the
+    # steady state).
+    ack, first_self = commands.measure(lambda: emit(sockets, 0, "/self", "send-self-message", {"Content": "first"}))
+    ok(ack)
+    report("socket send-self-message, first ever (creates the self chat)", first_self)
+
+    cases = [
+        ("personal", "/personal", "send-personal-message", {"ChatId": chat["ChatId"]}, chat["ChatId"]),
+        ("group", "/group", "send-group-message", {"GroupId": group["GroupId"]}, group["GroupId"]),
+        ("self", "/self", "send-self-message", {}, alice["id"]),
+    ]
+    for kind, namespace, event, target, chat_id in cases:
+        ack, plain = commands.measure(lambda: emit(sockets, 0, namespace, event, {**target, "Content": "hi"}))
+        ok(ack)
+        report(f"socket {event} (no ClientId)", plain)
+        ack, keyed = commands.measure(
+            lambda: emit(sockets, 0, namespace, event, {**target, "Content": "once", "ClientId": f"k-{kind}"}))
+        first = ok(ack)["Message"]
+        report(f"socket {event} (new ClientId)", keyed)
+        before = stored_messages(db, chat_id)
+        ack, repeated = commands.measure(
+            lambda: emit(sockets, 0, namespace, event, {**target, "Content": "once", "ClientId": f"k-{kind}"}))
+        again = ok(ack)["Message"]
+        report(f"socket {event} (repeated ClientId)", repeated)
+
+        assert len(plain) <= SEND, f"{kind} send: {summary(plain)}"
+        assert len(keyed) <= SEND, f"{kind} send with a ClientId: {summary(keyed)}"
+        assert len(repeated) <= SEND_REPEATED, f"{kind} send with a repeated ClientId: {summary(repeated)}"
+        assert again["MessageId"] == first["MessageId"]
+        assert stored_messages(db, chat_id) == before
+        assert db["messages"].count_documents({"client_key": {"$exists": True}, "chat_id": chat_id}) == 1
+
+
+def test_rest_sends_cost_two_commands_of_their_own(app, client, people, sockets, commands, db):
+    alice, bob, carol = people
+    headers = bearer(alice["access"])
+    ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))
+    group = ok(emit(sockets, 0, "/group", "create-group-chat", {"Name": "g", "Participants": [bob["id"]]}))["Group"]
+
+    def post(url, body):
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+        return response
+
+    # First-ever sends create their chat: measured and reported (the steady state is asserted below).
+    _, first_personal = commands.measure(lambda: post(f"/chats/personal/{carol['id']}/messages", {"Content": "hi"}))
+    report("REST personal send, first ever (creates the chat)", first_personal)
+    _, first_self = commands.measure(lambda: post("/chats/self/messages", {"Content": "hi"}))
+    report("REST self send, first ever (creates the self chat)", first_self)
+
+    cases = [
+        ("personal", f"/chats/personal/{bob['id']}/messages", ":".join(sorted((alice["id"], bob["id"])))),
+        ("group", f"/groups/{group['GroupId']}/messages", group["GroupId"]),
+        ("self", "/chats/self/messages", alice["id"]),
+    ]
+    for kind, url, chat_id in cases:
+        response, plain = commands.measure(lambda: post(url, {"Content": "hi"}))
+        assert response.status_code == 201
+        response, keyed = commands.measure(lambda: post(url, {"Content": "once", "ClientId": f"r-{kind}"}))
+        assert response.status_code == 201
+        first = response.get_json()["Message"]
+        before = stored_messages(db, chat_id)
+        response, repeated = commands.measure(lambda: post(url, {"Content": "once", "ClientId": f"r-{kind}"}))
+        assert response.status_code == 200, response.get_json()
+        for what, measured, budget in (("no ClientId", plain, SEND), ("new ClientId", keyed, SEND),
+                                       ("repeated ClientId", repeated, SEND_REPEATED)):
+            _auth, own = rest_split(measured)
+            report(f"REST {kind} send ({what}), total", measured)
+            report(f"REST {kind} send ({what}), its own share", own)
+            assert len(own) <= budget, f"REST {kind} send ({what}): own share {summary(own)}; total {summary(measured)}"
+        assert response.get_json()["Message"]["MessageId"] == first["MessageId"]
+        assert stored_messages(db, chat_id) == before
+        assert db["messages"].count_documents({"client_key": {"$exists": True}, "chat_id": chat_id}) == 1
+
+
+def test_a_history_page_costs_at_most_two_commands(app, client, people, sockets, commands):
+    alice, bob, _carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))
+    group = ok(emit(sockets, 0, "/group", "create-group-chat", {"Name": "g", "Participants": [bob["id"]]}))["Group"]
+    ok(emit(sockets, 0, "/self", "fetch-self-chat", {}))  # the self chat exists from here on
+    sent = {}
+    for namespace, event, target in (("/personal", "send-personal-message", {"ChatId": chat["ChatId"]}),
+                                     ("/group", "send-group-message", {"GroupId": group["GroupId"]}),
+                                     ("/self", "send-self-message", {})):
+        sent[namespace] = [ok(emit(sockets, 0, namespace, event, {**target, "Content": f"m{i}"}))["Message"]
+                           for i in range(5)]
+    newest = {namespace: messages[-1]["MessageId"] for namespace, messages in sent.items()}
+
+    socket_pages = [
+        ("fetch-personal-chat", "/personal", {"Partner": bob["id"]}),
+        ("fetch-personal-chat with ChatId and Before", "/personal",
+         {"Partner": bob["id"], "ChatId": chat["ChatId"], "Before": newest["/personal"], "Limit": 2}),
+        ("fetch-group-chat", "/group", {"GroupId": group["GroupId"]}),
+        ("fetch-group-chat with Before", "/group", {"GroupId": group["GroupId"], "Before": newest["/group"]}),
+        ("fetch-self-chat", "/self", {}),
+        ("fetch-self-chat with Before", "/self", {"Before": newest["/self"], "Limit": 2}),
+    ]
+    over = []
+    for what, namespace, data in socket_pages:
+        event = what.split()[0]
+        ack, measured = commands.measure(lambda: emit(sockets, 0, namespace, event, data))
+        assert ok(ack)["Messages"], ack
+        report(f"socket {what}", measured)
+        if len(measured) > PAGE:
+            over.append(f"socket {what}: {len(measured)} ({summary(measured)})")
+
+    headers = bearer(alice["access"])
+    rest_pages = [
+        ("personal", f"/chats/personal/{bob['id']}/messages?limit=2"),
+        ("group", f"/groups/{group['GroupId']}/messages"),
+        ("self", "/chats/self/messages"),
+        ("self with before", f"/chats/self/messages?before={newest['/self']}"),
+    ]
+    for what, url in rest_pages:
+        response, measured = commands.measure(lambda: client.get(url, headers=headers))
+        assert response.status_code == 200 and response.get_json()["Messages"], response.get_json()
+        _auth, own = rest_split(measured)
+        report(f"REST {what} history, total", measured)
+        report(f"REST {what} history, its own share", own)
+        if len(own) > PAGE:
+            over.append(f"REST {what} history: own share {len(own)} ({summary(own)}); total {summary(measured)}")
+    assert not over, "history pages over budget:\n" + "\n".join(over)
+
+
+def connect_cost(app, user, connect_socket, commands, namespace="/"):
+    """The commands of one connect to namespace, and what it emitted ({event: data})."""
+    socket, measured = commands.measure(lambda: connect_socket(app, user, namespace))
+    assert socket.is_connected(namespace)
+    received = {packet["name"]: packet["args"][0] for packet in socket.get_received(namespace)}
+    return measured, received
+
+
+def test_the_chat_lists_of_a_connect_cost_the_same_whatever_the_number_of_chats(
+        app, accounts, people, connect_socket, commands):
+    alice, bob, _carol = people
+    few, many = accounts.user(), accounts.user()
+
+    def open_chats(owner, partners, groups):
+        owner_socket = {ns: connect_socket(app, owner, ns) for ns in ("/personal", "/group")}
+        for partner in partners:
+            chat = ok(owner_socket["/personal"].emit("fetch-personal-chat", {"Partner": partner["id"]},
+                                                     namespace="/personal", callback=True))
+            ok(owner_socket["/personal"].emit("send-personal-message", {"ChatId": chat["ChatId"], "Content": "hi"},
+                                              namespace="/personal", callback=True))
+        for i in range(groups):
+            group = ok(owner_socket["/group"].emit("create-group-chat", {"Name": f"g{i}", "Participants": [bob["id"]]},
+                                                   namespace="/group", callback=True))["Group"]
+            ok(owner_socket["/group"].emit("send-group-message", {"GroupId": group["GroupId"], "Content": "hi"},
+                                           namespace="/group", callback=True))
+
+    # 1 personal chat and 1 group, against 30 of each (30 distinct partners; the partners' own
+    # lists grow too, so nothing is cached by whoever connects).
+    partners = [accounts.user() for _ in range(29)]
+    open_chats(few, [alice], 1)
+    open_chats(many, [alice, *partners], 30)
+
+    small, small_lists = connect_cost(app, few, connect_socket, commands)
+    large, large_lists = connect_cost(app, many, connect_socket, commands)
+    report("connect to / with 1 personal chat and 1 group", small)
+    report("connect to / with 30 personal chats and 30 groups", large)
+    assert len(small_lists["personal-chat-list"]["PersonalChatList"]) == 1
+    assert len(small_lists["group-chat-list"]["GroupChatList"]) == 1
+    assert len(large_lists["personal-chat-list"]["PersonalChatList"]) == 30
+    assert len(large_lists["group-chat-list"]["GroupChatList"]) == 30
+    assert all(entry["LastMessage"] for entry in large_lists["personal-chat-list"]["PersonalChatList"])
+    assert all(entry["LastMessage"] for entry in large_lists["group-chat-list"]["GroupChatList"])
+    assert summary(large) == summary(small), (f"1 chat: {len(small)} ({summary(small)}); "
+                                              f"30 chats: {len(large)} ({summary(large)})")
+
+    # `/group` joins the room of every group on connect: that is constant too.
+    small, _ = connect_cost(app, few, connect_socket, commands, "/group")
+    large, _ = connect_cost(app, many, connect_socket, commands, "/group")
+    report("connect to /group with 1 group", small)
+    report("connect to /group with 30 groups", large)
+    assert summary(large) == summary(small), (f"1 group: {len(small)} ({summary(small)}); "
+                                              f"30 groups: {len(large)} ({summary(large)})")

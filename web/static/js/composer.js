@@ -1,0 +1,155 @@
+// The message box under the open chat: sending (and retrying), editing and deleting one's own messages,
+// and telling the others we are typing.
+import { describe } from "./api.js";
+import { entryOf, renderList } from "./chat-list.js";
+import { changed, merge, nearEnd, renderMessages, scrollToEnd } from "./conversation.js";
+import { $, clientId, notify } from "./dom.js";
+import * as session from "./session.js";
+import { CHAT_NS, call, signal } from "./sockets.js";
+import { state } from "./state.js";
+
+const TYPING_RESEND_MS = 3000;  // while typing, tell the others again this often
+const TYPING_IDLE_MS = 2500;    // a pause this long ends "typing"
+
+let editing = null;
+let typingChat = null;
+let typingSentAt = 0;
+let typingIdle = null;
+
+/** Wire the message box: Enter sends, Shift+Enter is a new line, Escape cancels an edit. */
+export function initComposer() {
+  $("#composer").addEventListener("submit", (event) => { event.preventDefault(); submit(); });
+  const input = $("#composer-input");
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
+    if (event.key === "Escape" && editing) cancelEdit();
+  });
+  input.addEventListener("input", typed);
+  $("#cancel-edit").addEventListener("click", () => cancelEdit());
+}
+
+// ---------- typing ----------
+
+function idPayload(chat) { return chat.kind === "group" ? { GroupId: chat.id } : { ChatId: chat.id }; }
+
+function typed() {
+  const c = state.current;
+  if (!c || c.kind === "self" || c.closed || editing) return;
+  if (!$("#composer-input").value.trim()) {
+    stopTyping();
+    return;
+  }
+  const now = Date.now();
+  if (!typingChat || typingChat.key !== c.key || now - typingSentAt > TYPING_RESEND_MS) {
+    if (typingChat && typingChat.key !== c.key) stopTyping();
+    signal(CHAT_NS[c.kind], "typing", idPayload(c));
+    typingChat = c;
+    typingSentAt = now;
+  }
+  clearTimeout(typingIdle);
+  typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+/** Tell the chat we were typing in that we stopped. */
+export function stopTyping() {
+  clearTimeout(typingIdle);
+  if (typingChat) signal(CHAT_NS[typingChat.kind], "done-typing", idPayload(typingChat));
+  typingChat = null;
+  typingSentAt = 0;
+}
+
+// ---------- sending ----------
+
+function submit() {
+  const c = state.current;
+  const input = $("#composer-input");
+  const content = input.value.trim();
+  if (!c || c.closed || !content) return;
+  if (editing) {
+    saveEdit(c, editing, content);
+    return;
+  }
+  input.value = "";
+  stopTyping();
+  const pending = { ClientId: clientId(), Content: content, Sender: { ...state.me }, CreatedAt: new Date().toISOString() };
+  c.messages.push(pending);
+  deliver(c, pending);
+  scrollToEnd();
+}
+
+/** Send (or send again: the same ClientId never stores a message twice) and show how it went. */
+export async function deliver(c, pending) {
+  pending.pending = true;
+  pending.failed = null;
+  if (state.current === c) renderMessages();
+  try {
+    const payload = { Content: pending.Content, ClientId: pending.ClientId };
+    const ack = c.kind === "self" ? await call("/self", "send-self-message", payload)
+      : c.kind === "personal" ? await call("/personal", "send-personal-message", { ChatId: c.id, ...payload })
+        : await call("/group", "send-group-message", { GroupId: c.id, ...payload });
+    pending.pending = false;
+    merge(c, [ack.Message]);
+    c.readSeq = Math.max(c.readSeq || 0, ack.Message.Seq);
+    const entry = entryOf(c.kind, c.id);
+    if (entry) {
+      entry.LastMessage = ack.Message;
+      entry.UpdatedAt = ack.Message.CreatedAt;
+    }
+    renderList();
+  } catch (error) {
+    pending.pending = false;
+    pending.failed = describe(error);
+  }
+  if (state.current === c) {
+    renderMessages();
+    if (nearEnd()) scrollToEnd();
+  }
+}
+
+// ---------- editing and deleting ----------
+
+/** Put one of our messages in the box to edit it. */
+export function startEdit(m) {
+  stopTyping();
+  editing = m;
+  $("#editing").hidden = false;
+  const input = $("#composer-input");
+  input.value = m.Content;
+  input.focus();
+}
+
+/** Stop editing (only if it is `onlyFor`, when given: a message just deleted) and empty the box. */
+export function cancelEdit(onlyFor = null) {
+  if (!editing || (onlyFor && editing.MessageId !== onlyFor.MessageId)) return;
+  editing = null;
+  $("#editing").hidden = true;
+  $("#composer-input").value = "";
+}
+
+async function saveEdit(c, m, content) {
+  if (content === m.Content) {
+    cancelEdit();
+    return;
+  }
+  try {
+    const ack = c.kind === "personal"
+      ? await call("/personal", "edit-personal-message", { ChatId: c.id, MessageId: m.MessageId, Content: content })
+      : await session.authed("PATCH", `/messages/${encodeURIComponent(m.MessageId)}`, { Content: content });
+    cancelEdit();
+    changed(c.kind, c.id, ack.Message);
+  } catch (error) {
+    notify(describe(error));
+  }
+}
+
+/** Delete one of our messages, for everyone. */
+export async function removeMessage(c, m) {
+  try {
+    const ack = c.kind === "personal"
+      ? await call("/personal", "delete-personal-message", { ChatId: c.id, MessageId: m.MessageId })
+      : await session.authed("DELETE", `/messages/${encodeURIComponent(m.MessageId)}`);
+    changed(c.kind, c.id, ack.Message);
+  } catch (error) {
+    notify(describe(error));
+  }
+}
