@@ -88,19 +88,23 @@ def main(depths):
 def measure(app, depths, store):
     """The record: for each depth, the page and send timings."""
     from chat.auth.passwords import Passwords
-    from chat.chats.repository import PERSONAL
+    from chat.kinds import ChatRef
     from chat.messages.repository import message_id
     services = app.extensions["chat.services"]
     db = app.extensions["chat.store"].db
-    users = services.auth.users
+    users = services.auth.user_repo
     people = []
     for name in ("hist_a", "hist_b"):
         doc = users.create(name, f"{name}@bench.test", Passwords(1, 1024).hash("x" * 12))
         users.mark_verified(doc["_id"])
         people.append({"id": str(doc["_id"]), "username": name})
     a, b = people
-    chat, _partner = services.chats.personal_chat(a, b["id"])
-    history, send = services.messages.history, services.messages.send
+    ref = ChatRef.personal(partner_id=b["id"])
+    chat, _page, _more = services.messages.page(a, ref)
+    page_of, send = services.messages.page, services.messages.send
+
+    def history(chat, _user_id, before=None, limit=20):
+        return page_of(a, ref, before=before, limit=limit)[1:]
     results, stored = [], 0
     for depth in depths:
         started = time.perf_counter()
@@ -113,9 +117,9 @@ def measure(app, depths, store):
         _, back100 = timed(lambda: history(chat, a["id"], before=back, limit=20), repeat)
         oldest = message_id(chat["_id"], min(depth, 21))
         _, deepest = timed(lambda: history(chat, a["id"], before=oldest, limit=20), repeat)
-        _, one_send = timed(lambda: send(PERSONAL, chat["_id"], a, "one more"), 3)
+        _, one_send = timed(lambda: send(a, ref, "one more"), 3)
         # As the socket handler sends, with a ClientId: the message carries its client_key (same insert).
-        _, send_client_id = timed(lambda: send(PERSONAL, chat["_id"], a, "one more", uuid.uuid4().hex), 3)
+        _, send_client_id = timed(lambda: send(a, ref, "one more", uuid.uuid4().hex), 3)
         stored += 6
         results.append({"messages_in_chat": depth, "seed_s": round(seed_s, 2), "page_newest": newest,
                         "page_100_back": back100, "page_oldest": deepest, "send": one_send,

@@ -2,6 +2,8 @@
 from flask import Blueprint, current_app
 
 from .db import get_store
+from .http import endpoint
+from .openapi import ok
 
 bp = Blueprint("health", __name__)
 
@@ -23,6 +25,8 @@ def redis_state():
 
 
 @bp.get("/health")
+@endpoint({**ok("health", "Up, and the database answers."),
+           **ok("health", "The database is unreachable (with `error`).", 503)}, db=False)
 def health():
     """200 {"status": "ok", "db": "ok"}; 503 with the error envelope when the database is unreachable.
 

@@ -1,9 +1,63 @@
-"""Helpers for the HTTP edge: JSON bodies and query strings through marshmallow, and per-user limits."""
+"""The HTTP edge shared by every blueprint: each route's input and output declared once (`endpoint`), JSON
+bodies and query strings loaded through marshmallow, per-user limits, the caller, and a sent message's answer.
+"""
 import functools
+from dataclasses import dataclass, field
 
 from flask import current_app, request
+from flask_jwt_extended import get_jwt_identity
 
-from .errors import validation_error
+from . import push
+from .errors import ApiError, validation_error
+from .kinds import GROUP
+from .messages.schemas import message_out
+from .services import services
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one endpoint loads, wants and answers: the declaration that validates its requests and that
+    `/openapi.json` is built from (chat/openapi.py).
+
+    `ok`: {status: response}. `query`, `body`: marshmallow schema classes, loaded before the view runs and
+    passed to it as `query=` and `body=`. `errors`: {status: description, or None for the usual one}; 401
+    comes with `auth`, 413 and 422 with a body, 422 with a query, 503 with `db`. `html_errors`: browsers get
+    a page with these statuses instead; `refused`, a function of the ApiError, answers a refused load then.
+    """
+
+    ok: dict
+    query: type = None
+    body: type = None
+    body_required: bool = True
+    auth: str = None  # "access" or "refresh"
+    errors: dict = field(default_factory=dict)
+    db: bool = True
+    html_errors: tuple = ()
+    refused: object = None
+
+
+def endpoint(ok, **declared):
+    """Declare a route (see Operation): its query and body are loaded through their schemas before the view
+    runs, and the same declaration documents it. Put it right above the view, below @jwt_required()."""
+    operation = Operation(ok, **declared)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def loaded(*args, **kwargs):
+            try:
+                if operation.query:
+                    kwargs["query"] = load_query(operation.query())
+                if operation.body:
+                    load = load_body if operation.body_required else load_optional_body
+                    kwargs["body"] = load(operation.body())
+            except ApiError as exc:
+                if operation.refused is None:
+                    raise
+                return operation.refused(exc)
+            return view(*args, **kwargs)
+        loaded.operation = operation
+        return loaded
+    return decorate
 
 
 def json_object():
@@ -52,10 +106,27 @@ def counted(category):
     def decorate(view):
         @functools.wraps(view)
         def limited(*args, **kwargs):
-            from flask_jwt_extended import get_jwt_identity
             limits = current_app.extensions["chat.socket_limits"]
             limits.hit(category, get_jwt_identity(), f"http:{request.remote_addr}")
             return view(*args, **kwargs)
         limited.rate_category = category  # the OpenAPI description lists 429 for these
         return limited
     return decorate
+
+
+def caller():
+    """The authenticated user as {"id", "username"} (the sender is never taken from a body)."""
+    user = services().users.get(get_jwt_identity())
+    return {"id": str(user["_id"]), "username": user["username"]}
+
+
+def sent(chat, message, created):
+    """Push a new message, and answer 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
+    if created:
+        push.new_message(chat, message)
+    return {"Message": message_out(message, group=chat["kind"] == GROUP)}, 201 if created else 200
+
+
+def history_page(user, ref, query):
+    """(chat, messages, has_more) of the chat ref names, for a loaded history query (before/after/limit)."""
+    return services().messages.page(user, ref, query.get("before"), query.get("after"), query.get("limit"))

@@ -1,22 +1,19 @@
 """`GET /openapi.json`: the REST API as an OpenAPI 3 document, generated with apispec.
 
-Requests (query strings and JSON bodies) are described by the very marshmallow schemas the routes
-load, through apispec's MarshmallowPlugin; responses by the small documentation schemas below, which
-say what the routes dump. `OPERATIONS` is the one table that says, per endpoint, what a route loads,
-which token it wants and what it answers; tests/test_openapi.py fails when it drifts from app.url_map
-or from what the routes really load and accept. Summaries are the views' docstrings.
+Each route declares what it loads, which token it wants and what it answers once, with
+`chat.http.endpoint(...)`: that declaration validates its requests and is what this document is built
+from. Requests are described by those marshmallow schemas, through apispec's MarshmallowPlugin;
+responses by the small documentation schemas below, which say what the routes dump. Summaries are the
+views' docstrings.
 """
 import re
-from dataclasses import dataclass, field
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from .auth.schemas import LoginSchema, LogoutSchema, ResendSchema, SignupSchema, VerifyQuerySchema
-from .chats.schemas import EditBodySchema, HistoryQuerySchema, InboxQuerySchema, ReadBodySchema, SendBodySchema
-from .users.schemas import SearchQuerySchema
+from .http import Operation, endpoint
 
 bp = Blueprint("openapi", __name__)
 
@@ -125,25 +122,6 @@ NOT_MEMBER = {404: "`not_found`: no such group, or not a member."}
 NO_USER = {404: "`not_found`: no such verified user."}
 
 
-@dataclass(frozen=True)
-class Operation:
-    """What one endpoint loads, wants and answers.
-
-    `ok`: {status: response}. `errors`: {status: description, or None for the usual one}; 401 comes
-    with `auth`, 413 and 422 with a body, 422 with a query, 503 with `db`. `html_errors`: browsers get
-    a page with these statuses instead.
-    """
-
-    ok: dict
-    query: type = None
-    body: type = None
-    body_required: bool = True
-    auth: str = None  # "access" or "refresh"
-    errors: dict = field(default_factory=dict)
-    db: bool = True
-    html_errors: tuple = ()
-
-
 SENT = {201: json_response(REPLIES["message"], "Stored, and pushed to the chat's sockets."),
         200: json_response(REPLIES["message"], "A repeated ClientId: the message stored the first time.")}
 VERIFIED = {200: {"description": "Verified (again, too): JSON, or a page for browsers.",
@@ -151,50 +129,6 @@ VERIFIED = {200: {"description": "Verified (again, too): JSON, or a page for bro
                               "text/html": {"schema": {"type": "string"}}}},
             303: {"description": "Browsers, when CLIENT_URL is set: to CLIENT_URL/?verified=1.",
                   "headers": {"Location": {"schema": {"type": "string"}}}}}
-OPERATIONS = {
-    "auth.signup": Operation(ok("signup", "The unverified account; a verification mail went out.", 201),
-                             body=SignupSchema,
-                             errors={409: "`username_taken` or `email_taken`.", 429: None}),
-    "auth.verify": Operation(VERIFIED, query=VerifyQuerySchema, html_errors=(400,), errors={
-        400: "`invalid_token`: unknown, expired or superseded. Browsers get a page for any failure."}),
-    "auth.resend": Operation(ok("status", "The same whether or not the address has an account.", 202),
-                             body=ResendSchema, errors={429: None}),
-    "auth.login": Operation(ok("login", "The token pair of a new session."), body=LoginSchema, errors={
-        401: "`invalid_credentials` (the same for an unknown login).",
-        403: "`email_not_verified` (only after a correct password).", 429: None}),
-    "auth.refresh": Operation(ok("tokens", "A new pair; the refresh token sent is used up."), auth="refresh",
-                              errors={401: "`unauthorized`, `token_expired` or `token_revoked` (also for a "
-                                           "reused refresh token, which ends the session).", 429: None}),
-    "auth.logout": Operation(ok("status", "The session has ended; its sockets are closed."), auth="access",
-                             body=LogoutSchema, body_required=False),
-    "users.me": Operation(ok("me", "The caller, with email and verified."), auth="access"),
-    "users.search": Operation(ok("users", "At most 20 verified users, by username."), auth="access",
-                              query=SearchQuerySchema),
-    "users.get_user": Operation(ok("user", "The user."), auth="access", errors={404: None}),
-    "chats.inbox": Operation(ok("inbox", "One page of the inbox."), auth="access", query=InboxQuerySchema),
-    "chats.personal_history": Operation(ok("personal", "A history page."), auth="access",
-                                        query=HistoryQuerySchema, errors=NO_USER),
-    "chats.personal_send": Operation(SENT, auth="access", body=SendBodySchema, errors=NO_USER),
-    "chats.self_history": Operation(ok("self", "A history page."), auth="access", query=HistoryQuerySchema),
-    "chats.self_send": Operation(SENT, auth="access", body=SendBodySchema),
-    "chats.edit_message": Operation(ok("message", "The edited message."), auth="access", body=EditBodySchema,
-                                    errors={403: "`forbidden`: not the author.", 404: None}),
-    "chats.delete_message": Operation(ok("message", "The deleted message (it keeps its Seq)."), auth="access",
-                                      errors={403: "`forbidden`: not the author.", 404: None}),
-    "chats.mark_read": Operation(ok("receipt", "The caller's read position; Moved says whether it moved."),
-                                 auth="access", body=ReadBodySchema, body_required=False, errors={404: None}),
-    "groups.detail": Operation(ok("group", "The group."), auth="access", errors=NOT_MEMBER),
-    "groups.group_history": Operation(ok("group_page", "A history page."), auth="access",
-                                      query=HistoryQuerySchema, errors=NOT_MEMBER),
-    "groups.group_send": Operation(SENT, auth="access", body=SendBodySchema, errors=NOT_MEMBER),
-    "health.health": Operation({**ok("health", "Up, and the database answers."),
-                                **ok("health", "The database is unreachable (with `error`).", 503)},
-                               db=False),
-    "web.index": Operation({200: {"description": "The web client (or how to build it).",
-                                  "content": {"text/html": {"schema": {"type": "string"}}}}}, db=False),
-    "web.client_config": Operation(ok("client_config", "What the client shows before sign-in."), db=False),
-    "openapi.spec": Operation({200: json_response({"type": "object"}, "This document.")}, db=False),
-}
 SECURITY_SCHEMES = {
     "access": ("accessToken", "An access token (from POST /login or POST /refresh)."),
     "refresh": ("refreshToken", "A refresh token: POST /refresh only."),
@@ -253,7 +187,8 @@ def build_spec(app):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         if rule.endpoint == "static":
             continue
-        op, view = OPERATIONS.get(rule.endpoint, undocumented), app.view_functions[rule.endpoint]
+        view = app.view_functions[rule.endpoint]
+        op = getattr(view, "operation", undocumented)
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         spec.path(path=openapi_path(rule),
                   operations={method.lower(): _operation(rule, view, op) for method in methods})
@@ -261,6 +196,7 @@ def build_spec(app):
 
 
 @bp.get("/openapi.json")
+@endpoint({200: json_response({"type": "object"}, "This document.")}, db=False)
 def spec():
     """This API as an OpenAPI 3 document (no auth)."""
     document = current_app.extensions.get("chat.openapi")

@@ -36,11 +36,12 @@ def build_services(config, db, on_session_revoked=None):
     passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
     auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, mailer, config,
                        on_session_revoked=on_session_revoked)
-    chats = ChatRepository(db)
-    messages = MessageService(chats, MessageRepository(db), config["CONTENT_MAX_CHARS"])
+    chat_repository, message_repository = ChatRepository(db), MessageRepository(db)
+    chats = ChatService(chat_repository, message_repository, users)
+    messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"])
     groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config)
-    return Services(auth=auth, users=UserService(users), chats=ChatService(chats, users, messages),
-                    messages=messages, groups=groups, mailer=mailer)
+    return Services(auth=auth, users=UserService(users), chats=chats, messages=messages, groups=groups,
+                    mailer=mailer)
 
 
 def services(app=None):

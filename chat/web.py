@@ -18,6 +18,9 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template_string, request, send_from_directory
 from flask_cors import CORS
 
+from .http import endpoint
+from .openapi import ok
+
 bp = Blueprint("web", __name__)
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -54,6 +57,8 @@ def is_built(folder=None):
 
 
 @bp.get("/")
+@endpoint({200: {"description": "The web client (or how to build it).",
+                 "content": {"text/html": {"schema": {"type": "string"}}}}}, db=False)
 def index():
     """The single-page client, or (before `make web`) a page that says how to build it."""
     folder = web_dir()
@@ -66,6 +71,7 @@ def index():
 
 
 @bp.get("/client-config")
+@endpoint(ok("client_config", "What the client shows before sign-in."), db=False)
 def client_config():
     """What the client shows before sign-in: {"devOutbox": folder or null}.
 

@@ -346,15 +346,15 @@ def test_racing_change_admin_and_kickout_leave_one_admin_who_is_a_member(world):
     admin, bob = world.user(), world.user()
     group_id = world.create(admin, [bob])
     groups = world.app.extensions["chat.services"].groups
-    real_remove = groups.groups.remove_member
+    real_remove = groups.group_repo.remove_member
 
     def remove_after_a_racing_handover(group, admin_id, member_id):
-        assert groups.groups.change_admin(group, admin_id, member_id)  # the other command wins the race
+        assert groups.group_repo.change_admin(group, admin_id, member_id)  # the other command wins the race
         return real_remove(group, admin_id, member_id)
 
-    groups.groups.remove_member = remove_after_a_racing_handover
+    groups.group_repo.remove_member = remove_after_a_racing_handover
     ack = world.call(admin, "kickout", {"GroupId": group_id, "Member": bob["id"]})
-    groups.groups.remove_member = real_remove
+    groups.group_repo.remove_member = real_remove
     assert error_code(ack) == "forbidden"
     group = world.group(group_id)
     assert group["admin_id"] == bob["id"] and group["admin_id"] in group["members"]

@@ -271,7 +271,6 @@ def test_a_client_cannot_emit_connect_or_disconnect(app, accounts, connect_socke
         user["id"]: namespace == "/", other["id"]: False}
 
 
-@pytest.mark.xfail(strict=True, reason="lead: base.py dispatch")
 @pytest.mark.parametrize("namespace, name, payload", [
     ("/", "get_online_info", {"UserIds": []}),
     ("/self", "fetch_self_chat", {}),

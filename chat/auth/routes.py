@@ -4,7 +4,8 @@ from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 
 from ..errors import ApiError
 from ..extensions import limiter
-from ..http import json_object, load_body, load_optional_body, load_query
+from ..http import endpoint, json_object
+from ..openapi import VERIFIED, ok
 from ..services import services
 from ..users.schemas import own_user
 from .schemas import LoginSchema, LogoutSchema, ResendSchema, SignupSchema, VerifyQuerySchema
@@ -28,9 +29,10 @@ def _limit(setting, **kwargs):
 
 @bp.post("/signup")
 @_limit("RATE_LIMIT_SIGNUP")
-def signup():
+@endpoint(ok("signup", "The unverified account; a verification mail went out.", 201), body=SignupSchema,
+          errors={409: "`username_taken` or `email_taken`.", 429: None})
+def signup(body):
     """Create an unverified account and mail its verification link: 201 {"user", "email_sent"}."""
-    body = load_body(SignupSchema())
     user, email_sent = services().auth.signup(body["username"], body["email"], body["password"])
     return {"user": own_user(user), "email_sent": email_sent}, 201
 
@@ -55,18 +57,24 @@ def _verify_page(status, title, text, css):
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
 
+def _link_refused(exc):
+    """A bad verification link: a page for browsers, the error envelope otherwise."""
+    if _wants_html() and exc.code in ("invalid_token", "validation_error"):
+        return _verify_page(400, "This link does not work",
+                            "It is unknown, has expired, or a newer link replaced it. "
+                            "Ask for a new one from the sign-in screen.", "bad")
+    raise exc
+
+
 @bp.get("/verify")
-def verify():
+@endpoint(VERIFIED, query=VerifyQuerySchema, html_errors=(400,), refused=_link_refused, errors={
+    400: "`invalid_token`: unknown, expired or superseded. Browsers get a page for any failure."})
+def verify(query):
     """The link from the verification mail: an HTML page (or a redirect) for browsers, JSON otherwise."""
     try:
-        token = load_query(VerifyQuerySchema())["token"]
-        user = services().auth.verify_email(token)
+        user = services().auth.verify_email(query["token"])
     except ApiError as exc:
-        if _wants_html() and exc.code in ("invalid_token", "validation_error"):
-            return _verify_page(400, "This link does not work",
-                                "It is unknown, has expired, or a newer link replaced it. "
-                                "Ask for a new one from the sign-in screen.", "bad")
-        raise
+        return _link_refused(exc)
     if _wants_html():
         if current_app.config["CLIENT_URL"]:
             return redirect(current_app.config["CLIENT_URL"] + "/?verified=1", 303)
@@ -78,9 +86,10 @@ def verify():
 @bp.post("/resend")
 @_limit("RATE_LIMIT_RESEND_IP")
 @_limit("RATE_LIMIT_RESEND_ADDRESS", key_func=_body_field("email"))
-def resend():
+@endpoint(ok("status", "The same whether or not the address has an account.", 202), body=ResendSchema,
+          errors={429: None})
+def resend(body):
     """Mail a new verification link; 202 whether or not the address has an account."""
-    body = load_body(ResendSchema())
     services().auth.resend(body["email"])
     return {"status": "sent_if_unverified"}, 202
 
@@ -88,9 +97,11 @@ def resend():
 @bp.post("/login")
 @_limit("RATE_LIMIT_LOGIN_IP")
 @_limit("RATE_LIMIT_LOGIN_ACCOUNT", key_func=_body_field("login"))
-def login():
+@endpoint(ok("login", "The token pair of a new session."), body=LoginSchema, errors={
+    401: "`invalid_credentials` (the same for an unknown login).",
+    403: "`email_not_verified` (only after a correct password).", 429: None})
+def login(body):
     """Exchange credentials for an access and a refresh token in a new session."""
-    body = load_body(LoginSchema())
     user, session_id, refresh_jti = services().auth.login(body["login"], body["password"])
     return {**mint_pair(user["_id"], session_id, refresh_jti), "user": own_user(user)}
 
@@ -98,6 +109,9 @@ def login():
 @bp.post("/refresh")
 @_limit("RATE_LIMIT_REFRESH")
 @jwt_required(refresh=True)
+@endpoint(ok("tokens", "A new pair; the refresh token sent is used up."), auth="refresh", errors={
+    401: "`unauthorized`, `token_expired` or `token_revoked` (also for a reused refresh token, which ends the "
+         "session).", 429: None})
 def refresh():
     """Rotate the refresh token: a new pair, the old refresh token revoked (reuse ends the session)."""
     claims = get_jwt()
@@ -107,9 +121,10 @@ def refresh():
 
 @bp.post("/logout")
 @jwt_required()
-def logout():
+@endpoint(ok("status", "The session has ended; its sockets are closed."), auth="access", body=LogoutSchema,
+          body_required=False)
+def logout(body):
     """End the session: its access and refresh tokens are revoked and its sockets closed."""
-    body = load_optional_body(LogoutSchema())
     auth = services().auth
     auth.end_session(get_jwt()["sid"], "logout")
     other = refresh_token_session(body.get("refresh_token"), get_jwt_identity())

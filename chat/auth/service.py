@@ -27,10 +27,10 @@ def hash_token(token):
 class AuthService:
     """Signup, email verification, login, refresh-token rotation and logout."""
 
-    def __init__(self, users, sessions, tokens, passwords, mailer, settings, on_session_revoked=None):
-        self.users = users
-        self.sessions = sessions
-        self.tokens = tokens
+    def __init__(self, user_repo, session_repo, token_repo, passwords, mailer, settings, on_session_revoked=None):
+        self.user_repo = user_repo
+        self.session_repo = session_repo
+        self.token_repo = token_repo
         self.passwords = passwords
         self.mailer = mailer
         self.public_url = settings["PUBLIC_URL"]
@@ -48,12 +48,12 @@ class AuthService:
         Returns (user, email_sent). The account exists even when the mail cannot be sent:
         `/resend` sends a new link later. Raises username_taken / email_taken (409).
         """
-        taken = self.users.exists(username=username, email=email)
+        taken = self.user_repo.exists(username=username, email=email)
         if taken:
             raise self._taken(taken)
         password_hash = self.passwords.hash(password)
         try:
-            user = self.users.create(username, email, password_hash)
+            user = self.user_repo.create(username, email, password_hash)
         except DuplicateUser as exc:
             raise self._taken(exc.field) from None
         return user, self._send_verification(user)
@@ -67,7 +67,7 @@ class AuthService:
     def _send_verification(self, user):
         token = secrets.token_urlsafe(32)
         expires_at = utcnow() + self.verify_ttl
-        self.tokens.issue(hash_token(token), user["_id"], VERIFY_EMAIL, expires_at)
+        self.token_repo.issue(hash_token(token), user["_id"], VERIFY_EMAIL, expires_at)
         link = f"{self.public_url}/verify?token={token}"
         message = verification_message(self.mail_from, user["email"], user["username"], link,
                                        int(self.verify_ttl.total_seconds() // 3600))
@@ -80,7 +80,7 @@ class AuthService:
 
     def resend(self, email):
         """Mail a new link to an unverified account; the same silence for every other address."""
-        user = self.users.by_email(email)
+        user = self.user_repo.by_email(email)
         if user and not user.get("verified"):
             self._send_verification(user)
 
@@ -89,19 +89,19 @@ class AuthService:
 
         Raises invalid_token for an unknown, expired, superseded or other-purpose token.
         """
-        record = self.tokens.find(hash_token(token))
+        record = self.token_repo.find(hash_token(token))
         if (not record or record["purpose"] != VERIFY_EMAIL or record.get("superseded")
                 or as_utc(record["expires_at"]) <= utcnow()):
             raise errors.invalid_token()
-        user = self.users.by_id(record["user_id"])
+        user = self.user_repo.by_id(record["user_id"])
         if user is None:
             raise errors.invalid_token()
         if record.get("used_at"):
             if user.get("verified"):
                 return user
             raise errors.invalid_token()
-        user = self.users.mark_verified(user["_id"])
-        self.tokens.mark_used(record["_id"])
+        user = self.user_repo.mark_verified(user["_id"])
+        self.token_repo.mark_used(record["_id"])
         return user
 
     # Sessions
@@ -111,20 +111,20 @@ class AuthService:
 
         Unknown users and wrong passwords both raise invalid_credentials, after the same hashing work.
         """
-        user = self.users.by_login(login)
+        user = self.user_repo.by_login(login)
         if not self.passwords.verify(user["password_hash"] if user else None, password) or user is None:
             raise errors.invalid_credentials()
         if not user.get("verified"):
             raise errors.email_not_verified()
         if self.passwords.needs_rehash(user["password_hash"]):
-            self.users.set_password_hash(user["_id"], self.passwords.hash(password))
+            self.user_repo.set_password_hash(user["_id"], self.passwords.hash(password))
         refresh_jti = uuid.uuid4().hex
-        session_id = self.sessions.create(user["_id"], refresh_jti, utcnow() + self.refresh_ttl)
+        session_id = self.session_repo.create(user["_id"], refresh_jti, utcnow() + self.refresh_ttl)
         return user, session_id, refresh_jti
 
     def session_is_active(self, session_id, user_id):
         """True when the session exists for this user, is unrevoked and unexpired."""
-        session = self.sessions.active(session_id) if session_id else None
+        session = self.session_repo.active(session_id) if session_id else None
         return bool(session and session["user_id"] == str(user_id))
 
     def rotate_refresh(self, user_id, session_id, refresh_jti):
@@ -136,7 +136,7 @@ class AuthService:
         if not self.session_is_active(session_id, user_id):
             raise errors.token_revoked()
         new_jti = uuid.uuid4().hex
-        if not self.sessions.rotate(session_id, refresh_jti, new_jti, utcnow() + self.refresh_ttl):
+        if not self.session_repo.rotate(session_id, refresh_jti, new_jti, utcnow() + self.refresh_ttl):
             log.warning("refresh token reuse in session %s: revoking it", session_id)
             self.end_session(session_id, "refresh_reuse")
             raise errors.token_revoked("This refresh token was already used; the session has been ended.")
@@ -144,11 +144,11 @@ class AuthService:
 
     def refresh_is_current(self, session_id, user_id, refresh_jti):
         """True when refresh_jti is the session's current refresh token (sockets use this)."""
-        session = self.sessions.active(session_id) if session_id else None
+        session = self.session_repo.active(session_id) if session_id else None
         return bool(session and session["user_id"] == str(user_id) and session["refresh_jti"] == refresh_jti)
 
     def end_session(self, session_id, reason="logout"):
         """Revoke the session's tokens and close its sockets."""
-        self.sessions.revoke(session_id, reason)
+        self.session_repo.revoke(session_id, reason)
         self.on_session_revoked(session_id)
 

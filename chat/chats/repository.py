@@ -13,15 +13,10 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
+from ..kinds import GROUP, PERSONAL, SELF, pair_key
 
-SELF, PERSONAL, GROUP = "self", "personal", "group"
 # What a send returns of the chat: enough to push the message (not every member's read position).
 _WITHOUT_READS = {"reads": 0}
-
-
-def pair_key(user_a, user_b):
-    """The id of the personal chat between two users, whatever the order."""
-    return ":".join(sorted((str(user_a), str(user_b))))
 
 
 def read_field(user_id):
@@ -73,14 +68,16 @@ class ChatRepository:
 
     def take_seq(self, chat_id, member_id, kind):
         """Take the chat's next Seq for a message from member_id, in one atomic update of the chat: only while
-        member_id is a member of this live chat of this kind, marking it active now and read by the sender up
-        to that Seq. Returns the chat after (its `seq` is the one taken), or None when it does not qualify.
+        member_id is a member of this live chat of this kind (any kind for None), marking it active now and
+        read by the sender up to that Seq. Returns the chat after (its `seq` is the one taken), or None when
+        it does not qualify.
         """
         if not isinstance(chat_id, str):
             return None
         taken = {"$add": ["$seq", 1]}
+        query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, **({"kind": kind} if kind else {})}
         return self.chats.find_one_and_update(
-            {"_id": chat_id, "kind": kind, "members": member_id, "deleted": {"$ne": True}},
+            query,
             [{"$set": {"seq": taken, "updated_at": utcnow(), read_field(member_id): taken}}],
             projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
 

@@ -1,7 +1,7 @@
 """marshmallow schemas for the REST chat API (query strings in lower case, bodies as on sockets)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..sockets.schemas import CLIENT_ID, CONTENT, ID
+from ..fields import CLIENT_ID, CONTENT, ID
 
 LIMIT = validate.Range(min=1, max=100)
 

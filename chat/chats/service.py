@@ -1,118 +1,109 @@
-"""Which chats a user may open, and the inbox lists with last message and unread counts."""
+"""Which chats a user may open, and the chat lists (inbox) with last message and unread counts.
+
+Resolving a chat is the first step of every message operation (chat/messages/service.py); creating the
+self and personal chats on first use happens here too, after everything that can be checked is checked,
+so that a refused request leaves no chat behind.
+"""
 from .. import errors
-from .repository import GROUP, PERSONAL, pair_key
+from ..kinds import GROUP, PERSONAL, SELF, pair_key
+
+# How far below the chat's Seq to look for its newest message (a Seq taken by a send that is still
+# being written, or that failed, has no message yet).
+NEWEST_LOOKBACK = 5
 
 
 class ChatService:
-    """Resolves self and personal chats for a user and builds their lists."""
+    """Resolves and creates chats for a user, and lists them."""
 
-    def __init__(self, chats, users, messages):
-        self.chats = chats
-        self.users = users
-        self.messages = messages
+    def __init__(self, chat_repo, message_repo, user_repo):
+        self.chat_repo = chat_repo
+        self.message_repo = message_repo
+        self.user_repo = user_repo
 
-    def personal_chat(self, user, partner_id, chat_id=None, create=True):
-        """(chat, partner) for the chat between user ({"id", "username"}) and partner, created on first use.
+    # Resolving
 
-        The partner must be another verified user (not_found otherwise, revealing nothing about unverified
-        accounts). A ChatId, when given, must be the user's chat with that partner; it is checked before
-        anything is created, so a stranger's ChatId leaves no chat behind. An existing chat knows both
-        usernames, so opening it is one lookup.
-        """
-        user_id = str(user["id"])
-        if str(partner_id) == user_id:
-            raise errors.validation_error({"Partner": ["Use the self chat for notes to yourself."]})
-        if chat_id is not None and chat_id != pair_key(user_id, partner_id):
-            raise errors.not_found("No such chat.")
-        chat = self.chats.find_personal(user_id, partner_id)
-        if chat is not None and user_id in chat["members"]:
-            partner_id = str(partner_id)
-            return chat, {"_id": partner_id, "username": chat["names"][partner_id]}
-        if chat_id is not None:
-            raise errors.not_found("No such chat.")
-        partner = self.users.by_id(partner_id)
+    def member_chat(self, user_id, chat_id, kind=None):
+        """A live chat of this kind (any kind for None) that the user is a member of; not_found otherwise."""
+        chat = self.chat_repo.get(chat_id)
+        if (chat is None or (kind is not None and chat.get("kind") != kind)
+                or str(user_id) not in chat["members"] or chat.get("deleted")):
+            raise errors.not_found("No such group." if kind == GROUP else "No such chat.")
+        return chat
+
+    def chat_id(self, user_id, ref):
+        """The id of the chat ref names for this user (the self chat's is the user's; a partner names a pair)."""
+        if ref.kind == SELF:
+            return str(user_id)
+        if ref.kind == PERSONAL and ref.partner_id is not None:
+            if str(ref.partner_id) == str(user_id):
+                raise errors.validation_error({"Partner": ["Use the self chat for notes to yourself."]})
+            pair = pair_key(user_id, ref.partner_id)
+            if ref.chat_id is not None and ref.chat_id != pair:
+                raise errors.not_found("No such chat.")
+            return pair
+        return ref.chat_id
+
+    def creatable(self, ref):
+        """True when ref names a chat made on first use: the self chat, or a personal chat by its partner."""
+        return ref.kind == SELF or (ref.kind == PERSONAL and ref.partner_id is not None)
+
+    def create(self, user, ref, create=True):
+        """Create the self chat, or the personal chat with ref's partner, who must be a verified user
+        (not_found otherwise, revealing nothing about unverified accounts). With create False, only check."""
+        if ref.kind == SELF:
+            return self.chat_repo.ensure_self(user["id"]) if create else None
+        partner = self.user_repo.by_id(ref.partner_id)
         if partner is None or not partner.get("verified"):
             raise errors.not_found("No such user.")
-        if create:
-            chat = self.chats.ensure_personal(user, {"id": str(partner["_id"]), "username": partner["username"]})
-        return chat, partner
+        if not create:
+            return None
+        return self.chat_repo.ensure_personal(user, {"id": str(partner["_id"]), "username": partner["username"]})
 
-    # Reading and writing with first use: a refused request must not leave a new chat behind, so
-    # everything that can be checked is checked before the chat is created.
+    def open(self, user, ref, create):
+        """The chat ref names, for a user ({"id", "username"}) who must be a member; created first when
+        `create` and ref names a chat made on first use. None when it does not exist and is not created."""
+        chat_id = self.chat_id(user["id"], ref)
+        if not self.creatable(ref):
+            return self.member_chat(user["id"], chat_id, ref.kind)
+        chat = self.chat_repo.get(chat_id)
+        return chat if chat is not None else self.create(user, ref, create)
 
-    def personal_page(self, user, partner_id, chat_id=None, before=None, after=None, limit=None):
-        """(chat, partner, messages, has_more) for a page of the chat with partner (created by a first fetch)."""
-        chat, partner = self.personal_chat(user, partner_id, chat_id, create=before is None and after is None)
-        return (chat, partner, *self._page(chat, user["id"], before, after, limit))
-
-    def self_page(self, user_id, before=None, after=None, limit=None):
-        """(chat, messages, has_more) for a page of the user's self chat (created by a first fetch)."""
-        fresh = before is None and after is None
-        chat = self.chats.ensure_self(user_id) if fresh else self.chats.get(str(user_id))
-        return (chat, *self._page(chat, user_id, before, after, limit))
-
-    def _page(self, chat, user_id, before, after, limit):
-        if chat is None:  # a cursor into a chat that does not exist yet
-            cursor = "Before" if before is not None else "After"
-            raise errors.validation_error({cursor: ["Not a message of this chat."]})
-        return self.messages.history(chat, user_id, before, after, limit)
-
-    def send_to_partner(self, sender, partner_id, content, client_id=None):
-        """(chat, message, created): a message to partner; the chat is created by the first valid one."""
-        return self.messages.send(PERSONAL, pair_key(sender["id"], partner_id), sender, content, client_id,
-                                  create=lambda: self.personal_chat(sender, partner_id))
-
-    def member_chat(self, user_id, chat_id, kind):
-        """A chat of this kind that the user is a member of; not_found for anything else."""
-        chat = self.chats.get(chat_id)
-        if chat is None or chat.get("kind") != kind or str(user_id) not in chat["members"] or chat.get("deleted"):
-            raise errors.not_found("No such chat.")
-        return chat
-
-    def partner_of(self, chat, user_id):
-        """The other member's id of a personal chat."""
-        return next(m for m in chat["members"] if m != str(user_id))
+    # Lists
 
     def personal_list(self, user_id):
-        """[(chat, partner doc, last message, unread)] most recent activity first."""
-        chats = self.chats.for_member(user_id, PERSONAL)
-        partners = self.users.by_ids([self.partner_of(c, user_id) for c in chats])
-        summaries = self.messages.summaries(str(user_id), chats)
-        return [(chat, partners.get(self.partner_of(chat, user_id)), *summaries[chat["_id"]])
-                for chat in chats if partners.get(self.partner_of(chat, user_id))]
+        """[(chat, last message or None, unread)] of the user's personal chats, most recent activity first."""
+        return self._summarized(user_id, self.chat_repo.for_member(user_id, PERSONAL))
 
     def group_list(self, user_id):
-        """[(group chat, last message, unread)] most recent activity first."""
-        chats = [c for c in self.chats.for_member(user_id, GROUP) if not c.get("deleted")]
-        summaries = self.messages.summaries(str(user_id), chats)
-        return [(chat, *summaries[chat["_id"]]) for chat in chats]
+        """[(group, last message or None, unread)] of the user's live groups, most recent activity first."""
+        return self._summarized(user_id, [c for c in self.chat_repo.for_member(user_id, GROUP) if not c.get("deleted")])
 
     def inbox(self, user_id, page, per_page):
-        """(total, [(chat, partner doc or None, last message, unread)]) for one page of the inbox."""
-        total, chats = self.chats.inbox_page(user_id, (page - 1) * per_page, per_page)
-        partners = self.users.by_ids([self.partner_of(c, user_id) for c in chats if c["kind"] == PERSONAL])
-        summaries = self.messages.summaries(str(user_id), chats)
-        return total, [(chat, partners.get(self.partner_of(chat, user_id)) if chat["kind"] == PERSONAL else None,
-                        *summaries[chat["_id"]]) for chat in chats]
+        """(total, [(chat, last message or None, unread)]) for one page of personal and group chats."""
+        total, chats = self.chat_repo.inbox_page(user_id, (page - 1) * per_page, per_page)
+        return total, self._summarized(user_id, chats)
 
-    def any_member_chat(self, user_id, chat_id):
-        """A self, personal or group chat the user is a member of; not_found otherwise."""
-        chat = self.chats.get(chat_id)
-        if chat is None or str(user_id) not in chat["members"] or chat.get("deleted"):
-            raise errors.not_found("No such chat.")
-        return chat
+    def _summarized(self, user_id, chats):
+        """Each chat with its newest message (one lookup for all of them) and the user's unread count."""
+        ids = [self.message_repo.id_of(chat["_id"], seq) for chat in chats
+               for seq in range(max(1, chat.get("seq", 0) - NEWEST_LOOKBACK + 1), chat.get("seq", 0) + 1)]
+        newest = {}
+        for message in self.message_repo.by_ids(ids):
+            if message["seq"] > newest.get(message["chat_id"], {"seq": 0})["seq"]:
+                newest[message["chat_id"]] = message
+        return [(chat, newest.get(chat["_id"]), unread(chat, user_id)) for chat in chats]
 
-    def chat_of_message(self, user_id, message_id):
-        """The chat holding this message, if the user is a member of it; not_found otherwise."""
-        message = self.messages.find(message_id)
-        if message is None:
-            raise errors.not_found("No such message.")
-        try:
-            return self.any_member_chat(user_id, message["chat_id"])
-        except errors.ApiError:
-            raise errors.not_found("No such message.") from None
+    def newest(self, chat):
+        """The chat's newest stored message, or None (a Seq still being written is skipped)."""
+        top = chat.get("seq", 0)
+        found = self.message_repo.in_range(chat["_id"], top - NEWEST_LOOKBACK + 1, top)
+        return found[-1] if found else None
 
     def partners_of(self, user_id):
         """Ids of everyone who shares a personal chat or a live (not deleted) group with the user."""
-        return self.chats.partners_of(user_id)
+        return self.chat_repo.partners_of(user_id)
 
+
+def unread(chat, user_id):
+    """How many Seqs of the chat lie beyond the user's read position."""
+    return max(0, chat.get("seq", 0) - chat.get("reads", {}).get(str(user_id), 0))

@@ -3,8 +3,9 @@ single-document update, so racing admin commands leave exactly one admin who is 
 """
 from bson import ObjectId
 
-from ..chats.repository import GROUP, read_field
+from ..chats.repository import read_field
 from ..clock import utcnow
+from ..kinds import GROUP
 
 
 class GroupRepository:

@@ -2,10 +2,11 @@
 from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
-from ..chats.repository import GROUP
-from ..chats.routes import caller, history, history_query, send_body, sent
-from ..http import counted
+from ..chats.schemas import HistoryQuerySchema, SendBodySchema
+from ..http import caller, counted, endpoint, history_page, sent
+from ..kinds import ChatRef
 from ..messages.schemas import message_out
+from ..openapi import NOT_MEMBER, SENT, ok
 from ..services import services
 from .wire import group_out
 
@@ -15,29 +16,27 @@ bp = Blueprint("groups", __name__)
 @bp.get("/groups/<group_id>")
 @jwt_required()
 @counted("fetch")
+@endpoint(ok("group", "The group."), auth="access", errors=NOT_MEMBER)
 def detail(group_id):
     """{"Group"} for a member; 404 for anyone else."""
-    user = caller()
-    return {"Group": group_out(services().groups.member_group(user["id"], group_id))}
+    return {"Group": group_out(services().groups.member_group(caller()["id"], group_id))}
 
 
 @bp.get("/groups/<group_id>/messages")
 @jwt_required()
 @counted("fetch")
-def group_history(group_id):
+@endpoint(ok("group_page", "A history page."), auth="access", query=HistoryQuerySchema, errors=NOT_MEMBER)
+def group_history(group_id, query):
     """A history page, as `group-chat`."""
-    query = history_query()
-    user = caller()
-    group = services().groups.member_group(user["id"], group_id)
-    page, has_more = history(group, user["id"], query)
+    group, messages, has_more = history_page(caller(), ChatRef.group(group_id), query)
     return {"GroupId": group["_id"], "Group": group_out(group),
-            "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
+            "Messages": [message_out(m, group=True) for m in messages], "HasMore": has_more}
 
 
 @bp.post("/groups/<group_id>/messages")
 @jwt_required()
 @counted("message")
-def group_send(group_id):
+@endpoint(SENT, auth="access", body=SendBodySchema, errors=NOT_MEMBER)
+def group_send(group_id, body):
     """Send to the group; members' sockets get `receive-group-message`."""
-    body = send_body()
-    return sent(*services().messages.send(GROUP, group_id, caller(), body["Content"], body.get("ClientId")))
+    return sent(*services().messages.send(caller(), ChatRef.group(group_id), body["Content"], body.get("ClientId")))

@@ -1,7 +1,7 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..sockets.schemas import CLIENT_ID, CONTENT, ID, PageSchema
+from ..fields import CLIENT_ID, CONTENT, ID, PageSchema
 
 
 class CreateGroupSchema(Schema):

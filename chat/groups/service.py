@@ -13,9 +13,9 @@ LEAVE_ATTEMPTS = 5
 class GroupService:
     """Create and administer groups."""
 
-    def __init__(self, groups, users, limits):
-        self.groups = groups
-        self.users = users
+    def __init__(self, group_repo, user_repo, limits):
+        self.group_repo = group_repo
+        self.user_repo = user_repo
         self.name_max = limits["GROUP_NAME_MAX"]
         self.description_max = limits["GROUP_DESCRIPTION_MAX"]
         self.max_members = limits["GROUP_MAX_MEMBERS"]
@@ -24,7 +24,7 @@ class GroupService:
 
     def member_group(self, user_id, group_id):
         """The live group if user is a member; not_found otherwise (revealing nothing)."""
-        group = self.groups.get(group_id)
+        group = self.group_repo.get(group_id)
         if group is None or group.get("deleted") or str(user_id) not in group["members"]:
             raise errors.not_found("No such group.")
         return group
@@ -44,17 +44,17 @@ class GroupService:
         wanted = [p for p in dict.fromkeys(str(p) for p in participant_ids) if p != str(creator_id)]
         if len(wanted) + 1 > self.max_members:
             raise errors.validation_error({"Participants": [f"A group has at most {self.max_members} members."]})
-        found = self.users.by_ids([str(creator_id), *wanted])
+        found = self.user_repo.by_ids([str(creator_id), *wanted])
         missing = [p for p in wanted if p not in found or not found[p].get("verified")]
         if missing:
             raise errors.validation_error({"Participants": [f"Unknown user: {p}" for p in missing]})
         names = {p: found[p]["username"] for p in (str(creator_id), *wanted)}
-        return self.groups.create(name, description, str(creator_id), names)
+        return self.group_repo.create(name, description, str(creator_id), names)
 
     def add_member(self, admin_id, group_id, member_id):
         """Add a verified user; returns (group after, member doc)."""
         group = self.admin_group(admin_id, group_id)
-        member = self.users.by_id(member_id)
+        member = self.user_repo.by_id(member_id)
         if member is None or not member.get("verified"):
             raise errors.not_found("No such user.")
         member_id = str(member["_id"])
@@ -62,9 +62,9 @@ class GroupService:
             raise errors.validation_error({"Member": ["Already a member."]})
         if len(group["members"]) >= self.max_members:
             raise errors.validation_error({"Member": [f"A group has at most {self.max_members} members."]})
-        if not self.groups.add_member(group["_id"], str(admin_id), member_id, member["username"]):
+        if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member["username"]):
             self._explain_failure(admin_id, group_id)
-        return self.groups.get(group["_id"]), member
+        return self.group_repo.get(group["_id"]), member
 
     def kickout(self, admin_id, group_id, member_id):
         """Remove a member (not the admin themself); returns (group after, member doc)."""
@@ -73,9 +73,9 @@ class GroupService:
             raise errors.validation_error({"Member": ["The admin cannot kick themself; leave the group instead."]})
         if str(member_id) not in group["members"]:
             raise errors.not_found("No such member.")
-        if not self.groups.remove_member(group["_id"], str(admin_id), str(member_id)):
+        if not self.group_repo.remove_member(group["_id"], str(admin_id), str(member_id)):
             self._explain_failure(admin_id, group_id)
-        return self.groups.get(group["_id"]), self.users.by_id(member_id)
+        return self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
 
     def change_admin(self, admin_id, group_id, member_id):
         """Hand the admin role to another member; returns (group after, new admin doc)."""
@@ -84,22 +84,22 @@ class GroupService:
             raise errors.validation_error({"Member": ["You are the admin already."]})
         if str(member_id) not in group["members"]:
             raise errors.not_found("No such member.")
-        if not self.groups.change_admin(group["_id"], str(admin_id), str(member_id)):
+        if not self.group_repo.change_admin(group["_id"], str(admin_id), str(member_id)):
             self._explain_failure(admin_id, group_id)
-        return self.groups.get(group["_id"]), self.users.by_id(member_id)
+        return self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
 
     def leave(self, user_id, group_id):
         """Leave the group; returns (group before, group after). Retries when the group changed meanwhile."""
         for _ in range(LEAVE_ATTEMPTS):
             group = self.member_group(user_id, group_id)
-            if self.groups.leave(group, str(user_id)):
-                return group, self.groups.get(group["_id"])
+            if self.group_repo.leave(group, str(user_id)):
+                return group, self.group_repo.get(group["_id"])
         raise errors.ApiError("conflict", "The group is changing too fast; try again.", 409)
 
     def delete(self, admin_id, group_id):
         """Delete the group (admin only); returns the group as it was."""
         group = self.admin_group(admin_id, group_id)
-        if not self.groups.delete(group["_id"], str(admin_id)):
+        if not self.group_repo.delete(group["_id"], str(admin_id)):
             self._explain_failure(admin_id, group_id)
         return group
 

@@ -22,6 +22,14 @@ def seq_of(message_id_, chat_id):
     return int(tail) if tail.isdigit() and len(tail) < 16 else None
 
 
+def chat_id_of(message_id_):
+    """The id of the chat a message id names (None for anything that is not a message id)."""
+    if not isinstance(message_id_, str):
+        return None
+    chat_id, _, seq = message_id_.rpartition(":")
+    return chat_id if chat_id and seq.isdigit() else None
+
+
 def client_key(chat_id, sender_id, client_id):
     """The key that makes a (chat, sender, ClientId) send idempotent."""
     return f"{chat_id}:{sender_id}:{client_id}"
@@ -32,6 +40,8 @@ class MessageRepository:
 
     def __init__(self, db):
         self.messages = db["messages"]
+
+    id_of = staticmethod(message_id)
 
     def insert(self, doc):
         """Store doc. Returns (doc, True), or (the message stored first, False) when its client_key is taken.

@@ -1,26 +1,27 @@
-"""The rules of messages: who may write, what content is, idempotent sends, pages, read state.
+"""Every operation on messages, one method each, whatever the transport: send, page, read, edit, delete.
 
-A send is two database commands whatever the chat: one update of the chat document (membership, the next
-Seq, activity time and the sender's read position, atomically) and one insert of the message with its
-idempotency key. A repeated ClientId costs a third (reading the message stored first).
+Each takes the user and a `ChatRef` (how the request names the chat), resolves the chat, checks
+membership once, stores, and returns what the transport pushes and answers. A send is two database
+commands whatever the chat: one update of the chat document (membership, the next Seq, activity time and
+the sender's read position, atomically) and one insert of the message with its idempotency key; a
+repeated ClientId costs a third (reading the message stored first). A page is two: the chat and the
+messages of a Seq range.
 """
 from .. import errors
-from ..chats.repository import GROUP, SELF
 from ..clock import utcnow
-from .repository import client_key, message_id, seq_of
+from ..kinds import GROUP
+from .repository import chat_id_of, client_key, message_id, seq_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
-# How far below the chat's Seq to look for its newest message (a Seq taken by a send that is still
-# being written, or that failed, has no message yet).
-NEWEST_LOOKBACK = 5
 
 
 class MessageService:
     """Send, page, read, edit and delete messages in any kind of chat."""
 
-    def __init__(self, chats, messages, content_max=4000):
-        self.chats = chats
-        self.messages = messages
+    def __init__(self, chats, chat_repo, message_repo, content_max=4000):
+        self.chats = chats  # ChatService: resolving and creating chats
+        self.chat_repo = chat_repo
+        self.message_repo = message_repo
         self.content_max = content_max
 
     def clean_content(self, content):
@@ -30,54 +31,49 @@ class MessageService:
             raise errors.validation_error({"Content": [f"Between 1 and {self.content_max} characters."]})
         return content
 
-    @staticmethod
-    def require_member(chat, user_id):
-        if chat is None or str(user_id) not in chat["members"]:
-            raise errors.not_found("No such chat.")
-
-    def send(self, kind, chat_id, sender, content, client_id=None, create=None):
-        """Store a message from sender ({"id", "username"}) in their chat of this kind: (chat, message, created).
+    def send(self, sender, ref, content, client_id=None):
+        """Store a message from sender ({"id", "username"}) in the chat ref names: (chat, message, created).
 
         The message is stored (with the chat's next Seq) before anyone is told. A repeated ClientId from the
-        same sender returns the stored message with created=False. `create`, for chats made on first use (self,
-        personal), is called when the chat does not exist yet and may raise to refuse; it runs only once the
-        content is known to be valid, so a refused send leaves no chat behind.
+        same sender returns the stored message with created=False (its Seq stays empty). The self chat and a
+        personal chat named by its partner are created by their first valid message.
         """
         content = self.clean_content(content)
-        chat = self.chats.take_seq(chat_id, sender["id"], kind)
-        if chat is None and create is not None:
-            create()
-            chat = self.chats.take_seq(chat_id, sender["id"], kind)
+        chat_id = self.chats.chat_id(sender["id"], ref)
+        chat = self.chat_repo.take_seq(chat_id, sender["id"], ref.kind)
+        if chat is None and self.chats.creatable(ref):  # its own chat: only missing can refuse it
+            self.chats.create(sender, ref)
+            chat = self.chat_repo.take_seq(chat_id, sender["id"], ref.kind)
         if chat is None:
-            raise errors.not_found("No such group." if kind == GROUP else "No such chat.")
+            raise errors.not_found("No such group." if ref.kind == GROUP else "No such chat.")
         doc = {"_id": message_id(chat_id, chat["seq"]), "chat_id": chat_id, "seq": chat["seq"],
                "sender_id": sender["id"], "sender_name": sender["username"], "content": content,
                "created_at": utcnow(), "edited_at": None, "deleted": False, "client_id": client_id}
         if client_id is not None:
             doc["client_key"] = client_key(chat_id, sender["id"], client_id)
-        return (chat, *self.messages.insert(doc))
+        return (chat, *self.message_repo.insert(doc))
 
-    def send_to_self(self, sender, content, client_id=None):
-        """(chat, message, created): a note to self; the self chat is created by the first valid one."""
-        return self.send(SELF, str(sender["id"]), sender, content, client_id,
-                         create=lambda: self.chats.ensure_self(sender["id"]))
+    def page(self, user, ref, before=None, after=None, limit=None):
+        """(chat, messages oldest→newest, has_more) of the chat ref names (more: older for Before and the newest
+        page, newer for After). A first page without a cursor creates the self chat or a personal chat.
 
-    def history(self, chat, user_id, before=None, after=None, limit=DEFAULT_LIMIT):
-        """A page oldest→newest and whether there is more beyond it (older for Before/newest, newer for After).
-
-        The page is the ids of a Seq range, looked up at once: its cost does not grow with the chat.
+        The page is the ids of a Seq range, looked up at once (the cursor's Seq is read from its id): its cost
+        does not grow with the chat.
         """
-        self.require_member(chat, user_id)
         if before is not None and after is not None:
             raise errors.validation_error({"Before": ["Give Before or After, not both."]})
+        chat = self.chats.open(user, ref, create=before is None and after is None)
+        if chat is None:  # a cursor into a chat that does not exist yet
+            cursor = "Before" if before is not None else "After"
+            raise errors.validation_error({cursor: ["Not a message of this chat."]})
         limit = DEFAULT_LIMIT if limit is None else limit
         if after is not None:
             start = self._cursor(chat, after, "After") + 1
             end = min(chat["seq"], start + limit - 1)
-            return self.messages.in_range(chat["_id"], start, end), end < chat["seq"]
+            return chat, self.message_repo.in_range(chat["_id"], start, end), end < chat["seq"]
         end = self._cursor(chat, before, "Before") - 1 if before is not None else chat["seq"]
         start = max(1, end - limit + 1)
-        return self.messages.in_range(chat["_id"], start, end), start > 1
+        return chat, self.message_repo.in_range(chat["_id"], start, end), start > 1
 
     @staticmethod
     def _cursor(chat, message_id_, name):
@@ -87,66 +83,51 @@ class MessageService:
             raise errors.validation_error({name: ["Not a message of this chat."]})
         return seq
 
-    def newest(self, chat):
-        """The chat's newest stored message, or None (a Seq still being written is skipped)."""
-        top = chat.get("seq", 0)
-        found = self.messages.in_range(chat["_id"], top - NEWEST_LOOKBACK + 1, top)
-        return found[-1] if found else None
+    def mark_read(self, user_id, ref, up_to=None):
+        """Move the reader's position to up_to (default: the newest message): (chat, receipt or None).
 
-    def mark_read(self, chat, reader_id, up_to=None):
-        """Move the reader's position to up_to (default: the newest message).
-
-        Returns the receipt {"UpTo", "ReadAt", "Seq"} when it moved forward, None when it did not
-        (read state never moves backwards) or the chat is empty. Reading the newest message reads the whole
-        chat, including a Seq above it that was taken by a send that failed, so nothing stays unread.
+        The receipt {"UpTo", "ReadAt", "Seq"} comes when it moved forward; None when it did not (read state
+        never moves backwards) or the chat is empty. Reading the newest message reads the whole chat, including
+        a Seq above it that was taken by a send that failed, so nothing stays unread.
         """
-        self.require_member(chat, reader_id)
+        chat = self.chats.member_chat(user_id, ref.chat_id, ref.kind)
         if up_to is not None:
-            message = self.messages.get(chat["_id"], up_to)
+            message = self.message_repo.get(chat["_id"], up_to)
             if message is None:
                 raise errors.validation_error({"UpTo": ["Not a message of this chat."]})
             position = message["seq"]
         else:
-            message = self.newest(chat)
+            message = self.chats.newest(chat)
             position = chat.get("seq", 0)
-        if message is None or not self.chats.advance_read(chat["_id"], str(reader_id), position):
-            return None
-        return {"UpTo": message["_id"], "ReadAt": utcnow(), "Seq": message["seq"]}
+        if message is None or not self.chat_repo.advance_read(chat["_id"], str(user_id), position):
+            return chat, None
+        return chat, {"UpTo": message["_id"], "ReadAt": utcnow(), "Seq": message["seq"]}
 
-    def edit(self, chat, user_id, message_id, content):
-        """Replace the content of the user's own message; not_found or forbidden otherwise."""
-        self.require_member(chat, user_id)
+    def edit(self, user_id, message_id_, content, ref=None):
+        """Replace the content of the user's own message: (chat, message). ref, when the request names the chat
+        too, must be the message's chat; without it any chat the user is a member of."""
         content = self.clean_content(content)
-        return self._change_own(chat, user_id, message_id, {"content": content, "edited_at": utcnow()})
+        return self._change_own(user_id, message_id_, ref, {"content": content, "edited_at": utcnow()})
 
-    def delete(self, chat, user_id, message_id):
-        """Soft-delete the user's own message: it keeps its Seq, its content is emptied."""
-        self.require_member(chat, user_id)
-        return self._change_own(chat, user_id, message_id, {"deleted": True, "content": "", "edited_at": utcnow()})
+    def delete(self, user_id, message_id_, ref=None):
+        """Soft-delete the user's own message: it keeps its Seq, its content is emptied. (chat, message)."""
+        return self._change_own(user_id, message_id_, ref, {"deleted": True, "content": "", "edited_at": utcnow()})
 
-    def _change_own(self, chat, user_id, message_id, fields):
-        updated = self.messages.update_own(chat["_id"], message_id, user_id, fields)
+    def _change_own(self, user_id, message_id_, ref, fields):
+        chat_id = chat_id_of(message_id_)
+        if ref is not None:
+            chat = self.chats.member_chat(user_id, ref.chat_id, ref.kind)
+            if chat_id != chat["_id"]:
+                raise errors.not_found("No such message.")
+        else:  # named by the message alone: reveal nothing about chats the user is not in
+            try:
+                chat = self.chats.member_chat(user_id, chat_id)
+            except errors.ApiError:
+                raise errors.not_found("No such message.") from None
+        updated = self.message_repo.update_own(chat["_id"], message_id_, str(user_id), fields)
         if updated is not None:
-            return updated
-        message = self.messages.get(chat["_id"], message_id)
+            return chat, updated
+        message = self.message_repo.get(chat["_id"], message_id_)
         if message is None or message.get("deleted"):
             raise errors.not_found("No such message.")
         raise errors.forbidden("Only the author can change a message.")
-
-    def find(self, message_id):
-        """A message by id, in whatever chat (callers check membership), or None."""
-        return self.messages.by_id(message_id)
-
-    def summaries(self, user_id, chats):
-        """{chat_id: (last message or None, unread count)} for the user's chats."""
-        result = {}
-        ids = [message_id(chat["_id"], seq) for chat in chats
-               for seq in range(max(1, chat.get("seq", 0) - NEWEST_LOOKBACK + 1), chat.get("seq", 0) + 1)]
-        newest = {}
-        for message in self.messages.by_ids(ids):  # one lookup for every chat's last message
-            if message["seq"] > newest.get(message["chat_id"], {"seq": 0})["seq"]:
-                newest[message["chat_id"]] = message
-        for chat in chats:
-            unread = max(0, chat.get("seq", 0) - chat.get("reads", {}).get(str(user_id), 0))
-            result[chat["_id"]] = (newest.get(chat["_id"]), unread)
-        return result

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
-from .. import errors
+from .. import errors, rooms
 from ..auth.tokens import check_socket_tokens
 from ..services import services
-from . import rooms
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +47,10 @@ def error_ack(exc):
     return {"ok": False, "error": body}
 
 
-def event(schema=None, limit="other"):
-    """Make a method an event handler: count it against its rate-limit category, validate the payload,
-    call it with (connection, data), and ack the result."""
-    loader = (schema or _NoFields)()
+def event(schema, limit="other"):
+    """Make a method an event handler: count it against its rate-limit category, validate the payload with
+    schema, call it with (connection, data), and ack the result. The handler exposes its `schema` (class)."""
+    loader = schema()
 
     def decorate(method):
         @functools.wraps(method)
@@ -68,15 +67,9 @@ def event(schema=None, limit="other"):
             except Exception as exc:  # every failure becomes an ack, never a dropped connection
                 return error_ack(exc)
         handler.is_event = True
+        handler.schema = schema
         return handler
     return decorate
-
-
-class _NoFields:
-    def load(self, data):
-        if data:
-            raise errors.validation_error({key: ["Unknown field."] for key in data})
-        return {}
 
 
 def event_name(method_name):
@@ -97,7 +90,7 @@ class AuthedNamespace(Namespace):
                       if name.startswith("on_") and getattr(getattr(self, name), "is_event", False))
 
     def trigger_event(self, event_name_, *args):
-        """Dispatch `some-event` to `on_some_event`; unknown events are answered, not ignored.
+        """Dispatch `some-event` to `on_some_event`; unknown events (`some_event` too) are answered, not ignored.
 
         `connect` and `disconnect` are the server's own calls, made while the socket is connecting
         or disconnecting. A connected client that emits an event of that name (or of a name that
@@ -106,7 +99,7 @@ class AuthedNamespace(Namespace):
         if event_name_ in ("connect", "disconnect"):
             if not self.socketio.server.manager.is_connected(args[0] if args else None, self.namespace):
                 return super().trigger_event(event_name_, *args)
-        elif isinstance(event_name_, str):
+        elif isinstance(event_name_, str) and "_" not in event_name_:  # one spelling: `send-personal-message`
             name = "on_" + event_name_.replace("-", "_")
             if getattr(getattr(self, name, None), "is_event", False):
                 return super().trigger_event(name[3:], *args)

@@ -6,7 +6,7 @@ is said in the group. A message to a group is one emit to its room, whatever its
 """
 from flask_socketio import join_room
 
-from ..chats.repository import GROUP
+from .. import push, rooms
 from ..groups.schemas import (
     CreateGroupSchema,
     FetchGroupSchema,
@@ -16,21 +16,20 @@ from ..groups.schemas import (
     SendGroupSchema,
 )
 from ..groups.wire import group_member, group_out
+from ..kinds import ChatRef
 from ..messages.schemas import message_out
+from ..push import GROUP_NS
 from ..services import services
 from ..users.schemas import public_user
-from . import push, rooms
 from .base import AuthedNamespace, event
 from .manager import room_command
-
-GROUP_NAMESPACES = ("/group",)
 
 
 class GroupNamespace(AuthedNamespace):
     """create, administer, fetch, send, read and typing in groups."""
 
     def __init__(self):
-        super().__init__("/group")
+        super().__init__(GROUP_NS)
 
     def connected(self, connection, new_access_token):
         """Join the room of every group the user is a member of."""
@@ -38,7 +37,7 @@ class GroupNamespace(AuthedNamespace):
             join_room(rooms.group(group["_id"]))
 
     def _move(self, user_id, op, group_id):
-        room_command(self.socketio, GROUP_NAMESPACES, rooms.user(user_id), op, rooms.group(group_id))
+        room_command(self.socketio, (GROUP_NS,), rooms.user(user_id), op, rooms.group(group_id))
 
     def _to_group(self, name, data, group_id, skip_sid=None):
         self.socketio.emit(name, data, to=rooms.group(group_id), namespace=self.namespace, skip_sid=skip_sid)
@@ -103,15 +102,14 @@ class GroupNamespace(AuthedNamespace):
         """Admin only: every member gets `group-deleted` {"GroupId", "By"}; the room is emptied; ack {"GroupId"}."""
         group = services().groups.delete(connection.user_id, data["GroupId"])
         self._to_group("group-deleted", {"GroupId": group["_id"], "By": connection.user}, group["_id"])
-        room_command(self.socketio, GROUP_NAMESPACES, rooms.group(group["_id"]), "leave", rooms.group(group["_id"]))
+        room_command(self.socketio, (GROUP_NS,), rooms.group(group["_id"]), "leave", rooms.group(group["_id"]))
         return {"GroupId": group["_id"]}
 
     @event(FetchGroupSchema, limit="fetch")
     def on_fetch_group_chat(self, connection, data):
         """A history page: emits `group-chat` {"GroupId", "Group", "Messages", "HasMore"}; the ack carries it."""
-        group = services().groups.member_group(connection.user_id, data["GroupId"])
-        page, has_more = services().messages.history(group, connection.user_id, data.get("Before"),
-                                                     data.get("After"), data.get("Limit"))
+        group, page, has_more = services().messages.page(connection.user, ChatRef.group(data["GroupId"]),
+                                                         data.get("Before"), data.get("After"), data.get("Limit"))
         reply = {"GroupId": group["_id"], "Group": group_out(group),
                  "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
         self.emit("group-chat", reply, room=connection.sid)
@@ -120,8 +118,8 @@ class GroupNamespace(AuthedNamespace):
     @event(SendGroupSchema, limit="message")
     def on_send_group_message(self, connection, data):
         """Store, ack {"Message"}; members get `receive-group-message` in one emit to the group room."""
-        group, message, created = services().messages.send(GROUP, data["GroupId"], connection.user, data["Content"],
-                                                           data.get("ClientId"))
+        group, message, created = services().messages.send(connection.user, ChatRef.group(data["GroupId"]),
+                                                           data["Content"], data.get("ClientId"))
         if created:
             push.new_message(group, message, skip_sid=connection.sid)
         return {"Message": message_out(message, group=True)}
@@ -129,8 +127,8 @@ class GroupNamespace(AuthedNamespace):
     @event(ReadGroupSchema)
     def on_read_group_message(self, connection, data):
         """Move the reader's read state forward; members get `read-group-msg-ack` when it moved."""
-        group = services().groups.member_group(connection.user_id, data["GroupId"])
-        receipt = services().messages.mark_read(group, connection.user_id, data.get("UpTo"))
+        group, receipt = services().messages.mark_read(connection.user_id, ChatRef.group(data["GroupId"]),
+                                                       data.get("UpTo"))
         if receipt is not None:
             push.read_receipt(group, connection.user_id, receipt, skip_sid=connection.sid)
         return push.receipt_wire(group, connection.user_id, receipt)

@@ -1,31 +1,19 @@
 """Namespace `/`: the session's first words (user-id and both chat lists) and presence."""
 from flask import current_app
 
-from ..chats.wire import group_entry, personal_entry
+from ..chats.wire import chat_list
 from ..clock import iso, utcnow
+from ..push import ROOT_NS
 from ..services import services
 from .base import AuthedNamespace, event
 from .schemas import Empty, OnlineInfoSchema
-
-
-def personal_list_entries(user_id, presence):
-    """`PersonalChatList` entries for the user, most recent activity first."""
-    entries = services().chats.personal_list(user_id)
-    online = presence.online([str(partner["_id"]) for _, partner, _, _ in entries])
-    return [personal_entry(chat, partner, last, unread, online[str(partner["_id"])])
-            for chat, partner, last, unread in entries]
-
-
-def group_list_entries(user_id):
-    """`GroupChatList` entries for the user, most recent activity first."""
-    return [group_entry(chat, last, unread) for chat, last, unread in services().chats.group_list(user_id)]
 
 
 class RootNamespace(AuthedNamespace):
     """`/`: emits user-id, personal-chat-list and group-chat-list on connect; tracks presence."""
 
     def __init__(self):
-        super().__init__("/")
+        super().__init__(ROOT_NS)
 
     @property
     def presence(self):
@@ -37,9 +25,11 @@ class RootNamespace(AuthedNamespace):
         if new_access_token:
             hello["AccessToken"] = new_access_token
         self.emit("user-id", hello, room=connection.sid)
-        self.emit("personal-chat-list", {"PersonalChatList": personal_list_entries(connection.user_id, self.presence)},
+        chats, user_id = services().chats, connection.user_id
+        self.emit("personal-chat-list", {"PersonalChatList": chat_list(chats.personal_list(user_id), user_id,
+                                                                       self.presence)}, room=connection.sid)
+        self.emit("group-chat-list", {"GroupChatList": chat_list(chats.group_list(user_id), user_id, self.presence)},
                   room=connection.sid)
-        self.emit("group-chat-list", {"GroupChatList": group_list_entries(connection.user_id)}, room=connection.sid)
         if self.presence.connected(connection.user_id, connection.sid):
             self.announce(connection.user_id, {"Online": True})
 

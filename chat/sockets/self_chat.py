@@ -1,7 +1,9 @@
 """Namespace `/self`: notes to self (the self chat's id is the user's id)."""
+from .. import push
+from ..kinds import ChatRef
 from ..messages.schemas import message_out
+from ..push import SELF_NS
 from ..services import services
-from . import push
 from .base import AuthedNamespace, event
 from .schemas import PageSchema, SendSelfSchema
 
@@ -10,13 +12,13 @@ class SelfNamespace(AuthedNamespace):
     """fetch-self-chat and send-self-message."""
 
     def __init__(self):
-        super().__init__("/self")
+        super().__init__(SELF_NS)
 
     @event(PageSchema, limit="fetch")
     def on_fetch_self_chat(self, connection, data):
         """A history page of the self chat: emits `self-chat` {"Messages", "Name", "HasMore"}; the ack carries it."""
-        _chat, page, has_more = services().chats.self_page(connection.user_id, data.get("Before"), data.get("After"),
-                                                           data.get("Limit"))
+        _chat, page, has_more = services().messages.page(connection.user, ChatRef.self_chat(), data.get("Before"),
+                                                         data.get("After"), data.get("Limit"))
         reply = {"Messages": [message_out(m) for m in page], "Name": connection.username, "HasMore": has_more}
         self.emit("self-chat", reply, room=connection.sid)
         return reply
@@ -24,8 +26,8 @@ class SelfNamespace(AuthedNamespace):
     @event(SendSelfSchema, limit="message")
     def on_send_self_message(self, connection, data):
         """Store a note; ack {"Message"}; the user's other sockets get `receive-self-message` (once per ClientId)."""
-        chat, message, created = services().messages.send_to_self(connection.user, data["Content"],
-                                                                  data.get("ClientId"))
+        chat, message, created = services().messages.send(connection.user, ChatRef.self_chat(), data["Content"],
+                                                          data.get("ClientId"))
         if created:
             push.new_message(chat, message, skip_sid=connection.sid)
         return {"Message": message_out(message)}

@@ -1,10 +1,9 @@
 """Ending a session's sockets on every process (logout, refresh-token reuse)."""
 from flask import current_app
 
-from . import rooms
+from .. import rooms
+from ..push import NAMESPACES
 from .manager import room_command
-
-NAMESPACES = ("/", "/self", "/personal", "/group")
 
 
 def close_session_sockets(session_id):

@@ -2,7 +2,8 @@
 from flask import Blueprint
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from ..http import counted, load_query
+from ..http import counted, endpoint
+from ..openapi import ok
 from ..services import services
 from .schemas import SearchQuerySchema, own_user, public_user
 
@@ -11,6 +12,7 @@ bp = Blueprint("users", __name__)
 
 @bp.get("/me")
 @jwt_required()
+@endpoint(ok("me", "The caller, with email and verified."), auth="access")
 def me():
     """The caller's own user, with email and verified."""
     return {"user": own_user(services().users.get(get_jwt_identity()))}
@@ -19,15 +21,16 @@ def me():
 @bp.get("/users/search")
 @jwt_required()
 @counted("fetch")
-def search():
+@endpoint(ok("users", "At most 20 verified users, by username."), auth="access", query=SearchQuerySchema)
+def search(query):
     """Verified users whose username starts with `q` (case-insensitive), at most 20."""
-    query = load_query(SearchQuerySchema())
     found = services().users.search(get_jwt_identity(), query["q"])
     return {"users": [public_user(user) for user in found]}
 
 
 @bp.get("/users/<user_id>")
 @jwt_required()
+@endpoint(ok("user", "The user."), auth="access", errors={404: None})
 def get_user(user_id):
     """One verified `User` (the body is the User itself); 404 for unknown or unverified ones."""
     return public_user(services().users.get_verified(user_id))

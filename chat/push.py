@@ -7,11 +7,13 @@ that asked, which has its ack.
 """
 from flask import current_app
 
-from ..clock import iso
-from ..messages.schemas import message_out
 from . import rooms
+from .clock import iso
+from .messages.schemas import message_out
 
-SELF_NS, PERSONAL_NS, GROUP_NS = "/self", "/personal", "/group"
+# The one list of namespace names: `/` (session and presence) and one per kind of chat.
+ROOT_NS, SELF_NS, PERSONAL_NS, GROUP_NS = "/", "/self", "/personal", "/group"
+NAMESPACES = (ROOT_NS, SELF_NS, PERSONAL_NS, GROUP_NS)
 
 
 def _emit(event, data, namespace, to, skip_sid=None):
