@@ -27,6 +27,7 @@ import sys  # noqa: E402
 from chat import create_app  # noqa: E402  (after monkey-patching, on purpose)
 from chat.config import config_for  # noqa: E402
 from chat.localdb import LocalDatabase, LocalDatabaseError  # noqa: E402
+from chat.logs import WsgiErrorLog  # noqa: E402
 
 _signal_watchers = []  # gevent's signal handlers, kept alive
 
@@ -63,12 +64,63 @@ app = create_app()
 socketio = app.extensions["socketio"]
 
 
+def header_timeout_handler(seconds):
+    """A gevent.pywsgi handler that gives each request `seconds` to send its request line and headers.
+
+    pywsgi waits for them for ever, so a client sending a request a byte at a time (slowloris), or never
+    finishing it, holds a connection and a greenlet for good. The timer starts when the handler starts
+    reading a request line (a new connection, or a keep-alive one between requests) and stops once the
+    headers are in, so bodies, long-polls and WebSockets are not limited by it. A client still sending its
+    headers is answered 408 and closed; one that has sent nothing is closed.
+    """
+    from gevent import Timeout
+    from gevent.pywsgi import WSGIHandler
+
+    class HeaderTimeout(TimeoutError):
+        """Raised in the handler's greenlet when the request line and headers took too long."""
+
+    class Handler(WSGIHandler):
+        _timer = None
+
+        def read_requestline(self):
+            self._timer = Timeout.start_new(seconds, HeaderTimeout(f"no request headers within {seconds} s"))
+            return super().read_requestline()
+
+        def read_request(self, raw_requestline):
+            try:
+                return super().read_request(raw_requestline)
+            finally:
+                self._stop_timer()
+
+        def handle_one_request(self):
+            try:
+                return super().handle_one_request()  # a timeout in read_requestline ends it (a socket error)
+            finally:
+                self._stop_timer()
+
+        def _handle_client_error(self, ex):
+            if isinstance(ex, HeaderTimeout):
+                self.close_connection = True
+                return ("408", b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+            return super()._handle_client_error(ex)
+
+        def _stop_timer(self):
+            if self._timer is not None:
+                self._timer.close()
+                self._timer = None
+
+    return Handler
+
+
 def main():
     """Serve on HOST:PORT with the configured async mode (create_app has logged what it runs on)."""
     config = app.config
     app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
     # gevent listens with a queue of 128 by default: too short for a storm of reconnecting clients.
-    extra = {"backlog": 1024} if socketio.async_mode == "gevent" else {}
+    # Its error log (clients that send garbage and the like) goes through logging, a line each (chat/logs.py).
+    extra = {"backlog": 1024, "error_log": WsgiErrorLog()} if socketio.async_mode == "gevent" else {}
+    if socketio.async_mode == "gevent" and config["HTTP_HEADER_TIMEOUT"] > 0:
+        extra["handler_class"] = header_timeout_handler(config["HTTP_HEADER_TIMEOUT"])
     try:
         socketio.run(app, host=config["HOST"], port=config["PORT"], allow_unsafe_werkzeug=True,
                      log_output=config["LOG_LEVEL"] == "DEBUG", **extra)

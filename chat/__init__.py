@@ -1,12 +1,11 @@
 """The chat backend: `create_app()` builds a configured Flask app with its Socket.IO server."""
-import logging
-
 from flask import Flask
 
 from . import db
 from .config import TestingConfig, config_for
 from .errors import register_error_handlers
 from .extensions import create_socketio, jwt, limiter
+from .metrics import register_metrics
 from .security import register_security_headers
 from .services import build_services
 
@@ -23,6 +22,7 @@ def create_app(config=None):
     register_logging(app)
     register_extensions(app)
     register_services(app)
+    register_metrics(app)  # GET /metrics and its hooks (chat/metrics.py)
     register_security_headers(app)  # before the blueprints, so that a page's own policy is applied last
     register_blueprints(app)
     register_sockets(app)
@@ -33,7 +33,9 @@ def create_app(config=None):
 
 
 def register_logging(app):
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """One line per event on standard error, as text or JSON lines (LOG_FORMAT): chat/logs.py."""
+    from .logs import configure
+    configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     app.logger.setLevel(app.config["LOG_LEVEL"])
 
 
@@ -68,6 +70,9 @@ def register_services(app):
     from .sockets.sessions import close_session_sockets
     app.extensions["chat.services"] = build_services(
         app.config, db.get_store(app).db, on_session_revoked=close_session_sockets)
+    from .auth import outbox
+    services = app.extensions["chat.services"]
+    services.auth.on_mail_queued = outbox.init_app(app, services.mail_worker)  # the mail worker, or none
     from .auth.tokens import register_jwt_callbacks
     register_jwt_callbacks(jwt)
 

@@ -31,10 +31,26 @@ def _hashing_pool():
     return _gevent_pool
 
 
+def _captured(function, args):
+    """Run in the pool thread: never raise there, hand the outcome back instead. (An exception escaping a
+    gevent pool thread is printed with its traceback by the hub, even when the caller expects it, such as
+    argon2's VerifyMismatchError for every wrong password.)"""
+    try:
+        return True, function(*args)
+    except Exception as exc:  # noqa: BLE001  (re-raised in the caller's greenlet by offload)
+        return False, exc
+
+
 def offload(function, *args):
-    """Call function(*args) in a real OS thread when running on green threads, and return its result."""
+    """Call function(*args) in a real OS thread when running on green threads, and return its result.
+
+    An exception of function is raised here, in the caller, as if it had been called directly.
+    """
     if _patched_by("gevent"):
-        return _hashing_pool().apply(function, args)
+        succeeded, outcome = _hashing_pool().apply(_captured, (function, args))
+        if not succeeded:
+            raise outcome
+        return outcome
     if _patched_by("eventlet"):
         from eventlet import tpool
         return tpool.execute(function, *args)

@@ -31,6 +31,8 @@ class Config:
         self.CHAT_ENV = get("CHAT_ENV", "development")
         self.SECRET_KEY = get("SECRET_KEY", DEV_SECRET)
         self.LOG_LEVEL = get("LOG_LEVEL", "INFO")
+        # text: `time LEVEL logger: message`; json: one JSON object per line (chat/logs.py).
+        self.LOG_FORMAT = get("LOG_FORMAT", "text")
 
         # Server
         self.HOST = get("HOST", "127.0.0.1")
@@ -49,6 +51,10 @@ class Config:
         # A connection with more packets than this waiting to be sent is closed (a client that stopped reading).
         self.SOCKET_MAX_QUEUED = int(get("SOCKET_MAX_QUEUED", "1000"))
         self.SOCKET_SLOW_CHECK_INTERVAL = float(get("SOCKET_SLOW_CHECK_INTERVAL", "5"))
+        # Sockets (namespace connections, every namespace) one user may hold open at once, on every process; 0: no cap.
+        self.SOCKET_MAX_PER_USER = int(get("SOCKET_MAX_PER_USER", "60"))
+        # Seconds a client has to send a request line and headers (python wsgi.py under gevent); 0: no limit.
+        self.HTTP_HEADER_TIMEOUT = float(get("HTTP_HEADER_TIMEOUT", "10"))
 
         # Storage: a MongoDB server. With no MONGO_URI, `wsgi.py` starts a local one with its data in DATA_DIR.
         self.MONGO_URI = get("MONGO_URI", "")
@@ -78,6 +84,13 @@ class Config:
         self.SMTP_TIMEOUT = float(get("SMTP_TIMEOUT", "10"))
         self.MAIL_FROM = get("MAIL_FROM", "Chat <no-reply@localhost>")
         self.MAIL_OUTBOX = get("MAIL_OUTBOX", os.path.join("var", "outbox"))
+        # Requests queue mails in the database (`mail_outbox`); a worker in each process sends them and retries
+        # a failed one after MAIL_RETRY_DELAY seconds, doubling, at most MAIL_MAX_ATTEMPTS times (chat/auth/outbox.py).
+        self.MAIL_WORKER = _bool(get("MAIL_WORKER", "true"))
+        self.MAIL_POLL_INTERVAL = float(get("MAIL_POLL_INTERVAL", "5"))
+        self.MAIL_RETRY_DELAY = float(get("MAIL_RETRY_DELAY", "30"))
+        self.MAIL_MAX_ATTEMPTS = int(get("MAIL_MAX_ATTEMPTS", "8"))
+        self.MAIL_RETENTION = int(get("MAIL_RETENTION", str(7 * 86400)))
 
         # Rate limits (Flask-Limiter syntax); storage is Redis when REDIS_URL is set.
         self.RATELIMIT_ENABLED = _bool(get("RATELIMIT_ENABLED", "true"))
@@ -102,6 +115,9 @@ class Config:
         self.SOCKET_LIMIT_FETCH_USER = get("SOCKET_LIMIT_FETCH_USER", "120/minute")
         self.SOCKET_LIMIT_OTHER = get("SOCKET_LIMIT_OTHER", "120/minute")
         self.SOCKET_LIMIT_OTHER_USER = get("SOCKET_LIMIT_OTHER_USER", "240/minute")
+        # Per client address, before any token is checked: namespace connects, and Engine.IO sessions opened.
+        self.SOCKET_CONNECT_RATE_IP = get("SOCKET_CONNECT_RATE_IP", "120/minute")
+        self.SOCKET_HANDSHAKE_RATE_IP = get("SOCKET_HANDSHAKE_RATE_IP", "60/minute")
 
         # Chat limits from the contract
         self.CONTENT_MAX_CHARS = int(get("CONTENT_MAX_CHARS", "4000"))
@@ -113,6 +129,9 @@ class Config:
         self.ARGON2_TIME_COST = int(get("ARGON2_TIME_COST", "3"))
         self.ARGON2_MEMORY_COST = int(get("ARGON2_MEMORY_COST", str(64 * 1024)))
         self.ARGON2_PARALLELISM = int(get("ARGON2_PARALLELISM", "1"))
+
+        # GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; empty: off (404).
+        self.METRICS_TOKEN = get("METRICS_TOKEN", "")
 
     def check(self):
         """Raise RuntimeError when the settings are unsafe for this environment."""
@@ -130,6 +149,7 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 1024
         self.RATELIMIT_ENABLED = False
         self.SOCKET_SLOW_CHECK_INTERVAL = 0  # no background thread per test app
+        self.MAIL_WORKER = False  # nor a mail worker: a test app sends the mails a request queued after its response
         self.MONGO_URI = ""  # the test suite passes its own server's
         self.REDIS_URL = ""
         self.RATELIMIT_STORAGE_URI = "memory://"

@@ -13,6 +13,7 @@ import time
 import click
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.errors import PyMongoError
+from pymongo.monitoring import CommandListener
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ INDEXES = {
         # ClientId cannot store a second message, whatever failed in between.
         IndexModel([("client_key", ASCENDING)], name="messages_client_key", unique=True, sparse=True),
     ],
+    "mail_outbox": [
+        # The mail worker's claim: the most overdue pending mail (chat/auth/outbox.py).
+        IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="outbox_due"),
+        # Retention: finished mails are deleted by the worker, in code (no TTL index).
+        IndexModel([("done_at", ASCENDING)], name="outbox_done"),
+    ],
 }
 
 
@@ -51,6 +58,24 @@ def describe(uri, name):
     scheme, _, rest = uri.partition("://")
     hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
     return f"{scheme}://{hosts}, database {name!r}"
+
+
+class CommandTimer(CommandListener):
+    """Each database command's latency and failures, as the driver measures them, for `sink` (chat/metrics.py
+    sets it: `db_command(name, seconds, failed)`); nothing until then."""
+
+    sink = None
+
+    def started(self, event):
+        pass
+
+    def succeeded(self, event):
+        if self.sink is not None:
+            self.sink.db_command(event.command_name, event.duration_micros / 1e6)
+
+    def failed(self, event):
+        if self.sink is not None:
+            self.sink.db_command(event.command_name, event.duration_micros / 1e6, failed=True)
 
 
 class Store:
@@ -63,9 +88,11 @@ class Store:
         # journal=True (writeConcern j:true): a write is acknowledged once it is in the server's journal, so
         # an acknowledged message survives a crash of the database server (SecantusDB, like mongod with j:false,
         # otherwise acknowledges writes it can still lose to a kill -9; tests/test_durability.py).
+        self.command_timer = CommandTimer()
         self.client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms,
                                   connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms * 5, 10000),
-                                  maxPoolSize=pool_size, retryWrites=True, journal=True, appname="chat-backend")
+                                  maxPoolSize=pool_size, retryWrites=True, journal=True, appname="chat-backend",
+                                  event_listeners=[self.command_timer])
         self.description = describe(uri, name)
         self.db = self.client[name]
         self.indexes_ready = False

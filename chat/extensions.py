@@ -15,7 +15,7 @@ limiter = Limiter(get_remote_address)
 def create_socketio(app):
     """A Socket.IO server for app with the configured async mode, message queue and browser origins."""
     config = app.config
-    from .web import cors_origins
+    from .web import SameOrigin, cors_origins
     origins = cors_origins(config)  # never '*': engineio would accept every origin for a list holding it
     if origins:
         origins = sorted(set(origins) | {config["PUBLIC_URL"]})
@@ -24,8 +24,9 @@ def create_socketio(app):
         app,
         client_manager=make_manager(config["REDIS_URL"]),
         async_mode=config["ASYNC_MODE"],
-        # None means same origin only; an empty list would disable the Origin check.
-        cors_allowed_origins=origins or None,
+        # SameOrigin: same origin only, ignoring X-Forwarded-* unless PROXY_HOPS trusts them (engineio's None
+        # would trust them from anyone); an empty list would disable the Origin check.
+        cors_allowed_origins=origins or SameOrigin(),
         max_http_buffer_size=config["SOCKET_MAX_PACKET_BYTES"],
         ping_interval=config["SOCKET_PING_INTERVAL"],
         ping_timeout=config["SOCKET_PING_TIMEOUT"],

@@ -1,11 +1,43 @@
 """Input fields and schemas shared by every transport (REST bodies and socket payloads alike)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+
+def storable(value):
+    """Whether a string can be stored: it must encode as UTF-8. JSON can carry what cannot (a lone UTF-16
+    surrogate such as "\\ud800"); the database driver would fail on it only after the request had done work."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class Storable:
+    """The rule of every input string (mixed into `Text` and `Email`): a string that cannot be stored is a
+    validation_error at the edge, before any validator, service or database sees it."""
+
+    default_error_messages = {"unstorable": "Not valid Unicode text (it holds a lone surrogate)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not storable(value):
+            raise self.make_error("unstorable")
+        return value
+
+
+class Text(Storable, fields.String):
+    """The string field of every input schema (REST bodies, query strings, socket payloads)."""
+
+
+class Email(Storable, fields.Email):
+    """An email address, with the same rule as `Text`."""
+
+
 ID = validate.Length(min=1, max=64)
 # Contents are checked for their real limit (CONTENT_MAX_CHARS, after trimming) by the service;
 # this cap only stops absurd strings from reaching it.
-CONTENT = fields.String(required=True, validate=validate.Length(max=100_000))
-CLIENT_ID = fields.String(validate=validate.Length(min=1, max=100))
+CONTENT = Text(required=True, validate=validate.Length(max=100_000))
+CLIENT_ID = Text(validate=validate.Length(min=1, max=100))
 
 
 class StrictInteger(fields.Integer):
@@ -24,8 +56,8 @@ class Empty(Schema):
 class PageSchema(Schema):
     """A socket history page: a cursor (Before or After, not both) and a Limit."""
 
-    Before = fields.String(validate=ID)
-    After = fields.String(validate=ID)
+    Before = Text(validate=ID)
+    After = Text(validate=ID)
     Limit = StrictInteger(validate=validate.Range(min=1, max=100))
 
     @validates_schema

@@ -84,7 +84,11 @@ class LocalDatabase:
         return self.storage != MEMORY
 
     def start(self, timeout=30.0):
-        """Start the server and wait until it answers a ping. Returns its URI."""
+        """Start the server and wait until it answers a ping. Returns its URI.
+
+        Call it from a thread that lives as long as the server should: Linux sends the parent-death signal
+        when the thread that started the child ends, not only the process.
+        """
         command = find_command()
         if self.persistent:
             Path(self.storage).mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ that asked, which has its ack.
 """
 from flask import current_app
 
-from . import rooms
+from . import metrics, rooms
 from .clock import iso
 from .messages.schemas import message_out
 
@@ -18,7 +18,12 @@ NAMESPACES = (ROOT_NS, SELF_NS, PERSONAL_NS, GROUP_NS)
 
 def _emit(event, data, namespace, to, skip_sid=None):
     if to:
-        current_app.extensions["socketio"].emit(event, data, to=to, namespace=namespace, skip_sid=skip_sid)
+        try:
+            current_app.extensions["socketio"].emit(event, data, to=to, namespace=namespace, skip_sid=skip_sid)
+        except Exception:
+            metrics.push(event, "failed")  # chat_pushes_total
+            raise
+        metrics.push(event, "sent")
 
 
 def _users(user_ids):

@@ -4,11 +4,13 @@ Transports (routes, socket namespaces) reach services through `services()`; serv
 never import Flask or Socket.IO.
 """
 from dataclasses import dataclass
+from datetime import timedelta
 
 from .auth.mailer import mailer_from_config
+from .auth.outbox import MailOutbox, MailWorker
 from .auth.passwords import Passwords
 from .auth.repository import OneTimeTokenRepository, SessionRepository
-from .auth.service import AuthService
+from .auth.service import VERIFY_EMAIL, AuthService
 from .chats.repository import ChatRepository
 from .chats.service import ChatService
 from .groups.repository import GroupRepository
@@ -27,6 +29,7 @@ class Services:
     messages: MessageService
     groups: GroupService
     mailer: object
+    mail_worker: MailWorker
 
 
 def build_services(config, db, on_session_revoked=None):
@@ -34,14 +37,19 @@ def build_services(config, db, on_session_revoked=None):
     users = UserRepository(db)
     mailer = mailer_from_config(config)
     passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
-    auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, mailer, config,
+    outbox = MailOutbox(db)
+    auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, outbox, config,
                        on_session_revoked=on_session_revoked)
+    mail_worker = MailWorker(outbox, mailer, {VERIFY_EMAIL: auth.compose_verification},
+                             max_attempts=config["MAIL_MAX_ATTEMPTS"], retry_delay=config["MAIL_RETRY_DELAY"],
+                             poll_interval=config["MAIL_POLL_INTERVAL"],
+                             retention=timedelta(seconds=config["MAIL_RETENTION"]))
     chat_repository, message_repository = ChatRepository(db), MessageRepository(db)
     chats = ChatService(chat_repository, message_repository, users)
     messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"])
     groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config)
     return Services(auth=auth, users=UserService(users), chats=chats, messages=messages, groups=groups,
-                    mailer=mailer)
+                    mailer=mailer, mail_worker=mail_worker)
 
 
 def services(app=None):

@@ -107,6 +107,27 @@ def cors_origins(config):
     return [origin for origin in config["CORS_ORIGINS"] if origin != "*"]
 
 
+class SameOrigin:
+    """Engine.IO's Origin check when no origin is listed: the `Origin` must be this request's own
+    `<scheme>://<Host>`.
+
+    python-engineio's own same-origin check (`cors_allowed_origins=None`) also accepts the origin named by
+    `X-Forwarded-Proto`/`X-Forwarded-Host`, whoever sent them, so any page could name itself there. This
+    reads `wsgi.url_scheme` and `HTTP_HOST` only: with PROXY_HOPS=0 they are the connection's own, and with
+    PROXY_HOPS=N werkzeug's ProxyFix (outside the Socket.IO middleware, chat/__init__.py::register_proxy_fix)
+    has set them from the headers of the N trusted proxies, as for every other use of the client's address.
+    It lists no origin (`"*" in SameOrigin()` is false).
+    """
+
+    def __iter__(self):
+        return iter(())
+
+    def __call__(self, origin, environ=None):
+        if not origin or not environ or "HTTP_HOST" not in environ:
+            return False
+        return origin == f"{environ.get('wsgi.url_scheme', 'http')}://{environ['HTTP_HOST']}"
+
+
 @bp.record_once
 def set_up(state):
     """Serve web/static as the app's static folder, and turn on HTTP CORS for CORS_ORIGINS."""

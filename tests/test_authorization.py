@@ -48,8 +48,9 @@ from conftest import (
 )
 
 NAMESPACES = ("/", "/self", "/personal", "/group")
+# No user token: public, or (metrics.scrape) guarded by METRICS_TOKEN instead (tests/test_metrics.py).
 PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", "health.health",
-                    "auth.verify", "auth.signup", "auth.login", "auth.resend"}
+                    "auth.verify", "auth.signup", "auth.login", "auth.resend", "metrics.scrape"}
 
 
 # The world: alice and bob share a personal chat; alice (admin), bob and carol share a group; alice
@@ -226,7 +227,7 @@ def S(namespace, event, actor, payload, expect, why=""):
 SOCKET_CASES = [
     # `/`: no chat in any payload.
     S("/", "get-online-info", "mallory", lambda w: {"UserIds": [w.alice["id"], w.bob["id"]]}, "own",
-      "answers for any user id (documented gap)"),
+      "strangers read as offline"),
     S("/", "active-app", "mallory", lambda w: {}, "own", "presence reaches only the caller's partners"),
     S("/", "background-app", "mallory", lambda w: {}, "own", "presence reaches only the caller's partners"),
     S("/", "ping", "mallory", lambda w: {}, "own"),
@@ -362,11 +363,14 @@ def test_non_members_get_the_same_answer_for_a_real_and_a_missing_chat(world):
     assert world.pushes() == {}
 
 
-def test_get_online_info_answers_for_any_user_id(world):
-    """A documented gap (docs/security.md): presence is not limited to people who share a chat."""
+def test_get_online_info_answers_only_for_people_who_share_a_chat(world):
+    """alice is online but shares no chat with mallory: she reads as offline, like dave (mallory's partner,
+    offline). tests/test_socket_hardening.py has the live version."""
     asked = {"UserIds": [world.alice["id"], world.dave["id"]]}
+    assert world.emit(world.alice, "/", "get-online-info", {"UserIds": [world.alice["id"]]})["Online"] == {
+        world.alice["id"]: True}
     ack = world.emit(world.mallory, "/", "get-online-info", asked)
-    assert ack == {"ok": True, "Online": {world.alice["id"]: True, world.dave["id"]: False}}
+    assert ack == {"ok": True, "Online": {world.alice["id"]: False, world.dave["id"]: False}}
 
 
 def test_members_of_a_deleted_group_no_longer_see_each_others_presence(world):

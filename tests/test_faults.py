@@ -5,7 +5,6 @@ the test cuts, so pymongo sees its connections closed and new ones dropped, as w
 server goes away. Nothing is faked inside the process. An unreachable MONGO_URI from the start is
 covered in tests/test_users.py.
 """
-import functools
 import socket
 import threading
 import time
@@ -323,22 +322,40 @@ def test_a_database_outage_answers_unavailable_changes_nothing_and_recovers(prox
         scene.assert_recovered()
 
 
-def test_smtp_down_at_signup_keeps_the_account_and_resend_works_later(make_app, smtp):
-    from chat.auth.mailer import SmtpMailer
-    app = make_app(SMTP_PORT=free_port(), SMTP_TIMEOUT=2)
+def test_smtp_down_at_signup_keeps_the_account_and_the_mail_is_retried_until_it_goes_out(make_app):
+    """The SMTP server is down (nothing listens on its port) at signup, then starts: the queued mail is retried
+    by the mail worker and arrives, with a working link, without anyone asking again."""
+    from aiosmtpd.controller import Controller
+
+    from conftest import Inbox
+    port = free_port()
+    app = make_app(SMTP_PORT=port, SMTP_TIMEOUT=2, MAIL_WORKER=True, MAIL_RETRY_DELAY=0.3, MAIL_POLL_INTERVAL=0.1)
+    worker = app.extensions["chat.services"].mail_worker
     client = app.test_client()
     name = unique()
     address = f"{name}@example.test"
-    response = client.post("/signup", json={"username": name, "email": address, "password": PASSWORD})
-    assert response.status_code == 201 and response.get_json()["email_sent"] is False
-    assert smtp.count(address) == 0
-    assert client.post("/login", json={"login": name, "password": PASSWORD}).status_code == 403
-    # The SMTP server comes back: /resend sends a working link.
-    app.extensions["chat.services"].auth.mailer = SmtpMailer("127.0.0.1", smtp.port, starttls=False)
-    assert client.post("/resend", json={"email": address}).status_code == 202
-    token = smtp.link(address).split("token=")[1]
-    assert client.get(f"/verify?token={token}").get_json()["verified"] is True
-    assert client.post("/login", json={"login": name, "password": PASSWORD}).status_code == 200
+    inbox = Inbox()
+    controller = None
+    try:
+        response = client.post("/signup", json={"username": name, "email": address, "password": PASSWORD})
+        assert response.status_code == 201 and response.get_json()["email_sent"] is True  # queued
+        outbox = app.extensions["chat.store"].db.mail_outbox
+        deadline = time.monotonic() + 10
+        while not (outbox.find_one({"to": address}) or {}).get("last_error"):
+            assert time.monotonic() < deadline, "the first attempt never failed"
+            time.sleep(0.05)
+        assert outbox.find_one({"to": address})["state"] == "pending"
+        assert client.post("/login", json={"login": name, "password": PASSWORD}).status_code == 403
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)  # the SMTP server comes back
+        controller.start()
+        token = inbox.link(address).split("token=")[1]
+        assert outbox.find_one({"to": address})["attempts"] >= 2
+        assert client.get(f"/verify?token={token}").get_json()["verified"] is True
+        assert client.post("/login", json={"login": name, "password": PASSWORD}).status_code == 200
+    finally:
+        worker.stop()
+        if controller is not None:
+            controller.stop()
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -362,7 +379,9 @@ def counted_app(make_app, monkeypatch):
     """(app, counter): an app whose database client reports every command to counter."""
     import chat.db
     counter = CommandCounter()
-    monkeypatch.setattr(chat.db, "MongoClient", functools.partial(MongoClient, event_listeners=[counter]))
+    def listened(*args, **kwargs):
+        return MongoClient(*args, **{**kwargs, "event_listeners": [*kwargs.get("event_listeners", ()), counter]})
+    monkeypatch.setattr(chat.db, "MongoClient", listened)
     return make_app(), counter
 
 

@@ -1,5 +1,6 @@
 """The real server process, started as `make run` starts it, walked over HTTP."""
 import sys
+import time
 
 import pytest
 import requests
@@ -51,6 +52,9 @@ def test_dev_outbox_is_used_without_smtp(smtp, tmp_path):
         response = requests.post(f"{server.url}/signup", json={"username": name, "email": f"{name}@example.test",
                                                                "password": PASSWORD}, timeout=10)
         assert response.status_code == 201
+        deadline = time.monotonic() + 10  # the mail worker writes it just after the answer
+        while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)
         files = list(outbox.glob("*.eml"))
         assert len(files) == 1 and "/verify?token=" in files[0].read_text()
         assert f"DEV OUTBOX: mail to {name}@example.test" in server.log()

@@ -230,8 +230,8 @@ def test_a_stranger_can_neither_see_nor_touch_a_chat(live_server, smtp, live_soc
     assert [e for e, _ in a.events[P]] == ["personal-chat"]
     assert [e for e, _ in b.events[P]] == ["receive-personal-message", "personal-chat"]
     assert c.events[P] == []
-    # Carol's attempts created no chat with either of them
-    assert c.call("get-online-info", {"UserIds": [alice["id"]]})["Online"] == {alice["id"]: True}
+    # Carol's attempts created no chat with either of them: alice, online, still reads as offline to her
+    assert c.call("get-online-info", {"UserIds": [alice["id"]]})["Online"] == {alice["id"]: False}
     fresh = live_socket(live_server, carol, ["/"])
     assert fresh.wait_for("personal-chat-list") == {"PersonalChatList": []}
 

@@ -208,12 +208,16 @@ def test_presence_is_announced_on_the_first_tab_and_the_last_tab_only(app, accou
 
 
 def test_get_online_info_answers_for_each_asked_id(app, accounts, connect_socket):
-    user, other, offline = accounts.user(), accounts.user(), accounts.user()
+    user, other, offline, stranger = accounts.user(), accounts.user(), accounts.user(), accounts.user()
+    open_chat(app, connect_socket, user, other)
+    open_chat(app, connect_socket, user, offline)
     connect_socket(app, other, "/")
+    connect_socket(app, stranger, "/")  # online, but shares no chat with user: reads as offline
     root = connect_socket(app, user, "/")
-    asked = [other["id"], offline["id"], "nobody", other["id"]]
+    asked = [other["id"], offline["id"], "nobody", other["id"], stranger["id"], user["id"]]
     ack = root.emit("get-online-info", {"UserIds": asked}, callback=True)
-    assert ack == {"ok": True, "Online": {other["id"]: True, offline["id"]: False, "nobody": False}}
+    assert ack == {"ok": True, "Online": {other["id"]: True, offline["id"]: False, "nobody": False,
+                                         stranger["id"]: False, user["id"]: True}}
     assert root.emit("get-online-info", {"UserIds": []}, callback=True) == {"ok": True, "Online": {}}
 
 

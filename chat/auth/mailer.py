@@ -15,6 +15,14 @@ class MailError(Exception):
     """The mail could not be handed to the transport."""
 
 
+def report(mailer, outcome):
+    """Count one mail handed to mailer: "sent", or "failed" (it raised MailError). Call it wherever a mail is
+    sent; chat/metrics.py sets `mailer.on_outcome` (chat_mails_total), and without it this does nothing."""
+    listener = getattr(mailer, "on_outcome", None)
+    if listener is not None:
+        listener(outcome)
+
+
 def verification_message(sender, recipient, username, link, ttl_hours):
     """The verification mail, in plain text and HTML."""
     message = EmailMessage()

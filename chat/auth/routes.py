@@ -2,8 +2,9 @@
 from flask import Blueprint, current_app, redirect, render_template_string, request
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 
-from ..errors import ApiError
+from ..errors import ApiError, invalid_token
 from ..extensions import limiter
+from ..fields import storable
 from ..http import endpoint, json_object
 from ..openapi import VERIFIED, ok
 from ..services import services
@@ -19,7 +20,8 @@ def _body_field(name):
     def key():
         body = json_object()
         value = body.get(name) if body else None
-        return f"{request.endpoint}:{name}:{value.strip().lower() if isinstance(value, str) else '-'}"
+        usable = isinstance(value, str) and storable(value)  # a lone surrogate would break a Redis key
+        return f"{request.endpoint}:{name}:{value.strip().lower() if usable else '-'}"
     return key
 
 
@@ -68,10 +70,12 @@ def _link_refused(exc):
 
 @bp.get("/verify")
 @endpoint(VERIFIED, query=VerifyQuerySchema, html_errors=(400,), refused=_link_refused, errors={
-    400: "`invalid_token`: unknown, expired or superseded. Browsers get a page for any failure."})
+    400: "`invalid_token`: empty, unknown, expired or superseded. Browsers get a page for any failure."})
 def verify(query):
     """The link from the verification mail: an HTML page (or a redirect) for browsers, JSON otherwise."""
     try:
+        if not query["token"]:  # `?token=`: a link that names no token is as unknown as a wrong one
+            raise invalid_token()
         user = services().auth.verify_email(query["token"])
     except ApiError as exc:
         return _link_refused(exc)

@@ -1,28 +1,41 @@
 """marshmallow schemas for the auth bodies (unknown keys and wrong types are rejected)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, validate
 
-USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,32}$",
-                           error="3 to 32 characters: letters, digits, '_', '.' or '-'.")
+from ..fields import Email, Text
+
+
+class WholeMatch(validate.Regexp):
+    """A Regexp the whole value must match: re.match with "$" lets a final "\\n" through."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# ASCII letters, digits and "_.-" only, and nothing else: no control, zero-width or bidi (override, embedding,
+# isolate) character can reach a username. The pattern stays ECMA-compatible for /openapi.json.
+USERNAME = WholeMatch(r"^[A-Za-z0-9_.-]{3,32}$", error="3 to 32 characters: letters, digits, '_', '.' or '-'.")
 
 
 class SignupSchema(Schema):
-    username = fields.String(required=True, validate=USERNAME)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    username = Text(required=True, validate=USERNAME)
+    email = Email(required=True, validate=validate.Length(max=254))
+    password = Text(required=True, validate=validate.Length(min=8, max=128))
 
 
 class ResendSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = Email(required=True, validate=validate.Length(max=254))
 
 
 class LoginSchema(Schema):
-    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    login = Text(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(required=True, validate=validate.Length(min=1, max=128))
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(validate=validate.Length(max=4096))
+    refresh_token = Text(validate=validate.Length(max=4096))
 
 
 class VerifyQuerySchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    token = Text(required=True, validate=validate.Length(max=512))  # empty: invalid_token, as an unknown one

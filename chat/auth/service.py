@@ -9,10 +9,12 @@ import logging
 import secrets
 import uuid
 
+from pymongo.errors import PyMongoError
+
 from .. import errors
 from ..clock import as_utc, utcnow
 from ..users.repository import DuplicateUser
-from .mailer import MailError, verification_message
+from .mailer import verification_message
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +29,15 @@ def hash_token(token):
 class AuthService:
     """Signup, email verification, login, refresh-token rotation and logout."""
 
-    def __init__(self, user_repo, session_repo, token_repo, passwords, mailer, settings, on_session_revoked=None):
+    def __init__(self, user_repo, session_repo, token_repo, passwords, outbox, settings, on_session_revoked=None,
+                 on_mail_queued=None):
         self.user_repo = user_repo
         self.session_repo = session_repo
         self.token_repo = token_repo
         self.passwords = passwords
-        self.mailer = mailer
+        # Mails are queued (chat/auth/outbox.py) and sent by the mail worker, never within a request.
+        self.outbox = outbox
+        self.on_mail_queued = on_mail_queued or (lambda: None)
         self.public_url = settings["PUBLIC_URL"]
         self.mail_from = settings["MAIL_FROM"]
         self.verify_ttl = settings["VERIFY_TOKEN_TTL"]
@@ -43,10 +48,11 @@ class AuthService:
     # Signup and verification
 
     def signup(self, username, email, password):
-        """Create an unverified user and mail a verification link.
+        """Create an unverified user and queue its verification mail.
 
-        Returns (user, email_sent). The account exists even when the mail cannot be sent:
-        `/resend` sends a new link later. Raises username_taken / email_taken (409).
+        Returns (user, email_sent): email_sent is True once the mail is queued (the mail worker sends it, and
+        retries while the mail server is down), False only when it could not be queued; the account exists
+        either way and `/resend` queues a new link. Raises username_taken / email_taken (409).
         """
         taken = self.user_repo.exists(username=username, email=email)
         if taken:
@@ -56,7 +62,12 @@ class AuthService:
             user = self.user_repo.create(username, email, password_hash)
         except DuplicateUser as exc:
             raise self._taken(exc.field) from None
-        return user, self._send_verification(user)
+        try:
+            self._queue_verification(user["email"])
+        except PyMongoError as exc:
+            log.error("verification mail for user %s not queued: %s", user["_id"], exc)
+            return user, False
+        return user, True
 
     @staticmethod
     def _taken(field):
@@ -64,25 +75,29 @@ class AuthService:
             return errors.conflict("username_taken", "That username is taken.")
         return errors.conflict("email_taken", "An account with that email exists.")
 
-    def _send_verification(self, user):
+    def _queue_verification(self, address):
+        self.outbox.queue(VERIFY_EMAIL, address.lower())
+        self.on_mail_queued()
+
+    def compose_verification(self, address):
+        """(message, link) of a verification mail to address, with a new token that supersedes the older
+        ones; None when the address has no unverified account. The mail worker calls this when it sends the
+        mail, so the token (only its hash is stored) is minted then and nowhere kept in clear."""
+        user = self.user_repo.by_email(address)
+        if user is None or user.get("verified"):
+            return None
         token = secrets.token_urlsafe(32)
         expires_at = utcnow() + self.verify_ttl
         self.token_repo.issue(hash_token(token), user["_id"], VERIFY_EMAIL, expires_at)
         link = f"{self.public_url}/verify?token={token}"
         message = verification_message(self.mail_from, user["email"], user["username"], link,
                                        int(self.verify_ttl.total_seconds() // 3600))
-        try:
-            self.mailer.send(message, link=link)
-        except MailError as exc:
-            log.error("verification mail for user %s not sent: %s", user["_id"], exc)
-            return False
-        return True
+        return message, link
 
     def resend(self, email):
-        """Mail a new link to an unverified account; the same silence for every other address."""
-        user = self.user_repo.by_email(email)
-        if user and not user.get("verified"):
-            self._send_verification(user)
+        """Queue a new link for the address. The request does the same work (one insert into the outbox) for
+        every address; the mail worker finds out whether there is an unverified account to mail."""
+        self._queue_verification(email)
 
     def verify_email(self, token):
         """Mark the token's user verified and return the user. A second click of the same link is fine.

@@ -1,14 +1,14 @@
 """marshmallow schemas for the REST chat API (query strings in lower case, bodies as on sockets)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import CLIENT_ID, CONTENT, ID
+from ..fields import CLIENT_ID, CONTENT, ID, Text
 
 LIMIT = validate.Range(min=1, max=100)
 
 
 class HistoryQuerySchema(Schema):
-    before = fields.String(validate=ID)
-    after = fields.String(validate=ID)
+    before = Text(validate=ID)
+    after = Text(validate=ID)
     limit = fields.Integer(validate=LIMIT)
 
     @validates_schema
@@ -32,4 +32,4 @@ class EditBodySchema(Schema):
 
 
 class ReadBodySchema(Schema):
-    UpTo = fields.String(validate=ID)
+    UpTo = Text(validate=ID)

@@ -1,26 +1,26 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import CLIENT_ID, CONTENT, ID, PageSchema
+from ..fields import CLIENT_ID, CONTENT, ID, PageSchema, Text
 
 
 class CreateGroupSchema(Schema):
     # Lengths are the service's rule (configurable); these caps only stop absurd input early.
-    Name = fields.String(required=True, validate=validate.Length(max=10_000))
-    Description = fields.String(validate=validate.Length(max=100_000))
-    Participants = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(max=1000))
+    Name = Text(required=True, validate=validate.Length(max=10_000))
+    Description = Text(validate=validate.Length(max=100_000))
+    Participants = fields.List(Text(validate=ID), required=True, validate=validate.Length(max=1000))
 
 
 class GroupIdSchema(Schema):
-    GroupId = fields.String(required=True, validate=ID)
+    GroupId = Text(required=True, validate=ID)
 
 
 class MemberSchema(GroupIdSchema):
-    Member = fields.String(required=True, validate=ID)
+    Member = Text(required=True, validate=ID)
 
 
 class FetchGroupSchema(PageSchema):
-    GroupId = fields.String(required=True, validate=ID)
+    GroupId = Text(required=True, validate=ID)
 
 
 class SendGroupSchema(GroupIdSchema):
@@ -29,4 +29,4 @@ class SendGroupSchema(GroupIdSchema):
 
 
 class ReadGroupSchema(GroupIdSchema):
-    UpTo = fields.String(validate=ID)
+    UpTo = Text(validate=ID)

@@ -7,12 +7,26 @@ the sender's read position, atomically) and one insert of the message with its i
 repeated ClientId costs a third (reading the message stored first). A page is two: the chat and the
 messages of a Seq range.
 """
+import unicodedata
+
 from .. import errors
+from ..chats.service import NEWEST_LOOKBACK
 from ..clock import utcnow
+from ..fields import storable
 from ..kinds import GROUP
 from .repository import chat_id_of, client_key, message_id, seq_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+# Characters that show nothing on their own, besides whitespace, controls (Cc) and format characters (Cf:
+# zero-width space and joiners, BOM, bidi marks): variation selectors, the combining grapheme joiner, Hangul
+# fillers, the braille blank.
+INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0" + "".join(map(chr, range(0xFE00, 0xFE10)))
+                      + "".join(map(chr, range(0xE0100, 0xE01F0))))
+
+
+def shows_nothing(text):
+    """Whether text would display as nothing: only whitespace, control, format or other invisible characters."""
+    return all(ch.isspace() or ch in INVISIBLE or unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
 
 
 class MessageService:
@@ -25,10 +39,14 @@ class MessageService:
         self.content_max = content_max
 
     def clean_content(self, content):
-        """Content trimmed; validation_error unless it is 1..content_max characters."""
+        """Content trimmed; validation_error unless it is 1..content_max characters that show something (content
+        of only whitespace, control, zero-width or other invisible characters counts as empty) and can be stored.
+        """
         content = content.strip() if isinstance(content, str) else ""
-        if not 1 <= len(content) <= self.content_max:
+        if not 1 <= len(content) <= self.content_max or shows_nothing(content):
             raise errors.validation_error({"Content": [f"Between 1 and {self.content_max} characters."]})
+        if not storable(content):  # the schemas refuse it first; checked here too, before anything is written
+            raise errors.validation_error({"Content": ["Not valid Unicode text (it holds a lone surrogate)."]})
         return content
 
     def send(self, sender, ref, content, client_id=None):
@@ -39,6 +57,8 @@ class MessageService:
         personal chat named by its partner are created by their first valid message.
         """
         content = self.clean_content(content)
+        if client_id is not None and not (isinstance(client_id, str) and storable(client_id)):
+            raise errors.validation_error({"ClientId": ["Not valid Unicode text (it holds a lone surrogate)."]})
         chat_id = self.chats.chat_id(sender["id"], ref)
         chat = self.chat_repo.take_seq(chat_id, sender["id"], ref.kind)
         if chat is None and self.chats.creatable(ref):  # its own chat: only missing can refuse it
@@ -87,8 +107,9 @@ class MessageService:
         """Move the reader's position to up_to (default: the newest message): (chat, receipt or None).
 
         The receipt {"UpTo", "ReadAt", "Seq"} comes when it moved forward; None when it did not (read state
-        never moves backwards) or the chat is empty. Reading the newest message reads the whole chat, including
-        a Seq above it that was taken by a send that failed, so nothing stays unread.
+        never moves backwards) or the chat is empty. Reading the newest stored message, with or without UpTo,
+        reads the whole chat, including Seqs above it that were taken by sends that failed (gaps at the top), so
+        nothing stays unread.
         """
         chat = self.chats.member_chat(user_id, ref.chat_id, ref.kind)
         if up_to is not None:
@@ -96,12 +117,23 @@ class MessageService:
             if message is None:
                 raise errors.validation_error({"UpTo": ["Not a message of this chat."]})
             position = message["seq"]
+            top = chat.get("seq", 0)
+            if position < top and self._is_newest(chat, message):
+                position = top
         else:
             message = self.chats.newest(chat)
             position = chat.get("seq", 0)
         if message is None or not self.chat_repo.advance_read(chat["_id"], str(user_id), position):
             return chat, None
         return chat, {"UpTo": message["_id"], "ReadAt": utcnow(), "Seq": message["seq"]}
+
+    def _is_newest(self, chat, message):
+        """Whether message is the chat's newest stored one: only gaps lie above it (one lookup, and only when
+        it is near the top)."""
+        if chat.get("seq", 0) - message["seq"] >= NEWEST_LOOKBACK:
+            return False
+        newest = self.chats.newest(chat)
+        return newest is not None and newest["_id"] == message["_id"]
 
     def edit(self, user_id, message_id_, content, ref=None):
         """Replace the content of the user's own message: (chat, message). ref, when the request names the chat

@@ -3,19 +3,20 @@ from .group import GroupNamespace
 from .guard import watch_slow_consumers
 from .personal import PersonalNamespace
 from .presence import MemoryPresence
-from .ratelimit import SocketRateLimiter
+from .ratelimit import HandshakeLimit, SocketRateLimiter
 from .root import RootNamespace
 from .self_chat import SelfNamespace
 
 NAMESPACE_CLASSES = (RootNamespace, SelfNamespace, PersonalNamespace, GroupNamespace)
 
 
-def make_presence(app, socketio):
-    """Presence in Redis (shared by every process, with a heartbeat) when REDIS_URL is set, else in memory."""
+def make_presence(app, socketio, prefix="presence:"):
+    """Connection counts per user in Redis (shared by every process, with a heartbeat) when REDIS_URL is set,
+    else in memory: presence (`/` sockets), or with prefix "sockets:" every namespace's (the per-user cap)."""
     if not app.config["REDIS_URL"]:
         return MemoryPresence()
     from .presence_redis import RedisPresence
-    presence = RedisPresence(app.config["REDIS_URL"], ttl=app.config["PRESENCE_TTL"])
+    presence = RedisPresence(app.config["REDIS_URL"], ttl=app.config["PRESENCE_TTL"], prefix=prefix)
     socketio.start_background_task(presence.run_heartbeat, socketio.sleep)
     return presence
 
@@ -23,8 +24,11 @@ def make_presence(app, socketio):
 def register_namespaces(app, socketio):
     """Attach every namespace handler to the app's Socket.IO server, with this app's presence tracker."""
     app.extensions["chat.presence"] = make_presence(app, socketio)
-    app.extensions["chat.socket_limits"] = SocketRateLimiter(app.config["RATELIMIT_STORAGE_URI"], app.config,
-                                                             enabled=app.config["RATELIMIT_ENABLED"])
+    app.extensions["chat.open_sockets"] = make_presence(app, socketio, prefix="sockets:")
+    limits = SocketRateLimiter(app.config["RATELIMIT_STORAGE_URI"], app.config, enabled=app.config["RATELIMIT_ENABLED"])
+    app.extensions["chat.socket_limits"] = limits
+    # Inside ProxyFix (registered last): the handshake limit sees the client address PROXY_HOPS allows.
+    app.wsgi_app = HandshakeLimit(app.wsgi_app, limits, "/" + socketio.server_options.get("path", "socket.io"))
     watch_slow_consumers(socketio, app.config["SOCKET_MAX_QUEUED"], app.config["SOCKET_SLOW_CHECK_INTERVAL"])
     app.extensions["chat.namespaces"] = {}
     for namespace_class in NAMESPACE_CLASSES:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
-from .. import errors, rooms
+from .. import errors, metrics, rooms
 from ..auth.tokens import check_socket_tokens
 from ..services import services
 
@@ -66,6 +66,7 @@ def event(schema, limit="other"):
                 return {"ok": True, **(result or {})}
             except Exception as exc:  # every failure becomes an ack, never a dropped connection
                 return error_ack(exc)
+        handler = metrics.timed_event(handler, event_name(method.__name__))  # chat_socket_events_total, ack time
         handler.is_event = True
         handler.schema = schema
         return handler
@@ -113,30 +114,70 @@ class AuthedNamespace(Namespace):
         return connection
 
     def on_connect(self, auth=None):
-        """Check the token pair; refuse with connect_error {"code", "message"} when it does not pass."""
+        """Check the client address's connect rate, the token pair and the user's open sockets; refuse with
+        connect_error {"code", "message"} (and "retry_after" for rate_limited) when one does not pass.
+
+        Whatever this records (the socket count, rooms, presence in `connected`) is undone when the connect
+        is refused after all: a refused socket never disconnects, so nothing else would undo it.
+        """
         auth = auth if isinstance(auth, dict) else {}
+        sid = request.sid
         try:
+            current_app.extensions["chat.socket_limits"].hit_ip("connect", request.remote_addr)
             user_id, session_id, new_access = check_socket_tokens(
                 services().auth, auth.get("access_token"), auth.get("refresh_token"))
             user = services().users.get(user_id)
-            connection = Connection(request.sid, user_id, user["username"], session_id)
-            self.connections[request.sid] = connection
+            connection = Connection(sid, user_id, user["username"], session_id)
+            self.admit(connection)
+            self.connections[sid] = connection
+            metrics.socket_connection(self.namespace, +1)  # chat_socket_connections: one per entry in connections
             join_room(rooms.user(user_id))
             join_room(rooms.session(session_id))
             self.connected(connection, new_access)
         except Exception as exc:
-            self.connections.pop(request.sid, None)
+            self.forget(sid)
             error = errors.from_exception(exc)
             if error is None:
                 log.exception("socket connect failed")
                 error = errors.ApiError("internal_error", "Connection failed.", 500)
-            raise ConnectionRefusedError(error.message, {"code": error.code, "message": error.message}) from None
+            data = {"code": error.code, "message": error.message}
+            if "Retry-After" in error.headers:
+                data["retry_after"] = int(error.headers["Retry-After"])
+            raise ConnectionRefusedError(error.message, data) from None
+
+    @property
+    def open_sockets(self):
+        """Every process's count of open sockets per user, all namespaces together."""
+        return current_app.extensions["chat.open_sockets"]
+
+    def admit(self, connection):
+        """Count the socket against SOCKET_MAX_PER_USER (0: no cap); refuse too_many_connections over it."""
+        cap = current_app.config["SOCKET_MAX_PER_USER"]
+        if cap <= 0:
+            return
+        if self.open_sockets.add(connection.user_id, connection.sid) > cap:
+            self.open_sockets.disconnected(connection.user_id, connection.sid)
+            raise errors.ApiError("too_many_connections",
+                                  f"Too many open connections for this user (at most {cap}); close some first.",
+                                  429)
+
+    def forget(self, sid):
+        """Undo what a connect recorded for sid (its socket count, then `disconnected`); never raises."""
+        connection = self.connections.pop(sid, None)
+        if connection is not None:
+            metrics.socket_connection(self.namespace, -1)
+        try:
+            if connection is not None:
+                self.disconnected(connection)
+        except Exception:  # the socket is gone whatever failed here (an announcement, most likely)
+            log.exception("socket cleanup failed")
+        finally:
+            if connection is not None and current_app.config["SOCKET_MAX_PER_USER"] > 0:
+                self.open_sockets.disconnected(connection.user_id, sid)
 
     def on_disconnect(self, reason=None):
         """Forget the socket; subclasses react in `disconnected`."""
-        connection = self.connections.pop(request.sid, None)
-        if connection is not None:
-            self.disconnected(connection)
+        self.forget(request.sid)
 
     def connected(self, connection, new_access_token):
         """Hook: the socket passed the check and joined its rooms."""

@@ -1,5 +1,6 @@
 """Who is online: connection counts per user, so the first tab opening and the last one closing
-are the only changes anyone hears about.
+are the only changes anyone hears about. The same counts, kept apart, cap the sockets a user may hold
+open at once (`SOCKET_MAX_PER_USER`, chat/sockets/base.py).
 
 `MemoryPresence` serves one process. With REDIS_URL set, `RedisPresence` (chat/sockets/presence_redis.py)
 keeps the counts in Redis so that every process agrees.
@@ -17,10 +18,13 @@ class MemoryPresence:
 
     def connected(self, user_id, connection_id):
         """Record a connection; True when it is the user's first."""
+        return self.add(user_id, connection_id) == 1
+
+    def add(self, user_id, connection_id):
+        """Record a connection; how many the user has now (this one included)."""
         with self._lock:
-            first = not self._connections[user_id]
             self._connections[user_id].add(connection_id)
-            return first
+            return len(self._connections[user_id])
 
     def disconnected(self, user_id, connection_id):
         """Forget a connection; True when it was the user's last."""

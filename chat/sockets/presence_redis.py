@@ -49,6 +49,14 @@ class RedisPresence:
     @_degrade(lambda user_id, connection_id: False)
     def connected(self, user_id, connection_id):
         """Record a connection; True when it is the user's first live one anywhere."""
+        return self._add(user_id, connection_id) == 1
+
+    @_degrade(lambda user_id, connection_id: 0)
+    def add(self, user_id, connection_id):
+        """Record a connection; how many live ones the user has now on every process (0: Redis did not answer)."""
+        return self._add(user_id, connection_id)
+
+    def _add(self, user_id, connection_id):
         with self._lock:
             self._local[connection_id] = user_id
         now = time.time()
@@ -58,7 +66,7 @@ class RedisPresence:
         pipe.zcard(self._key(user_id))
         pipe.expire(self._key(user_id), self.ttl * 2)
         _, _, count, _ = pipe.execute()
-        return count == 1
+        return count
 
     @_degrade(lambda user_id, connection_id: False)
     def disconnected(self, user_id, connection_id):

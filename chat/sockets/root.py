@@ -20,33 +20,52 @@ class RootNamespace(AuthedNamespace):
         return current_app.extensions["chat.presence"]
 
     def connected(self, connection, new_access_token):
-        """Send user-id and the two lists, in that order, then announce the user if this is their first socket."""
+        """Send user-id and the two lists, in that order, then announce the user if this is their first socket.
+
+        Everything that can fail (the lists' queries) comes before presence is recorded; the partners to tell
+        come from the lists just loaded (no query of their own). If the connect is refused after all,
+        `AuthedNamespace.forget` undoes the presence (`disconnected`).
+        """
+        chats, user_id = services().chats, connection.user_id
+        personal, groups = chats.personal_list(user_id), chats.group_list(user_id)
+        partners = {member for chat, _, _ in personal + groups for member in chat.get("members", ())} - {user_id}
+        personal_entries = chat_list(personal, user_id, self.presence)
+        group_entries = chat_list(groups, user_id, self.presence)
         hello = {"userId": connection.user_id, "userName": connection.username}
         if new_access_token:
             hello["AccessToken"] = new_access_token
         self.emit("user-id", hello, room=connection.sid)
-        chats, user_id = services().chats, connection.user_id
-        self.emit("personal-chat-list", {"PersonalChatList": chat_list(chats.personal_list(user_id), user_id,
-                                                                       self.presence)}, room=connection.sid)
-        self.emit("group-chat-list", {"GroupChatList": chat_list(chats.group_list(user_id), user_id, self.presence)},
-                  room=connection.sid)
+        self.emit("personal-chat-list", {"PersonalChatList": personal_entries}, room=connection.sid)
+        self.emit("group-chat-list", {"GroupChatList": group_entries}, room=connection.sid)
         if self.presence.connected(connection.user_id, connection.sid):
-            self.announce(connection.user_id, {"Online": True})
+            self.announce(connection.user_id, {"Online": True}, partners)
 
     def disconnected(self, connection):
         """Announce the user offline when their last socket closes."""
         if self.presence.disconnected(connection.user_id, connection.sid):
             self.announce(connection.user_id, {"Online": False})
 
-    def announce(self, user_id, state):
-        """`presence` to everyone who shares a chat with the user (one emit)."""
-        partners = services().chats.partners_of(user_id)
+    def announce(self, user_id, state, partners=None):
+        """`presence` to everyone who shares a chat with the user (one emit); partners are looked up unless given."""
+        if partners is None:
+            partners = services().chats.partners_of(user_id)
         self.emit_to_users("presence", {"UserId": user_id, **state, "LastSeen": iso(utcnow())}, partners)
+
+    def visible(self, viewer_id):
+        """The ids whose presence viewer_id may see: their own, and everyone who shares a chat with them.
+
+        The one place that decides it; a block (when there is one) is taken out here.
+        """
+        return services().chats.partners_of(viewer_id) | {viewer_id}
 
     @event(OnlineInfoSchema)
     def on_get_online_info(self, connection, data):
-        """Ack {"Online": {id: bool}} for the asked users."""
-        return {"Online": self.presence.online(list(dict.fromkeys(data["UserIds"])))}
+        """Ack {"Online": {id: bool}} for the asked users; anyone who shares no chat with the caller reads as offline
+        (exactly as someone offline, so the answer reveals nothing about them)."""
+        asked = list(dict.fromkeys(data["UserIds"]))
+        visible = self.visible(connection.user_id)
+        online = self.presence.online([user_id for user_id in asked if user_id in visible])
+        return {"Online": {user_id: online.get(user_id, False) for user_id in asked}}
 
     @event(Empty)
     def on_active_app(self, connection, data):

@@ -1,7 +1,7 @@
 """marshmallow schemas for every client→server socket payload (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import CLIENT_ID, CONTENT, ID, Empty, PageSchema  # noqa: F401  (Empty: the namespaces' no-field events)
+from ..fields import CLIENT_ID, CONTENT, ID, Empty, PageSchema, Text  # noqa: F401  (Empty: the namespaces' no-field events)
 
 
 class SendSelfSchema(Schema):
@@ -10,12 +10,12 @@ class SendSelfSchema(Schema):
 
 
 class FetchPersonalSchema(PageSchema):
-    Partner = fields.String(required=True, validate=ID)
-    ChatId = fields.String(validate=ID)
+    Partner = Text(required=True, validate=ID)
+    ChatId = Text(validate=ID)
 
 
 class ChatIdSchema(Schema):
-    ChatId = fields.String(required=True, validate=ID)
+    ChatId = Text(required=True, validate=ID)
 
 
 class SendPersonalSchema(ChatIdSchema):
@@ -24,17 +24,17 @@ class SendPersonalSchema(ChatIdSchema):
 
 
 class ReadPersonalSchema(ChatIdSchema):
-    UpTo = fields.String(validate=ID)
+    UpTo = Text(validate=ID)
 
 
 class EditPersonalSchema(ChatIdSchema):
-    MessageId = fields.String(required=True, validate=ID)
+    MessageId = Text(required=True, validate=ID)
     Content = CONTENT
 
 
 class DeletePersonalSchema(ChatIdSchema):
-    MessageId = fields.String(required=True, validate=ID)
+    MessageId = Text(required=True, validate=ID)
 
 
 class OnlineInfoSchema(Schema):
-    UserIds = fields.List(fields.String(validate=ID), required=True, validate=validate.Length(max=256))
+    UserIds = fields.List(Text(validate=ID), required=True, validate=validate.Length(max=256))

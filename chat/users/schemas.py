@@ -1,9 +1,11 @@
 """How users go out on the wire, and the search query."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
+
+from ..fields import Text
 
 
 class SearchQuerySchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    q = Text(required=True, validate=validate.Length(min=1, max=32))
 
 
 def public_user(doc):
