@@ -21,6 +21,8 @@ EVENTS = [(handler.namespace, event) for handler in (cls() for cls in NAMESPACE_
           for event in handler.events()]
 OPERATORS = [{"$ne": None}, {"$gt": ""}, {"$where": "1"}, {"$regex": ".*"}, {"$in": []}]
 TEXT_KEYS = {"Content", "Name", "Description", "ClientId"}
+# Strings that are valid JSON but that the database cannot store (lone surrogates), or that show nothing.
+UNSTORABLE = ["\ud800", "a\udfffb", "\udbff\ud800", "\u200b\u200d\ufeff", "\x01\x02"]
 ID_KINDS = {"ChatId": "chats", "GroupId": "groups", "MessageId": "messages", "Before": "messages",
             "After": "messages", "UpTo": "messages", "Partner": "users", "Member": "users",
             "UserIds": "users", "Participants": "users"}
@@ -59,6 +61,7 @@ def json_values(ids):
     leaves = (st.none() | st.booleans() | st.integers() | st.integers(min_value=2 ** 63)
               | st.integers(max_value=-(2 ** 63)) | st.floats(allow_nan=False, allow_infinity=False)
               | st.text(max_size=40) | st.sampled_from(["", " ", "\x00", "\u202e", "😀" * 3, "x" * 100_001])
+              | st.sampled_from(UNSTORABLE)
               | st.sampled_from(every_id) | st.sampled_from(OPERATORS))
     return st.recursive(leaves, lambda children: st.lists(children, max_size=4)
                         | st.dictionaries(st.text(max_size=8), children, max_size=4), max_leaves=12)
@@ -73,7 +76,7 @@ def plausible(key, field, ids):
         return st.integers(min_value=-3, max_value=120) | st.integers()
     if key in TEXT_KEYS:
         return (st.text(max_size=30) | st.text(min_size=1, max_size=5).map(lambda text: text * 1000)
-                | st.sampled_from(["hi", "  padded  ", " \t\n ", "x" * 4001, "x" * 100_001]))
+                | st.sampled_from(["hi", "  padded  ", " \t\n ", "x" * 4001, "x" * 100_001, *UNSTORABLE]))
     every_id = [i for kind in ids.values() for i in kind]
     return st.sampled_from(ids[ID_KINDS.get(key, "users")]) | st.sampled_from(every_id) | st.text(max_size=30)
 

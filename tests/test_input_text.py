@@ -380,3 +380,28 @@ def test_the_login_rate_limit_key_holds_no_unstorable_string(app):
     with app.test_request_context("/login", method="POST", json={"login": f"a{LONE}", "password": "x"}):
         key = _body_field("login")()
     assert storable(key) and key.endswith(":-")
+
+
+@pytest.mark.live
+def test_live_invisible_content_bad_usernames_and_an_empty_token_are_refused(live_server, smtp, live_socket):
+    """Against the real server: content that shows nothing is empty on sockets and REST, a username with a bidi
+    override is refused at signup, and an empty verification token is 400 invalid_token; nothing is stored."""
+    alice, bob = (live_server.signup_verify_login(smtp) for _ in range(2))
+    mongo = MongoClient(database_uri())
+    database = mongo[live_server.env["MONGO_DB"]]
+    sock = live_socket(live_server, alice, ("/personal",))
+    chat_id = sock.call("fetch-personal-chat", {"Partner": bob["id"]}, namespace="/personal")["ChatId"]
+    before = snapshot(database, "chats", "messages", "users")
+    for content in SHOWS_NOTHING[:3]:
+        ack = sock.call("send-personal-message", {"ChatId": chat_id, "Content": content}, namespace="/personal")
+        assert error_code(ack) == "validation_error" and "Content" in ack["error"]["fields"], ack
+        answer = requests.post(f"{live_server.url}/chats/personal/{bob['id']}/messages", json={"Content": content},
+                               headers=bearer(alice["access"]), timeout=10)
+        assert answer.status_code == 422 and "Content" in answer.json()["error"]["fields"], answer.text
+    signup = requests.post(f"{live_server.url}/signup", json={"username": "ali\u202ece", "email": "x@example.test",
+                                                              "password": PASSWORD}, timeout=10)
+    assert signup.status_code == 422 and "username" in signup.json()["error"]["fields"], signup.text
+    empty = requests.get(f"{live_server.url}/verify?token=", timeout=10)
+    assert empty.status_code == 400 and error_code(empty) == "invalid_token", empty.text
+    assert snapshot(database, "chats", "messages", "users") == before
+    mongo.close()

@@ -6,14 +6,14 @@ import time
 import pytest
 import requests
 import socketio
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.uri_parser import parse_uri
+from test_faults import TcpProxy
 
 from cluster import RedisServer, require_redis_binary, start_cluster
 from conftest import (
     Accounts,
-    close_test_clients,
     connect_refusal,
-    drain,
+    database_uri,
     socket_auth,
     start_live_server,
     stop_live_server,
@@ -211,45 +211,76 @@ def test_a_forwarded_host_opens_no_websocket_or_polling_session_from_another_ori
         own.close()
 
 
-# Item 7a: a connect refused after presence was recorded leaves nobody online.
+# Item 7a: a connect refused half-way leaves nobody online.
 
-@pytest.mark.parametrize("failing", ["announcement", "chat lists"])
-def test_a_connect_refused_half_way_leaves_the_user_offline(make_app, smtp, connect_socket, monkeypatch, failing):
-    """The database fails during a connect to `/`: at the presence announcement (after presence is recorded),
-    or at the chat lists. The connect is refused `unavailable`; the partner sees the user offline, hears no
-    lasting "online", and the refused socket holds no place under SOCKET_MAX_PER_USER."""
-    from chat.chats.service import ChatService
-    from chat.sockets.root import RootNamespace
-    app = make_app(SOCKET_MAX_PER_USER=1)
-    accounts = Accounts(app.test_client(), smtp)
-    user, partner = accounts.user(), accounts.user()
-    open_chat(app, connect_socket, user, partner)
-    watcher = connect_socket(app, partner, "/")
-    drain(watcher)
+class CuttingProxy(TcpProxy):
+    """A TcpProxy that, once armed, lets `after` more commands from the app through and then cuts the line, as
+    when the database goes away in the middle of a connect. Commands are counted off the wire (each
+    MongoDB message starts with its length); the driver's own monitoring (`hello`) is not counted."""
 
-    def down(*args, **kwargs):
-        raise ServerSelectionTimeoutError("the database went away")
+    MONITORING = (b"hello\x00", b"ismaster\x00", b"isMaster\x00")
 
-    if failing == "announcement":
-        announce = RootNamespace.announce
-        monkeypatch.setattr(RootNamespace, "announce", lambda self, user_id, state, *rest: (
-            down() if state.get("Online") else announce(self, user_id, state, *rest)))
-    else:
-        monkeypatch.setattr(ChatService, "group_list", down)
-    client = socketio_test_client(app, user)
+    def __init__(self, target):
+        super().__init__(target)
+        self._left = None
+
+    def arm(self, after):
+        """Cut after `after` more commands (None: never)."""
+        self._left = after
+
+    def _pump(self, line, source, sink):
+        if source is not line.downstream:
+            return super()._pump(line, source, sink)
+        pending = b""
+        try:
+            while data := source.recv(65536):
+                pending += data
+                while len(pending) >= 4 and len(pending) >= int.from_bytes(pending[:4], "little"):
+                    size = int.from_bytes(pending[:4], "little")
+                    message, pending = pending[:size], pending[size:]
+                    if self._left is not None and not any(word in message for word in self.MONITORING):
+                        if self._left == 0:
+                            self._left = None
+                            self.cut()
+                            return
+                        self._left -= 1
+                    sink.sendall(message)
+        except OSError:
+            pass
+        self._drop(line)
+
+
+@pytest.mark.live
+def test_a_connect_refused_half_way_leaves_the_user_offline(smtp, tmp_path, live_socket):
+    """The database goes away during a connect to `/`, after each of its commands in turn (the token, the user,
+    the chat lists, and whatever follows): a connect that is refused `unavailable` leaves the user offline for
+    their partner, for good; one that got through before the cut counts as online until it closes."""
+    proxy = CuttingProxy(parse_uri(database_uri())["nodelist"][0])
+    server = start_live_server(smtp, tmp_path, MONGO_URI=proxy.uri, MONGO_TIMEOUT_MS=500)
     try:
-        assert not client.is_connected("/")
+        accounts = server.accounts(smtp)
+        user, partner = accounts.user(), accounts.user()
+        opened = live_socket(server, user, ["/personal"]).call("fetch-personal-chat", {"Partner": partner["id"]},
+                                                               "/personal")
+        assert opened["ok"], opened
+        watcher = live_socket(server, partner, ["/"])
+        refusals = 0
+        for after in range(8):
+            proxy.arm(after)
+            sock = live_socket(server, user, ["/"], connect=False)
+            try:
+                sock.connect()
+            except socketio.exceptions.ConnectionError:
+                refusals += 1
+                assert sock.connect_errors["/"]["data"]["code"] == "unavailable"
+            proxy.arm(None)
+            proxy.resume()
+            sock.close()
+            time.sleep(0.3)  # the server sees the close
+            online = watcher.call("get-online-info", {"UserIds": [user["id"]]})
+            assert online["Online"] == {user["id"]: False}, (after, online)
+        assert refusals >= 3, "the cut should refuse the connects it falls in"
     finally:
-        close_test_clients([client])
-    monkeypatch.undo()
+        stop_live_server(server)
+        proxy.close()
 
-    presence = [data for name, data in drain(watcher) if name == "presence"]
-    assert [p["Online"] for p in presence][-1:] in ([], [False])
-    assert watcher.emit("get-online-info", {"UserIds": [user["id"]]}, callback=True)["Online"] == {user["id"]: False}
-    assert app.extensions["chat.presence"].online([user["id"]]) == {user["id"]: False}
-    assert connect_socket(app, user, "/").is_connected("/")  # its place under the cap (1) was given back
-    assert [d["Online"] for n, d in drain(watcher) if n == "presence"] == [True]
-
-
-def socketio_test_client(app, user):
-    return app.extensions["socketio"].test_client(app, namespace="/", auth=socket_auth(user))
