@@ -164,15 +164,15 @@ class AuthedNamespace(Namespace):
     def forget(self, sid):
         """Undo what a connect recorded for sid (its socket count, then `disconnected`); never raises."""
         connection = self.connections.pop(sid, None)
-        if connection is not None:
-            metrics.socket_connection(self.namespace, -1)
+        if connection is None:
+            return
+        metrics.socket_connection(self.namespace, -1)
         try:
-            if connection is not None:
-                self.disconnected(connection)
+            self.disconnected(connection)
         except Exception:  # the socket is gone whatever failed here (an announcement, most likely)
             log.exception("socket cleanup failed")
         finally:
-            if connection is not None and current_app.config["SOCKET_MAX_PER_USER"] > 0:
+            if current_app.config["SOCKET_MAX_PER_USER"] > 0:
                 self.open_sockets.disconnected(connection.user_id, sid)
 
     def on_disconnect(self, reason=None):
