@@ -33,41 +33,28 @@ SCAN_STAGES = {"COLLSCAN"}
 
 # The checker: pure functions over the recorded commands and the server's explain answers.
 
+def nodes(tree, skip):
+    """Every object of a JSON tree, depth first, without descending into the keys in skip."""
+    if isinstance(tree, dict):
+        yield tree
+        for key, value in tree.items():
+            if key not in skip:
+                yield from nodes(value, skip)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from nodes(item, skip)
+
+
 def winning_plans(explained):
     """Every winning plan in an explain answer (find/count, aggregate's `$cursor` stages, shards), never a
     rejected one."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "winningPlan":
-                    found.append(value)
-                elif key != "rejectedPlans":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-    walk(explained)
-    return found
+    return [node["winningPlan"] for node in nodes(explained, {"winningPlan", "rejectedPlans"})
+            if "winningPlan" in node]
 
 
 def plan_stages(plan):
     """The stage names of a plan tree (the classic tree, or SBE's `queryPlan`; not its `slotBasedPlan` text)."""
-    stages = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("stage"), str):
-                stages.append(node["stage"])
-            for key, value in node.items():
-                if key != "slotBasedPlan":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-    walk(plan)
-    return stages
+    return [node["stage"] for node in nodes(plan, {"slotBasedPlan"}) if isinstance(node.get("stage"), str)]
 
 
 def uses_an_index(explained):
