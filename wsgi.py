@@ -48,10 +48,13 @@ def start_local_database():
         database.stop()
         os._exit(128 + signum)
     for signum in (signal.SIGTERM, signal.SIGHUP):
+        # Under gevent and eventlet, in a green thread of its own: a plain signal handler runs in the event
+        # loop, where waiting for the database to exit raises, and the app would exit first, unlocking a data
+        # directory still in use.
         if ASYNC_MODE == "gevent":
-            # In a greenlet of its own: a plain signal handler runs in gevent's event loop, where waiting for
-            # the database to exit raises, and the app would exit first, unlocking a data directory still in use.
             _signal_watchers.append(gevent.signal_handler(signum, stop_and_exit, signum))
+        elif ASYNC_MODE == "eventlet":
+            signal.signal(signum, lambda number, _frame: eventlet.spawn(stop_and_exit, number))
         else:
             signal.signal(signum, stop_and_exit)
     print(f"local database: SecantusDB on {database.uri}, data in {database.storage} "

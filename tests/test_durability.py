@@ -75,9 +75,10 @@ class OwnDatabase:
     def env(self):
         return {"MONGO_URI": "", "DATA_DIR": str(self.data_dir), "MONGO_DB": self.db_name}
 
-    def start(self):
-        """A running server; `server.db_pid` is its SecantusDB child."""
-        server = start_live_server(self.smtp, self.tmp_path, command=WSGI_FROM_A_TERMINAL, **self.env())
+    def start(self, **settings):
+        """A running server (settings: more environment); `server.db_pid` is its SecantusDB child."""
+        server = start_live_server(self.smtp, self.tmp_path, command=WSGI_FROM_A_TERMINAL,
+                                   **{**self.env(), **settings})
         server.db_pid = database_pid(server.process.pid)
         self.servers.append(server)
         return server
@@ -160,10 +161,13 @@ def test_acknowledged_messages_survive_kill_9_of_the_app_and_the_database(own_da
     assert me.status_code == 200 and me.json()["user"]["username"] == alice["username"]  # the session was kept
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_a_stopped_app_stops_its_database_and_a_restart_keeps_the_data(own_database, smtp, signum):
-    """What `make run` stopped (SIGTERM, or Ctrl-C in the terminal) and started again must do."""
-    server = own_database.start()
+@pytest.mark.parametrize("signum, async_mode", [(signal.SIGTERM, "gevent"), (signal.SIGINT, "gevent"),
+                                                (signal.SIGTERM, "eventlet")],
+                         ids=["SIGTERM", "Ctrl-C", "SIGTERM-eventlet"])
+def test_a_stopped_app_stops_its_database_and_a_restart_keeps_the_data(own_database, smtp, signum, async_mode):
+    """What `make run` stopped (SIGTERM, or Ctrl-C in the terminal) and started again must do, under gevent and
+    eventlet: the database stops before the app exits, with no traceback on the way."""
+    server = own_database.start(ASYNC_MODE=async_mode)
     alice, bob = server.signup_verify_login(smtp), server.signup_verify_login(smtp)
     sent = requests.post(f"{server.url}/chats/personal/{bob['id']}/messages", json={"Content": "kept"},
                          headers=bearer(alice["access"]), timeout=10)
@@ -171,6 +175,7 @@ def test_a_stopped_app_stops_its_database_and_a_restart_keeps_the_data(own_datab
 
     stop_with(server, signum)
     assert not running(server.db_pid), "the database outlived the app (its data directory was unlocked)"
+    assert "Traceback" not in server.log(), server.log()
 
     server = own_database.start()
     assert ids(history(server, bob, alice)) == ids([sent.json()["Message"]])
