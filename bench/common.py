@@ -3,12 +3,13 @@ import json
 import os
 import platform
 import resource
-import socket
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from chat.localdb import free_port  # noqa: F401  (for the benchmarks)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -22,12 +23,6 @@ def env_int(name, default):
 
 def env_float(name, default):
     return float(os.environ.get(name, default))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def raise_fd_limit():

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ import requests
 from aiosmtpd.controller import Controller
 
 from chat import create_app
-from chat.localdb import MEMORY, LocalDatabase
+from chat.localdb import MEMORY, LocalDatabase, free_port  # noqa: F401  (free_port: for the tests)
 from command_log import record_commands
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
@@ -60,12 +59,6 @@ def database_server(tmp_path_factory):
     _Database.uri, _Database.server = server.start(), server
     yield _Database.uri
     server.stop()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:

@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -172,7 +173,6 @@ class MailWorker:
     def run(self):
         """The worker loop: send what is due, then wait for a wake-up or the poll interval. Runs until stop()
         (or until the database client is closed)."""
-        import time
         self.running = True
         try:
             while not self._stopped:
