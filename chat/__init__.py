@@ -67,26 +67,40 @@ def register_extensions(app):
 
 
 def register_services(app):
+    from .sockets.group import left_group
     from .sockets.sessions import close_session_sockets
     app.extensions["chat.services"] = build_services(
-        app.config, db.get_store(app).db, on_session_revoked=close_session_sockets)
-    from .auth import outbox
+        app.config, db.get_store(app).db, on_session_revoked=close_session_sockets, on_group_left=left_group)
+    from .auth import outbox, sweeper
     services = app.extensions["chat.services"]
     services.auth.on_mail_queued = outbox.init_app(app, services.mail_worker)  # the mail worker, or none
+    sweeper.init_app(app, services.deletion)  # the account sweep, unless ACCOUNT_SWEEP_INTERVAL is 0
+    from .files import routes as file_routes
+    from .files import sweeper as file_sweeper
+    file_routes.init_app(app)  # the signer of file URLs
+    file_sweeper.init_app(app, services.files)  # the upload sweep, unless FILE_SWEEP_INTERVAL is 0
+    from .notify import worker as notify_worker
+    notify_worker.init_app(app, services)  # pushes off the request path, and the digest loop
     from .auth.tokens import register_jwt_callbacks
     register_jwt_callbacks(jwt)
 
 
 def register_blueprints(app):
+    from .auth.account_routes import bp as account_bp
     from .auth.routes import bp as auth_bp
+    from .blocks.routes import bp as blocks_bp
     from .chats.routes import bp as chats_bp
+    from .files.routes import bp as files_bp
     from .groups.routes import bp as groups_bp
     from .health import bp as health_bp
+    from .notify.routes import bp as notify_bp
     from .openapi import bp as openapi_bp
     from .users.routes import bp as users_bp
     from .web import bp as web_bp
-    for blueprint in (auth_bp, users_bp, chats_bp, groups_bp, health_bp, openapi_bp, web_bp):
+    for blueprint in (auth_bp, account_bp, users_bp, blocks_bp, chats_bp, groups_bp, files_bp, health_bp, openapi_bp,
+                      web_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(notify_bp)  # push subscriptions, /me/settings, the digests' unsubscribe, /sw.js
 
 
 def register_sockets(app):

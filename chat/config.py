@@ -74,6 +74,11 @@ class Config:
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(seconds=int(get("REFRESH_TOKEN_TTL", str(30 * 86400))))
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.VERIFY_TOKEN_TTL = timedelta(seconds=int(get("VERIFY_TOKEN_TTL", str(24 * 3600))))
+        self.RESET_TOKEN_TTL = int(get("RESET_TOKEN_TTL", "3600"))
+        # Accounts not verified within UNVERIFIED_TTL seconds are removed: checked at signup, and swept every
+        # ACCOUNT_SWEEP_INTERVAL seconds (with stalled account deletions) by each process; 0: no sweep.
+        self.UNVERIFIED_TTL = int(get("UNVERIFIED_TTL", str(7 * 86400)))
+        self.ACCOUNT_SWEEP_INTERVAL = float(get("ACCOUNT_SWEEP_INTERVAL", "300"))
 
         # Mail
         self.SMTP_HOST = get("SMTP_HOST", "")
@@ -104,6 +109,11 @@ class Config:
         self.RATE_LIMIT_RESEND_IP = get("RATE_LIMIT_RESEND_IP", "10/hour")
         self.RATE_LIMIT_RESEND_ADDRESS = get("RATE_LIMIT_RESEND_ADDRESS", "3/hour")
         self.RATE_LIMIT_REFRESH = get("RATE_LIMIT_REFRESH", "60/minute")
+        self.RATE_LIMIT_FORGOT_IP = get("RATE_LIMIT_FORGOT_IP", "10/hour")
+        self.RATE_LIMIT_FORGOT_ADDRESS = get("RATE_LIMIT_FORGOT_ADDRESS", "3/hour")
+        self.RATE_LIMIT_RESET_IP = get("RATE_LIMIT_RESET_IP", "10/hour")
+        # Calls that check the account's password (/me/password, /me/email, DELETE /me), per account.
+        self.RATE_LIMIT_PASSWORD_CHECK = get("RATE_LIMIT_PASSWORD_CHECK", "10/minute")
         # Socket events, per connection and per user (across tabs and processes); see chat/sockets/ratelimit.py.
         self.SOCKET_LIMIT_MESSAGE = get("SOCKET_LIMIT_MESSAGE", "30/10 seconds")
         self.SOCKET_LIMIT_MESSAGE_USER = get("SOCKET_LIMIT_MESSAGE_USER", "60/10 seconds")
@@ -125,6 +135,15 @@ class Config:
         self.GROUP_DESCRIPTION_MAX = int(get("GROUP_DESCRIPTION_MAX", "500"))
         self.GROUP_MAX_MEMBERS = int(get("GROUP_MAX_MEMBERS", "256"))
 
+        # Attachments (chat/files/): one upload's bytes (POST /files only; every other body keeps MAX_BODY_BYTES),
+        # a user's stored total, an image's pixels, how long a signed file URL lives (seconds), and how often each
+        # process deletes uploads never attached within 24 h (seconds; 0: never).
+        self.FILE_MAX_BYTES = int(get("FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+        self.FILE_QUOTA_BYTES = int(get("FILE_QUOTA_BYTES", str(1024 ** 3)))
+        self.FILE_MAX_PIXELS = int(get("FILE_MAX_PIXELS", "50000000"))
+        self.FILE_URL_TTL = int(get("FILE_URL_TTL", "600"))
+        self.FILE_SWEEP_INTERVAL = float(get("FILE_SWEEP_INTERVAL", "3600"))
+
         # Password hashing (argon2id); tests lower the cost.
         self.ARGON2_TIME_COST = int(get("ARGON2_TIME_COST", "3"))
         self.ARGON2_MEMORY_COST = int(get("ARGON2_MEMORY_COST", str(64 * 1024)))
@@ -132,6 +151,23 @@ class Config:
 
         # GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; empty: off (404).
         self.METRICS_TOKEN = get("METRICS_TOKEN", "")
+
+        # Notifications for people who are away (chat/notify/). Web Push: the VAPID private key (PEM or base64url;
+        # empty: one made on first use and kept in the database) and the contact pushed with it (empty: mailto:
+        # MAIL_FROM's address); PUSH_WORKERS background tasks per process push, each network step waiting at most
+        # PUSH_TIMEOUT seconds, from a queue of at most PUSH_QUEUE_MAX messages. PUSH_ALLOW_INSECURE_LOCAL (tests
+        # only, refused in production) lets subscriptions use http and loopback addresses.
+        self.VAPID_PRIVATE_KEY = get("VAPID_PRIVATE_KEY", "")
+        self.VAPID_SUBJECT = get("VAPID_SUBJECT", "")
+        self.PUSH_TIMEOUT = float(get("PUSH_TIMEOUT", "5"))
+        self.PUSH_WORKERS = int(get("PUSH_WORKERS", "2"))
+        self.PUSH_QUEUE_MAX = int(get("PUSH_QUEUE_MAX", "10000"))
+        self.PUSH_ALLOW_INSECURE_LOCAL = _bool(get("PUSH_ALLOW_INSECURE_LOCAL", "false"))
+        # Email digests: NOTIFY_EMAIL_DELAY seconds after a message reached someone away, at most one per
+        # NOTIFY_EMAIL_INTERVAL seconds; each process looks for due digests every NOTIFY_DIGEST_POLL seconds (0: never).
+        self.NOTIFY_EMAIL_DELAY = int(get("NOTIFY_EMAIL_DELAY", "900"))
+        self.NOTIFY_EMAIL_INTERVAL = int(get("NOTIFY_EMAIL_INTERVAL", "21600"))
+        self.NOTIFY_DIGEST_POLL = float(get("NOTIFY_DIGEST_POLL", "60"))
 
     def check(self):
         """Raise RuntimeError when the settings are unsafe for this environment."""
@@ -149,6 +185,10 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 1024
         self.RATELIMIT_ENABLED = False
         self.SOCKET_SLOW_CHECK_INTERVAL = 0  # no background thread per test app
+        self.ACCOUNT_SWEEP_INTERVAL = 0  # nor an account sweep: tests sweep when they mean to
+        self.PUSH_WORKERS = 0  # nor push workers and a digest loop: tests drain them when they mean to
+        self.NOTIFY_DIGEST_POLL = 0
+        self.FILE_SWEEP_INTERVAL = 0  # nor an upload sweep
         self.MAIL_WORKER = False  # nor a mail worker: a test app sends the mails a request queued after its response
         self.MONGO_URI = ""  # the test suite passes its own server's
         self.REDIS_URL = ""
@@ -167,6 +207,8 @@ class ProductionConfig(Config):
             problems.append("JWT_SECRET_KEY is the development default or shorter than 32 characters")
         if "*" in self.CORS_ORIGINS:
             problems.append("CORS_ORIGINS must list origins, not '*'")
+        if self.PUSH_ALLOW_INSECURE_LOCAL:
+            problems.append("PUSH_ALLOW_INSECURE_LOCAL is a test setting")
         if problems:
             raise RuntimeError("refusing to start in production: " + "; ".join(problems))
 

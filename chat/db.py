@@ -24,6 +24,9 @@ INDEXES = {
     "users": [
         IndexModel([("username_lower", ASCENDING)], name="username_unique", unique=True),
         IndexModel([("email", ASCENDING)], name="email_unique", unique=True),
+        # Expiry of unverified accounts and finishing stalled deletions, in code (chat/auth/deletion.py).
+        IndexModel([("verified", ASCENDING), ("created_at", ASCENDING)], name="users_unverified_by_age"),
+        IndexModel([("deleting_at", ASCENDING)], name="users_being_deleted", sparse=True),
     ],
     "sessions": [
         IndexModel([("user_id", ASCENDING)], name="sessions_by_user"),
@@ -38,17 +41,54 @@ INDEXES = {
         # Chat lists: a user's chats of one kind, most recent activity first.
         IndexModel([("members", ASCENDING), ("kind", ASCENDING), ("updated_at", DESCENDING)],
                    name="chats_by_member"),
+        # The public-group directory (chat/groups/repository.py `directory`): browsing, the largest first, and
+        # search by a 1-3 character piece of the name (`name_grams`, kept on public groups only). Private
+        # groups have one key each here (public: false), which the directory's bounds never read.
+        IndexModel([("public", ASCENDING), ("member_count", DESCENDING), ("name_lower", ASCENDING), ("_id", ASCENDING)],
+                   name="groups_public_by_size"),
+        IndexModel([("public", ASCENDING), ("name_grams", ASCENDING), ("member_count", DESCENDING),
+                    ("name_lower", ASCENDING), ("_id", ASCENDING)], name="groups_public_by_name"),
     ],
     "messages": [
         # `<chat>:<sender>:<ClientId>`, only on messages sent with a ClientId (sparse): a repeated
         # ClientId cannot store a second message, whatever failed in between.
         IndexModel([("client_key", ASCENDING)], name="messages_client_key", unique=True, sparse=True),
+        # UnreadMentions: a member's mentions in one group's unread Seq range, read as one tight range (a
+        # compound index: every message has an entry, those without `mentions` under null); and the replies whose
+        # quote a delete empties (sparse: only replies carry `reply_to.id`).
+        IndexModel([("mentions", ASCENDING), ("chat_id", ASCENDING), ("seq", ASCENDING)], name="messages_mentions"),
+        IndexModel([("reply_to.id", ASCENDING)], name="messages_replies", sparse=True),
+        # A deleted account's messages, wherever they are, and the replies that quote them (chat/auth/deletion.py).
+        IndexModel([("sender_id", ASCENDING), ("chat_id", ASCENDING)], name="messages_by_sender"),
+        IndexModel([("reply_to.sender_id", ASCENDING)], name="messages_replies_by_sender", sparse=True),
+    ],
+    # Attachments in GridFS (chat/files/repository.py): GridFS's own chunk index, for both buckets (downloads read
+    # a file's chunks in order from it); a user's files (quota, account deletion); the sweep of uploads never
+    # attached (`metadata.attached` null), oldest first; expiry is checked in code, never by a TTL index.
+    "files.chunks": [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], name="files_id_1_n_1", unique=True)],
+    "thumbnails.chunks": [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], name="files_id_1_n_1", unique=True)],
+    "files.files": [
+        IndexModel([("metadata.owner", ASCENDING)], name="files_by_owner"),
+        IndexModel([("metadata.attached", ASCENDING), ("uploadDate", ASCENDING)], name="files_unattached_by_age"),
     ],
     "mail_outbox": [
         # The mail worker's claim: the most overdue pending mail (chat/auth/outbox.py).
         IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="outbox_due"),
         # Retention: finished mails are deleted by the worker, in code (no TTL index).
         IndexModel([("done_at", ASCENDING)], name="outbox_done"),
+    ],
+    # Notifications for people who are away (chat/notify/repository.py). A subscription is keyed by its endpoint's
+    # hash, settings and digest state by the user's id, a push claim by message and subscription (`_id`s).
+    "push_subscriptions": [
+        IndexModel([("user_id", ASCENDING)], name="push_subscriptions_by_user"),
+    ],
+    "notify_state": [
+        # The digest loop: users whose digest may be due (sparse: only while one is pending).
+        IndexModel([("due_at", ASCENDING)], name="notify_digest_due", sparse=True),
+    ],
+    "push_claims": [
+        # Claims older than a day are deleted in code (no TTL index).
+        IndexModel([("created_at", ASCENDING)], name="push_claims_by_age"),
     ],
 }
 

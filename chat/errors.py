@@ -59,6 +59,11 @@ def not_found(message="Not found."):
     return ApiError("not_found", message, 404)
 
 
+def blocked(message="You cannot write to this user."):
+    """The recipient has blocked the caller (SPEC v2): 403, and nothing was stored."""
+    return ApiError("blocked", message, 403)
+
+
 def conflict(code, message):
     return ApiError(code, message, 409)
 

@@ -49,6 +49,20 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class StrictBoolean(fields.Boolean):
+    """A boolean that must arrive as JSON true or false: no strings, no numbers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+
+# A reply names the message it answers; an emoji's real rule (one emoji, 1..32 characters) is the service's.
+REPLY_TO = Text(validate=ID)
+EMOJI = Text(required=True, validate=validate.Length(min=1, max=32))
+
+
 class Empty(Schema):
     """Requests and events that take no fields."""
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 from flask_jwt_extended import get_jwt_identity
+from marshmallow import ValidationError
 
 from . import push
-from .errors import ApiError, validation_error
+from .errors import ApiError, from_exception, validation_error
 from .kinds import GROUP
 from .messages.schemas import message_out
 from .services import services
@@ -29,6 +30,8 @@ class Operation:
     query: type = None
     body: type = None
     body_required: bool = True
+    form: type = None  # a form post (application/x-www-form-urlencoded) loaded as the body, for pages
+    multipart: dict = None  # a multipart/form-data body (an OpenAPI schema): documented only, the view reads it
     auth: str = None  # "access" or "refresh"
     errors: dict = field(default_factory=dict)
     db: bool = True
@@ -50,10 +53,12 @@ def endpoint(ok, **declared):
                 if operation.body:
                     load = load_body if operation.body_required else load_optional_body
                     kwargs["body"] = load(operation.body())
-            except ApiError as exc:
+                if operation.form:
+                    kwargs["body"] = operation.form().load(_single_values(request.form))
+            except (ApiError, ValidationError) as exc:
                 if operation.refused is None:
                     raise
-                return operation.refused(exc)
+                return operation.refused(from_exception(exc))
             return view(*args, **kwargs)
         loaded.operation = operation
         return loaded
@@ -90,13 +95,17 @@ def load_optional_body(schema):
 
 def load_query(schema):
     """The query string loaded through schema (repeated keys are a validation error)."""
-    args = {}
-    for key in request.args:
-        values = request.args.getlist(key)
-        if len(values) > 1:
+    return schema.load(_single_values(request.args))
+
+
+def _single_values(multidict):
+    values = {}
+    for key in multidict:
+        given = multidict.getlist(key)
+        if len(given) > 1:
             raise validation_error({key: ["Give this parameter once."]})
-        args[key] = values[0]
-    return schema.load(args)
+        values[key] = given[0]
+    return values
 
 
 def counted(category):

@@ -41,7 +41,7 @@ def _doc(name, **schema_fields):
 
 def _group_fields(required):
     return {"GroupId": fields.String(required=required), "Name": fields.String(required=required),
-            "Description": fields.String(required=required),
+            "Description": fields.String(required=required), "Public": fields.Boolean(required=required),
             "Admin": fields.Nested(User, required=required, allow_none=True),
             "Members": fields.List(fields.Nested(User), required=required),
             "CreatedAt": fields.DateTime(required=required)}
@@ -54,20 +54,42 @@ Error = _doc("Error", code=_str(metadata={"description": "Stable snake_case code
 ErrorEnvelope = _doc("ErrorEnvelope", error=_one(Error))
 User = _doc("User", id=_str(), username=_str())
 OwnUser = _doc("OwnUser", id=_str(), username=_str(), email=_str(), verified=fields.Boolean(required=True))
+ReplyTo = _doc("ReplyTo", MessageId=_str(), Sender=_one(User),
+               Excerpt=_str(metadata={"description": "The first 120 characters at send time; empty once deleted."}),
+               Deleted=fields.Boolean(required=True))
+Reaction = _doc("Reaction", Emoji=_str(), Count=fields.Integer(required=True),
+                UserIds=fields.List(fields.String(), required=True, metadata={"description": "The first 20."}))
+File = _doc("File", FileId=_str(), Name=_str(), ContentType=_str(metadata={"description": "Decided from the bytes."}),
+            Size=fields.Integer(required=True), Width=fields.Integer(metadata={"description": "Images only."}),
+            Height=fields.Integer(metadata={"description": "Images only."}),
+            Url=_str(metadata={"description": "A signed path (no Bearer needed) that expires in minutes."}),
+            ThumbnailUrl=fields.String(metadata={"description": "Images only: longest side at most 320 px."}))
 Message = _doc("Message", MessageId=_str(), ChatId=fields.String(metadata={"description": "Self, personal."}),
                GroupId=fields.String(metadata={"description": "Groups (instead of ChatId)."}),
                Sender=_one(User), Content=_str(metadata={"description": "Empty when Deleted."}),
                CreatedAt=fields.DateTime(required=True),
                EditedAt=fields.DateTime(required=True, allow_none=True),
                Deleted=fields.Boolean(required=True), ClientId=_str(allow_none=True),
-               Seq=fields.Integer(required=True))
+               Seq=fields.Integer(required=True), ReplyTo=_one(ReplyTo, allow_none=True),
+               Reactions=fields.List(fields.Nested(Reaction), required=True,
+                                     metadata={"description": "Most used first."}),
+               Mentions=fields.List(fields.String(), required=True,
+                                    metadata={"description": "User ids (group messages)."}),
+               Attachments=fields.List(fields.Nested(File), required=True, metadata={
+                   "description": "Files sent with the message (empty when Deleted)."}))
 Group = _doc("Group", **_group_fields(required=True))
 Partner = _doc("Partner", id=_str(), username=_str(), Online=fields.Boolean(required=True))
 InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "group"])),
                   ChatId=fields.String(metadata={"description": "Kind personal, with Partner."}),
                   Partner=fields.Nested(Partner), **_group_fields(required=False),
                   LastMessage=_one(Message, allow_none=True), Unread=fields.Integer(required=True),
-                  UpdatedAt=fields.DateTime(required=True))
+                  UnreadMentions=fields.Integer(metadata={"description": "Kind group: unread messages that "
+                                                                         "mention the caller."}),
+                  UpdatedAt=fields.DateTime(required=True),
+                  Muted=fields.Boolean(required=True, metadata={"description": "The caller muted it (and the mute "
+                                                                               "has not ended)."}),
+                  MutedUntil=fields.DateTime(required=True, allow_none=True, metadata={
+                      "description": "When the mute ends; null when not muted or muted with no end."}))
 TOKENS = {"access_token": _str(), "refresh_token": _str()}
 PAGE = {"Messages": _many(Message), "HasMore": fields.Boolean(required=True)}
 STATES = validate.OneOf(["ok", "unreachable"])
@@ -86,8 +108,19 @@ REPLIES = {
                      **PAGE),
     "self": _doc("SelfPage", Name=_str(), **PAGE),
     "group": _doc("GroupReply", Group=_one(Group)),
+    "directory": _doc("PublicGroups", entries=_many(_doc(
+        "PublicGroup", GroupId=_str(), Name=_str(), Description=_str(), MemberCount=fields.Integer(required=True),
+        Joined=fields.Boolean(required=True, metadata={"description": "The caller is a member."}))),
+        state=_one(_doc("PublicGroupsState", **{
+            key: fields.Integer(required=True) for key in ("page", "per_page", "total", "total_pages")}))),
     "group_page": _doc("GroupPage", GroupId=_str(), Group=_one(Group), **PAGE),
     "message": _doc("MessageReply", Message=_one(Message)),
+    "file": _doc("FileReply", File=_one(File)),
+    "reactions": _doc("Reactions", ChatId=fields.String(), GroupId=fields.String(), MessageId=_str(),
+                      Reactions=_many(Reaction)),
+    "history": _doc("MessageHistory", MessageId=_str(), Versions=_many(_doc(
+        "MessageVersion", Content=_str(), EditedAt=fields.DateTime(required=True, allow_none=True, metadata={
+            "description": "When this version was written; null for the original."})))),
     "receipt": _doc("ReadReceipt", ChatId=fields.String(), GroupId=fields.String(),
                     Moved=fields.Boolean(required=True), ReaderId=fields.String(), UpTo=fields.String(),
                     ReadAt=fields.DateTime()),
@@ -96,6 +129,17 @@ REPLIES = {
                        "description": "Only with REDIS_URL set."}),
                    error=fields.Nested(Error, metadata={"description": "With 503 only."})),
     "client_config": _doc("ClientConfig", devOutbox=_str(allow_none=True)),
+    "sessions": _doc("SessionList", sessions=_many(_doc(
+        "Session", SessionId=_str(), CreatedAt=fields.DateTime(required=True),
+        LastUsedAt=fields.DateTime(required=True, metadata={"description": "The last sign-in, refresh or socket "
+                                                                           "connect (not every request)."}),
+        UserAgent=_str(allow_none=True), Current=fields.Boolean(required=True)))),
+    "ended": _doc("SessionsEnded", status=_str(), ended=fields.Integer(required=True)),
+    "block": _doc("BlockReply", user=_one(User), blocked=fields.Boolean(required=True, metadata={
+        "description": "Whether the caller blocks this user now."})),
+    "mute": _doc("MuteReply", ChatId=fields.String(metadata={"description": "Self and personal chats."}),
+                 GroupId=fields.String(metadata={"description": "Groups (instead of ChatId)."}),
+                 Muted=fields.Boolean(required=True), MutedUntil=fields.DateTime(required=True, allow_none=True)),
 }
 
 
@@ -156,9 +200,15 @@ def _operation(rule, view, op):
     if op.body:
         operation["requestBody"] = {"required": op.body_required,
                                     "content": {"application/json": {"schema": op.body}}}
+    if op.form:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/x-www-form-urlencoded": {"schema": op.form}}}
+    if op.multipart:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.multipart}}}
     if op.auth:
         operation["security"] = [{SECURITY_SCHEMES[op.auth][0]: []}]
-    errors = dict.fromkeys([401] if op.auth else []) | dict.fromkeys([413, 422] if op.body else []) \
+    loads_body = op.body or op.form or op.multipart
+    errors = dict.fromkeys([401] if op.auth else []) | dict.fromkeys([413, 422] if loads_body else []) \
         | dict.fromkeys([422] if op.query else []) | dict.fromkeys([503] if op.db else []) \
         | dict.fromkeys([429] if getattr(view, "rate_category", None) else []) | op.errors
     responses = {str(status): response for status, response in op.ok.items()}

@@ -6,17 +6,26 @@ never import Flask or Socket.IO.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from .auth.accounts import AccountService
+from .auth.deletion import AccountDeletion
 from .auth.mailer import mailer_from_config
 from .auth.outbox import MailOutbox, MailWorker
 from .auth.passwords import Passwords
 from .auth.repository import OneTimeTokenRepository, SessionRepository
 from .auth.service import VERIFY_EMAIL, AuthService
+from .blocks.repository import BlockRepository
+from .blocks.service import BlockService
 from .chats.repository import ChatRepository
 from .chats.service import ChatService
+from .files.repository import FileRepository
+from .files.service import FileService
 from .groups.repository import GroupRepository
 from .groups.service import GroupService
 from .messages.repository import MessageRepository
 from .messages.service import MessageService
+from .notify.digest import DigestService
+from .notify.repository import NotifyRepository
+from .notify.service import NotifyService
 from .users.repository import UserRepository
 from .users.service import UserService
 
@@ -24,32 +33,50 @@ from .users.service import UserService
 @dataclass
 class Services:
     auth: AuthService
+    accounts: AccountService
+    deletion: AccountDeletion
     users: UserService
     chats: ChatService
     messages: MessageService
     groups: GroupService
+    blocks: BlockService
+    files: FileService
     mailer: object
     mail_worker: MailWorker
+    notify: NotifyService  # push subscriptions, settings, delivery to members who are away
+    digest: DigestService  # the email digest
 
 
-def build_services(config, db, on_session_revoked=None):
+def build_services(config, db, on_session_revoked=None, on_group_left=None):
     """Wire repositories and services for one app."""
     users = UserRepository(db)
     mailer = mailer_from_config(config)
     passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
     outbox = MailOutbox(db)
-    auth = AuthService(users, SessionRepository(db), OneTimeTokenRepository(db), passwords, outbox, config,
+    session_repo, token_repo = SessionRepository(db), OneTimeTokenRepository(db)
+    auth = AuthService(users, session_repo, token_repo, passwords, outbox, config,
                        on_session_revoked=on_session_revoked)
-    mail_worker = MailWorker(outbox, mailer, {VERIFY_EMAIL: auth.compose_verification},
+    accounts = AccountService(auth, users, session_repo, token_repo, passwords, config)
+    mail_worker = MailWorker(outbox, mailer, {VERIFY_EMAIL: auth.compose_verification, **accounts.composers()},
                              max_attempts=config["MAIL_MAX_ATTEMPTS"], retry_delay=config["MAIL_RETRY_DELAY"],
                              poll_interval=config["MAIL_POLL_INTERVAL"],
                              retention=timedelta(seconds=config["MAIL_RETENTION"]))
     chat_repository, message_repository = ChatRepository(db), MessageRepository(db)
     chats = ChatService(chat_repository, message_repository, users)
-    messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"])
+    files = FileService(FileRepository(db), chats, config["FILE_MAX_BYTES"], config["FILE_QUOTA_BYTES"],
+                        config["FILE_MAX_PIXELS"])
+    messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"], files=files)
     groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config)
-    return Services(auth=auth, users=UserService(users), chats=chats, messages=messages, groups=groups,
-                    mailer=mailer, mail_worker=mail_worker)
+    notify_repo = NotifyRepository(db)
+    notify = NotifyService(notify_repo, users, config)
+    digest = DigestService(notify_repo, chat_repository, message_repository, users, mailer, config)
+    # What else a deleted account leaves behind, each removed by a function of the user id.
+    deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
+                               leftovers=[files.remove_owned_by, notify.forget_user], on_group_left=on_group_left)
+    blocks = BlockService(BlockRepository(db), users, chat_repository)
+    return Services(auth=auth, accounts=accounts, deletion=deletion, users=UserService(users), chats=chats,
+                    messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
+                    mail_worker=mail_worker, notify=notify, digest=digest)
 
 
 def services(app=None):

@@ -30,6 +30,7 @@ from chat.localdb import MEMORY, LocalDatabase, free_port  # noqa: F401  (free_p
 from command_log import record_commands
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
+pytest_plugins = ["push_service"]  # its `push_services` fixture: local push services for the notification tests
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_MONGO_URI = os.environ.get("TEST_MONGO_URI", "")
@@ -93,10 +94,10 @@ class Inbox:
         with self._changed:
             return sum(1 for m in self.messages if m["To"] == recipient)
 
-    def link(self, recipient, count=1):
-        """The verification link of the count-th mail to recipient, as written in its text part."""
+    def link(self, recipient, count=1, path="verify"):
+        """The link to path (verify, reset-password) in the count-th mail to recipient, as written in its text part."""
         body = self.wait_for(recipient, count).get_body(("plain",)).get_content()
-        match = re.search(r"https?://\S+/verify\?token=[\w-]+", body)
+        match = re.search(rf"https?://\S+/{path}\?token=[\w-]+", body)
         assert match, body
         return match.group(0)
 

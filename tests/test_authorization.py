@@ -6,7 +6,8 @@ The callers:
   an access token (or the reverse on `POST /refresh`), (c) a token whose session was ended by
   `POST /logout`, (d) a verified user who is not a member of the chat or group involved, and
   (e) a member who is not allowed: not the group's admin (add-member, kickout, change-admin,
-  delete-grp) or not the message's author (edit and delete).
+  update-group, delete-grp) or not the message's author (edit and delete), and (f) someone an admin kicked
+  from a public group, joining it again by themself.
 
 Sockets: (a)-(c) are refused at connect, in every namespace, and a socket of a session that logs out
 is disconnected and can send nothing more. (d) and (e) are tried per event with a payload that is
@@ -26,12 +27,14 @@ The last tests back other claims of docs/security.md: the Origin check, secrets 
 verification tokens stored hashed, and oversized groups refused.
 """
 import hashlib
+import io
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from PIL import Image
 from socketio import packet
 
 from chat import create_app
@@ -50,7 +53,10 @@ from conftest import (
 NAMESPACES = ("/", "/self", "/personal", "/group")
 # No user token: public, or (metrics.scrape) guarded by METRICS_TOKEN instead (tests/test_metrics.py).
 PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", "health.health",
-                    "auth.verify", "auth.signup", "auth.login", "auth.resend", "metrics.scrape"}
+                    "auth.verify", "auth.signup", "auth.login", "auth.resend", "metrics.scrape",
+                    "account.forgot_password", "account.reset_password", "account.reset_page", "account.reset_form",
+                    # The VAPID public key, the service worker, and the digests' one-click unsubscribe (its token).
+                    "notify.public_key", "notify.service_worker", "notify.unsubscribe_page", "notify.unsubscribe"}
 
 
 # The world: alice and bob share a personal chat; alice (admin), bob and carol share a group; alice
@@ -84,7 +90,23 @@ class World:
         self.group = ack["Group"]["GroupId"]
         self.g_alice = self.post(self.alice, f"/groups/{self.group}/messages", {"Content": "team, hello"})
         self.g_bob = self.post(self.bob, f"/groups/{self.group}/messages", {"Content": "hello"})
+        # kim was a member of the group (and wrote in it) until alice kicked her out.
+        self.kim = self.accounts.user()
+        self.sockets[self.kim["id"]] = self.connect(self.kim)
+        assert self.emit(self.alice, "/group", "add-member", {"GroupId": self.group, "Member": self.kim["id"]})["ok"]
+        self.g_kim = self.post(self.kim, f"/groups/{self.group}/messages", {"Content": "hi, kim here"})
+        assert self.emit(self.alice, "/group", "kickout", {"GroupId": self.group, "Member": self.kim["id"]})["ok"]
+        # A public group anyone may join, but not kim: alice kicked her from it too.
+        ack = self.emit(self.alice, "/group", "create-group-chat",
+                        {"Name": "Open", "Participants": [self.kim["id"]], "Public": True})
+        self.open_group = ack["Group"]["GroupId"]
+        assert self.emit(self.alice, "/group", "kickout", {"GroupId": self.open_group, "Member": self.kim["id"]})["ok"]
         assert self.g_bob["GroupId"] == self.group and self.ab_bob["ChatId"] == self.ab
+        # Files: alice's picture to bob, and one to the group sent after kim was kicked.
+        self.ab_file = self.post(self.alice, f"/chats/personal/{self.bob['id']}/messages", {
+            "Content": "", "Attachments": [self.upload(self.alice)]})["Attachments"][0]["FileId"]
+        self.g_file = self.post(self.alice, f"/groups/{self.group}/messages", {
+            "Content": "", "Attachments": [self.upload(self.alice)]})["Attachments"][0]["FileId"]
 
         # Other sessions of alice: one logged out (its tokens are revoked), and an expired access token.
         self.revoked = self.accounts.login(dict(self.alice))
@@ -107,6 +129,15 @@ class World:
         assert all(client.is_connected(namespace) for namespace in NAMESPACES)
         return client
 
+    def upload(self, user):
+        """A small PNG uploaded by user: its FileId."""
+        image = io.BytesIO()
+        Image.new("RGB", (40, 30), (9, 9, 9)).save(image, "PNG")
+        response = self.http.post("/files", data={"file": (io.BytesIO(image.getvalue()), "p.png")},
+                                  headers=bearer(user["access"]), content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["File"]["FileId"]
+
     def post(self, user, path, body):
         response = self.http.post(path, json=body, headers=bearer(user["access"]))
         assert response.status_code == 201, response.get_json()
@@ -118,7 +149,7 @@ class World:
     def pushes(self):
         """{(username, namespace): [(event, data)]} every connected socket received since the last call."""
         received = {}
-        for user in (self.alice, self.bob, self.carol, self.mallory):
+        for user in (self.alice, self.bob, self.carol, self.mallory, self.kim):
             for namespace in NAMESPACES:
                 got = drain(self.sockets[user["id"]], namespace)
                 if got:
@@ -127,7 +158,7 @@ class World:
 
     def state(self):
         """Everything a refused request must leave alone."""
-        return snapshot(self.db, "chats", "messages", "users", "sessions", "one_time_tokens")
+        return snapshot(self.db, "chats", "messages", "users", "sessions", "one_time_tokens", "files.files")
 
     def user(self, name):
         return getattr(self, name)
@@ -238,6 +269,10 @@ SOCKET_CASES = [
       "cursor after alice's note"),
     S("/self", "send-self-message", "mallory", lambda w: {"Content": "note", "ClientId": "authz-self"}, "own",
       "writes the caller's self chat only"),
+    S("/self", "send-self-message", "mallory", lambda w: {"Content": "re", "ReplyTo": w.note["MessageId"]},
+      "validation_error", "a reply to alice's note"),
+    S("/self", "react-message", "mallory",
+      lambda w: {"MessageId": w.note["MessageId"], "Emoji": "👍", "On": True}, "not_found", "alice's note"),
     # `/personal`: alice and bob's chat, by mallory.
     S("/personal", "fetch-personal-chat", "mallory", lambda w: {"Partner": w.bob["id"], "ChatId": w.ab},
       "not_found"),
@@ -251,6 +286,16 @@ SOCKET_CASES = [
     S("/personal", "send-personal-message", "mallory",
       lambda w: {"ChatId": w.alice["id"], "Content": "let me in"}, "not_found",
       "alice's self chat id as ChatId"),
+    S("/personal", "send-personal-message", "mallory",
+      lambda w: {"ChatId": w.ab, "Content": "re", "ReplyTo": w.ab_bob["MessageId"]}, "not_found", "a reply"),
+    S("/personal", "send-personal-message", "mallory",
+      lambda w: {"ChatId": w.md, "Content": "re", "ReplyTo": w.ab_bob["MessageId"]}, "validation_error",
+      "own chat, a reply to alice and bob's message"),
+    S("/personal", "react-message", "mallory",
+      lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"], "Emoji": "👍", "On": True}, "not_found"),
+    S("/personal", "react-message", "mallory",
+      lambda w: {"ChatId": w.md, "MessageId": w.ab_alice["MessageId"], "Emoji": "👍", "On": False}, "not_found",
+      "own ChatId, alice's MessageId"),
     S("/personal", "read-personal-message", "mallory",
       lambda w: {"ChatId": w.ab, "UpTo": w.ab_bob["MessageId"]}, "not_found"),
     S("/personal", "typing", "mallory", lambda w: {"ChatId": w.ab}, "not_found"),
@@ -291,6 +336,20 @@ SOCKET_CASES = [
       lambda w: {"GroupId": w.group, "Content": "let me in", "ClientId": "authz-2"}, "not_found"),
     S("/group", "read-group-message", "mallory", lambda w: {"GroupId": w.group, "UpTo": w.g_bob["MessageId"]},
       "not_found"),
+    S("/group", "react-message", "mallory",
+      lambda w: {"GroupId": w.group, "MessageId": w.g_bob["MessageId"], "Emoji": "👍", "On": True}, "not_found"),
+    # kim, kicked out: the group is as closed to her as to a stranger, her own old messages included.
+    S("/group", "react-message", "kim",
+      lambda w: {"GroupId": w.group, "MessageId": w.g_kim["MessageId"], "Emoji": "👍", "On": True}, "not_found",
+      "kicked member, own message"),
+    S("/group", "send-group-message", "kim",
+      lambda w: {"GroupId": w.group, "Content": "re", "ReplyTo": w.g_bob["MessageId"]}, "not_found",
+      "kicked member, a reply"),
+    S("/group", "fetch-group-chat", "kim", lambda w: {"GroupId": w.group}, "not_found", "kicked member"),
+    S("/group", "join-group", "mallory", lambda w: {"GroupId": w.group}, "not_found", "a private group"),
+    S("/group", "join-group", "kim", lambda w: {"GroupId": w.open_group}, "forbidden",
+      "kicked from a public group: only an admin can add her back"),
+    S("/group", "update-group", "mallory", lambda w: {"GroupId": w.group, "Public": True}, "not_found"),
     S("/group", "typing", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
     S("/group", "done-typing", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
     # (e) in `/group`: bob and carol are members, not the admin.
@@ -302,6 +361,7 @@ SOCKET_CASES = [
     S("/group", "change-admin", "bob", lambda w: {"GroupId": w.group, "Member": w.bob["id"]}, "forbidden",
       "to themself"),
     S("/group", "delete-grp", "carol", lambda w: {"GroupId": w.group}, "forbidden"),
+    S("/group", "update-group", "bob", lambda w: {"GroupId": w.group, "Public": True, "Name": "mine"}, "forbidden"),
 ]
 
 
@@ -310,12 +370,13 @@ def test_the_socket_table_covers_every_event_of_every_namespace(world):
                   for event in handler.events()}
     assert set(NAMESPACES) == set(world.app.extensions["chat.namespaces"])
     assert {(case.namespace, case.event) for case in SOCKET_CASES} == registered
-    admin_only = {"add-member", "kickout", "change-admin", "delete-grp"}
+    admin_only = {"add-member", "kickout", "change-admin", "update-group", "delete-grp"}
     forbidden = {c.event for c in SOCKET_CASES if c.expect == "forbidden" and c.namespace == "/group"}
-    assert forbidden == admin_only
+    assert forbidden == admin_only | {"join-group"}  # join-group: (f), a kicked member
     chat_events = {(c.namespace, c.event) for c in SOCKET_CASES if c.namespace in ("/personal", "/group")
                    and c.event != "create-group-chat"}
-    refused_for_strangers = {(c.namespace, c.event) for c in SOCKET_CASES if c.expect == "not_found"}
+    refused_for_strangers = {(c.namespace, c.event) for c in SOCKET_CASES if c.expect == "not_found"
+                             and c.namespace in ("/personal", "/group")}
     assert chat_events == refused_for_strangers, "every event on an existing chat is refused to non-members"
 
 
@@ -354,7 +415,7 @@ def test_non_members_get_the_same_answer_for_a_real_and_a_missing_chat(world):
         if case.expect != "not_found":
             continue
         payload = case.payload(world)
-        key = "GroupId" if "GroupId" in payload else "ChatId"
+        key = next(key for key in ("GroupId", "ChatId", "MessageId") if key in payload)  # /self: the message
         if payload[key] == world.md:  # the caller's own chat: what is not theirs is the message
             key = "MessageId" if "MessageId" in payload else key
         real = world.emit(world.user(case.actor), case.namespace, case.event, payload)
@@ -409,10 +470,26 @@ def _message_path(w):
     return f"/messages/{w.ab_alice['MessageId']}"
 
 
+def _session_path(user):
+    """The path that ends one of user's sessions (the one of their access token)."""
+    def path(w):
+        with w.app.app_context():
+            return f"/me/sessions/{decode_token(user(w)['access'])['sid']}"
+    return path
+
+
 REST_ENDPOINTS = [
     Rest("POST", "/refresh", lambda w: "/refresh", token="refresh"),
     Rest("POST", "/logout", lambda w: "/logout", lambda w: {}),
     Rest("GET", "/me", lambda w: "/me"),
+    Rest("POST", "/me/password", lambda w: "/me/password",
+         lambda w: {"current_password": w.alice["password"], "new_password": "taken-over-1"}),
+    Rest("GET", "/me/sessions", lambda w: "/me/sessions"),
+    Rest("DELETE", "/me/sessions", lambda w: "/me/sessions"),
+    Rest("DELETE", "/me/sessions/<session_id>", _session_path(lambda w: w.alice)),
+    Rest("POST", "/me/email", lambda w: "/me/email", lambda w: {"email": "taken@example.test",
+                                                                 "password": w.alice["password"]}),
+    Rest("DELETE", "/me", lambda w: "/me", lambda w: {"password": w.alice["password"]}),
     Rest("GET", "/users/search", lambda w: f"/users/search?q={w.bob['username'][:4]}"),
     Rest("GET", "/users/<user_id>", lambda w: f"/users/{w.bob['id']}"),
     Rest("GET", "/chats", lambda w: "/chats"),
@@ -423,11 +500,30 @@ REST_ENDPOINTS = [
     Rest("POST", "/chats/self/messages", lambda w: "/chats/self/messages", lambda w: {"Content": "note"}),
     Rest("PATCH", "/messages/<message_id>", _message_path, lambda w: {"Content": "edited"}),
     Rest("DELETE", "/messages/<message_id>", _message_path),
+    Rest("GET", "/messages/<message_id>/history", lambda w: f"{_message_path(w)}/history"),
+    Rest("PUT", "/messages/<message_id>/reactions/<emoji>", lambda w: f"{_message_path(w)}/reactions/👍"),
+    Rest("DELETE", "/messages/<message_id>/reactions/<emoji>", lambda w: f"{_message_path(w)}/reactions/👍"),
     Rest("POST", "/chats/<chat_id>/read", lambda w: f"/chats/{w.ab}/read", lambda w: {}),
     Rest("GET", "/groups/<group_id>", lambda w: f"/groups/{w.group}"),
     Rest("GET", "/groups/<group_id>/messages", lambda w: f"/groups/{w.group}/messages"),
     Rest("POST", "/groups/<group_id>/messages", lambda w: f"/groups/{w.group}/messages",
          lambda w: {"Content": "hi"}),
+    Rest("GET", "/groups/public", lambda w: "/groups/public?q=o"),
+    Rest("POST", "/groups/<group_id>/join", lambda w: f"/groups/{w.open_group}/join"),
+    Rest("PUT", "/users/<user_id>/block", lambda w: f"/users/{w.bob['id']}/block"),
+    Rest("DELETE", "/users/<user_id>/block", lambda w: f"/users/{w.bob['id']}/block"),
+    Rest("GET", "/me/blocks", lambda w: "/me/blocks"),
+    Rest("PUT", "/chats/<chat_id>/mute", lambda w: f"/chats/{w.ab}/mute", lambda w: {}),
+    Rest("DELETE", "/chats/<chat_id>/mute", lambda w: f"/chats/{w.ab}/mute"),
+    Rest("POST", "/files", lambda w: "/files"),
+    Rest("GET", "/files/<file_id>", lambda w: f"/files/{w.ab_file}"),
+    Rest("GET", "/files/<file_id>/thumbnail", lambda w: f"/files/{w.ab_file}/thumbnail"),
+    Rest("POST", "/me/push-subscriptions", lambda w: "/me/push-subscriptions",
+         lambda w: {"endpoint": "https://push.example.test/x", "keys": {"p256dh": "x", "auth": "y"}}),
+    Rest("DELETE", "/me/push-subscriptions", lambda w: "/me/push-subscriptions",
+         lambda w: {"endpoint": "https://push.example.test/x"}),
+    Rest("GET", "/me/settings", lambda w: "/me/settings"),
+    Rest("PATCH", "/me/settings", lambda w: "/me/settings", lambda w: {"EmailNotifications": "off"}),
 ]
 
 REST_TOKENS = {
@@ -522,6 +618,31 @@ REST_CASES = [
       "not_found", "a personal chat id"),
     R("POST", "/groups/<group_id>/messages", "mallory", lambda w: f"/groups/{w.group}/messages",
       lambda w: {"Content": "let me in", "ClientId": "authz-3"}, 404, "not_found"),
+    R("GET", "/messages/<message_id>/history", "mallory", lambda w: f"/messages/{w.ab_alice['MessageId']}/history",
+      None, 404, "not_found", "personal message"),
+    R("GET", "/messages/<message_id>/history", "mallory", lambda w: f"/messages/{w.note['MessageId']}/history",
+      None, 404, "not_found", "alice's note"),
+    R("GET", "/messages/<message_id>/history", "kim", lambda w: f"/messages/{w.g_kim['MessageId']}/history",
+      None, 404, "not_found", "kicked member, own group message"),
+    R("PUT", "/messages/<message_id>/reactions/<emoji>", "mallory",
+      lambda w: f"/messages/{w.ab_alice['MessageId']}/reactions/👍", None, 404, "not_found", "personal message"),
+    R("PUT", "/messages/<message_id>/reactions/<emoji>", "mallory",
+      lambda w: f"/messages/{w.note['MessageId']}/reactions/👍", None, 404, "not_found", "alice's note"),
+    R("PUT", "/messages/<message_id>/reactions/<emoji>", "kim",
+      lambda w: f"/messages/{w.g_bob['MessageId']}/reactions/👍", None, 404, "not_found", "kicked member"),
+    R("DELETE", "/messages/<message_id>/reactions/<emoji>", "mallory",
+      lambda w: f"/messages/{w.g_bob['MessageId']}/reactions/👍", None, 404, "not_found", "group message"),
+    R("DELETE", "/messages/<message_id>/reactions/<emoji>", "kim",
+      lambda w: f"/messages/{w.g_kim['MessageId']}/reactions/👍", None, 404, "not_found",
+      "kicked member, own message"),
+    R("POST", "/groups/<group_id>/messages", "kim", lambda w: f"/groups/{w.group}/messages",
+      lambda w: {"Content": "re", "ReplyTo": w.g_bob["MessageId"]}, 404, "not_found", "kicked member, a reply"),
+    R("PATCH", "/messages/<message_id>", "kim", lambda w: f"/messages/{w.g_kim['MessageId']}",
+      lambda w: {"Content": "edited after the kick"}, 404, "not_found", "kicked member, own message"),
+    R("DELETE", "/messages/<message_id>", "kim", lambda w: f"/messages/{w.g_kim['MessageId']}", None, 404,
+      "not_found", "kicked member, own message"),
+    R("DELETE", "/me/sessions/<session_id>", "mallory", _session_path(lambda w: w.alice), None, 404, "not_found",
+      "alice's session"),
     # (e): bob is a member of both chats, not the author of alice's messages.
     R("PATCH", "/messages/<message_id>", "bob", lambda w: f"/messages/{w.ab_alice['MessageId']}",
       lambda w: {"Content": "edited by bob"}, 403, "forbidden", "someone else's personal message"),
@@ -531,18 +652,52 @@ REST_CASES = [
       "forbidden", "someone else's personal message"),
     R("DELETE", "/messages/<message_id>", "carol", lambda w: f"/messages/{w.g_alice['MessageId']}", None, 403,
       "forbidden", "someone else's group message"),
+    R("POST", "/groups/<group_id>/join", "mallory", lambda w: f"/groups/{w.group}/join", None, 404, "not_found",
+      "a private group"),
+    R("POST", "/groups/<group_id>/join", "kim", lambda w: f"/groups/{w.open_group}/join", None, 403, "forbidden",
+      "kicked from a public group"),
+    # Mute: members only; a stranger, and a kicked member, cannot touch anyone's mute of a chat.
+    R("PUT", "/chats/<chat_id>/mute", "mallory", lambda w: f"/chats/{w.ab}/mute", lambda w: {}, 404, "not_found",
+      "personal chat"),
+    R("PUT", "/chats/<chat_id>/mute", "kim", lambda w: f"/chats/{w.group}/mute",
+      lambda w: {"Until": "2099-01-01T00:00:00Z"}, 404, "not_found", "kicked member"),
+    R("PUT", "/chats/<chat_id>/mute", "mallory", lambda w: f"/chats/{w.alice['id']}/mute", None, 404, "not_found",
+      "alice's self chat"),
+    R("DELETE", "/chats/<chat_id>/mute", "mallory", lambda w: f"/chats/{w.group}/mute", None, 404, "not_found",
+      "group"),
+    # Files: only the uploader and the members of the chat a file was sent in; a kicked member loses access.
+    R("GET", "/files/<file_id>", "mallory", lambda w: f"/files/{w.ab_file}", None, 404, "not_found",
+      "a file of alice and bob's chat"),
+    R("GET", "/files/<file_id>", "kim", lambda w: f"/files/{w.g_file}", None, 404, "not_found",
+      "kicked member, a file sent after the kick"),
+    R("GET", "/files/<file_id>/thumbnail", "mallory", lambda w: f"/files/{w.g_file}/thumbnail", None, 404,
+      "not_found", "a group's file"),
 ]
 
 # Endpoints where no chat of anyone else is involved, and why; the tests below check what they do show.
 REST_NOT_APPLICABLE = {
+    ("POST", "/me/push-subscriptions"): "the caller's own subscriptions (an endpoint moves to its latest subscriber)",
+    ("DELETE", "/me/push-subscriptions"): "the caller's own subscriptions only (test_notify.py)",
+    ("GET", "/me/settings"): "the caller's own settings only",
+    ("PATCH", "/me/settings"): "the caller's own settings only",
     ("POST", "/refresh"): "the caller's own session (reuse: test_auth.py)",
     ("POST", "/logout"): "the caller's own session; another user's refresh token in the body is ignored",
     ("GET", "/me"): "the caller only",
+    ("POST", "/me/password"): "the caller's own account, behind its password",
+    ("GET", "/me/sessions"): "the caller's own sessions only (test_accounts_live.py)",
+    ("DELETE", "/me/sessions"): "the caller's own other sessions only",
+    ("POST", "/me/email"): "the caller's own account, behind its password",
+    ("DELETE", "/me"): "the caller's own account, behind its password",
     ("GET", "/users/search"): "a directory of verified users, by design",
     ("GET", "/users/<user_id>"): "any verified user's public {id, username}, by design",
     ("GET", "/chats"): "the caller's inbox only (below)",
+    ("GET", "/groups/public"): "a directory of public groups only, by design (below)",
     ("POST", "/chats/personal/<partner_id>/messages"): "any verified user may write to any other, by design",
     ("POST", "/chats/self/messages"): "the caller's own self chat",
+    ("PUT", "/users/<user_id>/block"): "the caller's own block list; any verified user may be blocked, by design",
+    ("DELETE", "/users/<user_id>/block"): "the caller's own block list",
+    ("GET", "/me/blocks"): "the caller's own block list only",
+    ("POST", "/files"): "the caller's own upload (attached to a send only by its uploader, below)",
 }
 
 
@@ -562,6 +717,14 @@ def test_the_inbox_shows_only_the_callers_chats(world):
     response = _call(world, "GET", "/chats?per_page=100", world.mallory["access"])
     ids = {entry.get("ChatId") or entry.get("GroupId") for entry in response.get_json()["entries"]}
     assert world.ab not in ids and world.group not in ids and world.md in ids
+
+
+def test_the_directory_lists_public_groups_only(world):
+    response = _call(world, "GET", "/groups/public?per_page=100", world.mallory["access"])
+    entries = {entry["GroupId"]: entry for entry in response.get_json()["entries"]}
+    assert world.group not in entries and entries[world.open_group]["Joined"] is False
+    assert set(entries[world.open_group]) == {"GroupId", "Name", "Description", "MemberCount", "Joined"}
+    assert world.pushes() == {}
 
 
 def test_logout_ignores_another_users_refresh_token(world):

@@ -239,19 +239,27 @@ def confirmed_user(server, smtp, name):
     return name
 
 
+def signed_in(playwright_api, browser, server, smtp, names=("alice", "bob"), prepare=None):
+    """Yields once: a Person per name, each signed up, confirmed from the mail and signed in, in their own browser
+    context (prepare(person) runs first); then closes them, and fails on any JavaScript error in their pages.
+    Plain names (each module's server has a new database): they read well in the screenshots."""
+    expect = playwright_api.expect
+    people = [Person(browser, server, name) for name in names]
+    for person in people:
+        if prepare:
+            prepare(person)
+        person.sign_up(expect, smtp)
+        person.sign_in(expect)
+    yield tuple(people)
+    for person in people:
+        person.context.close()
+    assert not [error for person in people for error in person.errors], "JavaScript errors in the page"
+
+
 @pytest.fixture(scope="module")
 def people(playwright_api, browser, web_server, smtp):
     """Alice and Bob, each signed up, confirmed from the mail and signed in, in their own browser context."""
-    expect = playwright_api.expect
-    # Plain names (this server's database is new): they read well in the screenshots.
-    alice, bob = (Person(browser, web_server, name) for name in ("alice", "bob"))
-    for person in (alice, bob):
-        person.sign_up(expect, smtp)
-        person.sign_in(expect)
-    yield alice, bob
-    for person in (alice, bob):
-        person.context.close()
-    assert not alice.errors + bob.errors, "JavaScript errors in the page"
+    yield from signed_in(playwright_api, browser, web_server, smtp)
 
 
 @pytest.mark.live

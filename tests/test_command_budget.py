@@ -9,7 +9,11 @@ operation starts, leaving out the driver's handshakes and monitoring. The budget
   apart from the send's own share;
 * a history page is at most 2;
 * a connect's chat lists cost the same number of commands whatever the number of chats;
-* a repeated ClientId returns the same MessageId and stores one message.
+* a repeated ClientId returns the same MessageId and stores one message;
+* attachments cost a send 2 more, whatever their number (one conditional update of each file in one command,
+  one read of them);
+* blocks cost a send nothing (2 commands with blocks in place; a refused send is 2 and stores nothing), and a
+  mute is one update.
 
 Every measurement is printed (run with -s to see them).
 """
@@ -256,3 +260,176 @@ def test_the_chat_lists_of_a_connect_cost_the_same_whatever_the_number_of_chats(
     report("connect to /group with 30 groups", large)
     assert summary(large) == summary(small), (f"1 group: {len(small)} ({summary(small)}); "
                                               f"30 groups: {len(large)} ({summary(large)})")
+
+
+# Richer messages (SPEC v2): a reply reads the replied-to message once more; mentions are resolved from the
+# group document the Seq update returns (no query per mentioned user); a reaction is the chat (membership)
+# and one write; UnreadMentions is one query for the whole group list.
+
+REPLY, REACT = SEND + 1, 2
+
+
+def test_replies_mentions_and_reactions_stay_within_the_budget(app, client, accounts, people, sockets, commands):
+    alice, bob, carol = people
+    more = [accounts.user() for _ in range(5)]
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))
+    group = ok(emit(sockets, 0, "/group", "create-group-chat",
+                    {"Name": "g", "Participants": [bob["id"], carol["id"], *(u["id"] for u in more)]}))["Group"]
+    ok(emit(sockets, 0, "/self", "fetch-self-chat", {}))
+    cases = [("personal", "/personal", "send-personal-message", {"ChatId": chat["ChatId"]}),
+             ("group", "/group", "send-group-message", {"GroupId": group["GroupId"]}),
+             ("self", "/self", "send-self-message", {})]
+    over = []
+    for kind, namespace, event, target in cases:
+        first = ok(emit(sockets, 0, namespace, event, {**target, "Content": "first"}))["Message"]
+        ack, measured = commands.measure(lambda: emit(sockets, 0, namespace, event, {
+            **target, "Content": "a reply", "ReplyTo": first["MessageId"]}))
+        assert ok(ack)["Message"]["ReplyTo"]["MessageId"] == first["MessageId"]
+        report(f"socket {event} with ReplyTo", measured)
+        if len(measured) > REPLY:
+            over.append(f"{kind} reply: {summary(measured)}")
+        ack, measured = commands.measure(lambda: emit(sockets, 0, namespace, event, {
+            **target, "Content": "ok", "ReplyTo": first["MessageId"], "ClientId": f"rk-{kind}"}))
+        report(f"socket {event} with ReplyTo and a new ClientId", measured)
+        if len(measured) > REPLY:
+            over.append(f"{kind} reply with a ClientId: {summary(measured)}")
+        react = {**target, "MessageId": first["MessageId"], "Emoji": "👍", "On": True}
+        for on in (True, True, False):
+            ack, measured = commands.measure(lambda: emit(sockets, 1 if kind != "self" else 0, namespace,
+                                                          "react-message", {**react, "On": on}))
+            ok(ack)
+            report(f"socket react-message on {kind} (On {on})", measured)
+            if len(measured) > REACT:
+                over.append(f"{kind} react (On {on}): {summary(measured)}")
+
+    everyone = " ".join(f"@{u['username']}" for u in (bob, carol, *more))
+    ack, measured = commands.measure(lambda: emit(sockets, 0, "/group", "send-group-message",
+                                                  {"GroupId": group["GroupId"], "Content": f"hi {everyone}"}))
+    assert len(ok(ack)["Message"]["Mentions"]) == 7
+    report("socket send-group-message mentioning 7 members", measured)
+    if len(measured) > SEND:
+        over.append(f"7 mentions: {summary(measured)}")
+
+    headers = bearer(alice["access"])
+    first = ok(emit(sockets, 0, "/group", "send-group-message", {"GroupId": group["GroupId"], "Content": "x"}))
+    for what, call in (
+            ("REST group send with ReplyTo and mentions", lambda: client.post(
+                f"/groups/{group['GroupId']}/messages", headers=headers,
+                json={"Content": f"re {everyone}", "ReplyTo": first["Message"]["MessageId"]})),
+            ("REST PUT reaction", lambda: client.put(
+                f"/messages/{first['Message']['MessageId']}/reactions/🎉", headers=headers)),
+            ("REST DELETE reaction", lambda: client.delete(
+                f"/messages/{first['Message']['MessageId']}/reactions/🎉", headers=headers))):
+        response, measured = commands.measure(call)
+        assert response.status_code in (200, 201), response.get_json()
+        _auth, own = rest_split(measured)
+        report(f"{what}, its own share", own)
+        budget = REPLY if "send" in what else REACT
+        if len(own) > budget:
+            over.append(f"{what}: own share {summary(own)}; total {summary(measured)}")
+    assert not over, "over budget:\n" + "\n".join(over)
+
+
+def test_attachments_cost_a_send_two_commands_whatever_their_number(app, client, people, sockets, commands):
+    import io
+    alice, bob, _carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))
+    ok(emit(sockets, 0, "/personal", "send-personal-message", {"ChatId": chat["ChatId"], "Content": "first"}))
+
+    def upload():
+        response = client.post("/files", data={"file": (io.BytesIO(b"words"), "a.txt")},
+                               headers=bearer(alice["access"]), content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["File"]["FileId"]
+
+    for count in (1, 10):
+        files = [upload() for _ in range(count)]
+        ack, measured = commands.measure(lambda: emit(sockets, 0, "/personal", "send-personal-message", {
+            "ChatId": chat["ChatId"], "Content": "", "Attachments": files}))
+        assert len(ok(ack)["Message"]["Attachments"]) == count
+        report(f"socket send-personal-message with {count} attachments", measured)
+        assert len(measured) <= SEND + 2, summary(measured)
+
+
+def test_unread_mentions_cost_one_query_for_the_whole_group_list(app, accounts, people, connect_socket, commands):
+    alice, bob, _carol = people
+    few, many = accounts.user(), accounts.user()
+
+    def mentioned_in(owner, groups):
+        owner_socket = connect_socket(app, owner, "/group")
+        for i in range(groups):
+            group = ok(owner_socket.emit("create-group-chat", {"Name": f"g{i}", "Participants": [bob["id"]]},
+                                         namespace="/group", callback=True))["Group"]
+            ok(owner_socket.emit("send-group-message", {"GroupId": group["GroupId"],
+                                                        "Content": f"@{bob['username']} look"},
+                                 namespace="/group", callback=True))
+    # bob is mentioned (unread) in the 1 group of `few`, then in the 30 groups of `many` too
+    mentioned_in(few, 1)
+    small, small_lists = connect_cost(app, bob, connect_socket, commands)
+    mentioned_in(many, 30)
+    large, large_lists = connect_cost(app, bob, connect_socket, commands)
+    report("connect to / with unread mentions in 1 group", small)
+    report("connect to / with unread mentions in 31 groups", large)
+    assert [e["UnreadMentions"] for e in small_lists["group-chat-list"]["GroupChatList"]] == [1]
+    assert [e["UnreadMentions"] for e in large_lists["group-chat-list"]["GroupChatList"]] == [1] * 31
+    assert summary(large) == summary(small), f"1 group: {summary(small)}; 31 groups: {summary(large)}"
+    assert ("aggregate", "messages") in {(c.name, c.collection) for c in large}
+
+
+# Block and mute (SPEC v2): the block rides on the Seq update of the personal chat, so a send with blocks in
+# place is still 2 commands, and a refused one 2 as well (the update, then the chat read once to say
+# `blocked`); typing and receipts decide from the chat they already read; mute is one update.
+
+REFUSED_SEND, MUTE = 2, 1
+
+
+def test_blocks_cost_no_command_on_a_send_and_mute_is_one(app, client, accounts, people, sockets, commands, db):
+    alice, bob, carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))["ChatId"]
+    ok(emit(sockets, 1, "/personal", "send-personal-message", {"ChatId": chat, "Content": "before"}))
+    for blocker, blocked in ((alice, bob), (carol, alice), (bob, carol)):  # blocks all around
+        assert client.put(f"/users/{blocked['id']}/block", headers=bearer(blocker["access"])).status_code == 200
+    over = []
+
+    def check(what, measured, budget):
+        report(what, measured)
+        if len(measured) > budget:
+            over.append(f"{what}: {summary(measured)}")
+
+    for client_id in (None, "blk-1"):
+        data = {"ChatId": chat, "Content": "from the blocker", **({"ClientId": client_id} if client_id else {})}
+        ack, measured = commands.measure(lambda: emit(sockets, 0, "/personal", "send-personal-message", data))
+        ok(ack)
+        check(f"socket send-personal-message by the blocker (ClientId {client_id})", measured, SEND)
+    before = stored_messages(db, chat)
+    ack, measured = commands.measure(lambda: emit(sockets, 1, "/personal", "send-personal-message",
+                                                  {"ChatId": chat, "Content": "refused", "ClientId": "blk-2"}))
+    assert ack["error"]["code"] == "blocked", ack
+    check("socket send-personal-message by the blocked user (refused)", measured, REFUSED_SEND)
+    response, measured = commands.measure(lambda: client.post(f"/chats/personal/{bob['id']}/messages",
+                                                              json={"Content": "by rest"},
+                                                              headers=bearer(alice["access"])))
+    assert response.status_code == 201
+    check("REST personal send by the blocker, its own share", rest_split(measured)[1], SEND)
+    assert stored_messages(db, chat) == before + 1
+    ack, measured = commands.measure(lambda: emit(sockets, 1, "/personal", "typing", {"ChatId": chat}))
+    check("socket typing by the blocked user", ok(ack) and measured, 1)
+
+    group = ok(emit(sockets, 0, "/group", "create-group-chat", {"Name": "g", "Participants": [bob["id"]]}))["Group"]
+    for what, call in (("PUT mute with Until", lambda: client.put(f"/chats/{chat}/mute", json={
+            "Until": "2099-01-01T00:00:00Z"}, headers=bearer(alice["access"]))),
+            ("PUT mute of a group", lambda: client.put(f"/chats/{group['GroupId']}/mute",
+                                                       headers=bearer(bob["access"]))),
+            ("DELETE mute", lambda: client.delete(f"/chats/{chat}/mute", headers=bearer(alice["access"])))):
+        response, measured = commands.measure(call)
+        assert response.status_code == 200, response.get_json()
+        check(f"REST {what}, its own share", rest_split(measured)[1], MUTE)
+    # Rare calls, bounded all the same (their own share: the JWT's session is the request's).
+    for what, call, budget in (
+            ("PUT block", lambda: client.put(f"/users/{carol['id']}/block", headers=bearer(alice["access"])), 5),
+            ("GET /me/blocks", lambda: client.get("/me/blocks", headers=bearer(alice["access"])), 2),
+            ("DELETE block", lambda: client.delete(f"/users/{bob['id']}/block", headers=bearer(alice["access"])), 6)):
+        response, measured = commands.measure(call)
+        assert response.status_code == 200, response.get_json()
+        check(f"REST {what}, its own share", [c for c in measured if c.collection != "sessions"], budget)
+    assert not over, "over budget:\n" + "\n".join(over)

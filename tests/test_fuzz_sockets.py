@@ -6,6 +6,7 @@ Payloads are random JSON (huge integers, long and unicode strings, Mongo operato
 often, objects with the event's own keys holding real ids of the world below or values of the right
 type, so that many get past the schema into the rules. A few valid ones succeed and change data: fine.
 """
+import io
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +25,10 @@ TEXT_KEYS = {"Content", "Name", "Description", "ClientId"}
 # Strings that are valid JSON but that the database cannot store (lone surrogates), or that show nothing.
 UNSTORABLE = ["\ud800", "a\udfffb", "\udbff\ud800", "\u200b\u200d\ufeff", "\x01\x02"]
 ID_KINDS = {"ChatId": "chats", "GroupId": "groups", "MessageId": "messages", "Before": "messages",
-            "After": "messages", "UpTo": "messages", "Partner": "users", "Member": "users",
-            "UserIds": "users", "Participants": "users"}
+            "After": "messages", "UpTo": "messages", "ReplyTo": "messages", "Partner": "users", "Member": "users",
+            "UserIds": "users", "Participants": "users", "Attachments": "files"}
+# react-message: real emoji (one, several, with modifiers and joiners), and what is not one.
+EMOJI = ["👍", "❤️", "👍🏽", "👨‍👩‍👧", "1️⃣", "🇫🇷", "👍👍", "a", "1", "👍 ", "\u200d", "$gt", "a.b", "😀" * 33]
 
 
 def event_schema(app, namespace, event):
@@ -37,13 +40,16 @@ def event_schema(app, namespace, event):
 
 @pytest.fixture
 def world(app, client, accounts):
-    """A user with a partner (a personal chat, messages both ways), a group of both, a stranger and an
-    unverified account; and their ids, by kind."""
+    """A user with a partner (a personal chat, messages both ways), a group of both, a public group of the
+    partner's, a stranger and an unverified account; and their ids, by kind."""
     user, partner, stranger = accounts.user(), accounts.user(), accounts.user()
     unverified = accounts.signup()
     group = app.extensions["chat.services"].groups.create(user["id"], "Fuzz group", "", [partner["id"]])
     chat = client.get(f"/chats/personal/{partner['id']}/messages", headers=bearer(user["access"])).get_json()
-    ids = {"users": [user["id"], partner["id"], stranger["id"], unverified["id"]], "groups": [group["_id"]],
+    # A public group of the partner's, which the user may join (join-group, update-group).
+    public = app.extensions["chat.services"].groups.create(partner["id"], "Open fuzz", "", [], True)
+    ids = {"users": [user["id"], partner["id"], stranger["id"], unverified["id"]],
+           "groups": [group["_id"], public["_id"]],
            "chats": [chat["ChatId"], user["id"]], "messages": []}
     for sender, path in ((user, f"/chats/personal/{partner['id']}/messages"),
                          (partner, f"/chats/personal/{user['id']}/messages"),
@@ -52,6 +58,13 @@ def world(app, client, accounts):
         sent = client.post(path, json={"Content": "hello"}, headers=bearer(sender["access"]))
         assert sent.status_code == 201, sent.get_json()
         ids["messages"].append(sent.get_json()["Message"]["MessageId"])
+    # Uploads: the user's (free to attach, until a send takes them), and one of the partner's.
+    ids["files"] = []
+    for owner, data in ((user, b"one"), (user, b"two"), (user, b"three"), (partner, b"theirs")):
+        uploaded = client.post("/files", data={"file": (io.BytesIO(data), "f.txt")}, headers=bearer(owner["access"]),
+                               content_type="multipart/form-data")
+        assert uploaded.status_code == 201, uploaded.get_json()
+        ids["files"].append(uploaded.get_json()["File"]["FileId"])
     return {"user": user, "partner": partner, "ids": ids}
 
 
@@ -74,6 +87,10 @@ def plausible(key, field, ids):
         return st.lists(plausible(key, field.inner, ids), max_size=3)
     if isinstance(field, fields.Integer):
         return st.integers(min_value=-3, max_value=120) | st.integers()
+    if isinstance(field, fields.Boolean):
+        return st.booleans() | st.sampled_from([0, 1, "true", None])
+    if key == "Emoji":
+        return st.sampled_from(EMOJI) | st.text(min_size=1, max_size=4) | st.sampled_from(UNSTORABLE)
     if key in TEXT_KEYS:
         return (st.text(max_size=30) | st.text(min_size=1, max_size=5).map(lambda text: text * 1000)
                 | st.sampled_from(["hi", "  padded  ", " \t\n ", "x" * 4001, "x" * 100_001, *UNSTORABLE]))

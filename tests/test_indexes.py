@@ -18,12 +18,15 @@ atomic). MongoDB's explain says so (IDHACK, EXPRESS_*); SecantusDB's explain rep
 filter once it has other conditions, though its executor reads the document by `_id`. So for those the
 server is asked to explain the `_id` lookup itself.
 """
+import io
 import json
+from datetime import timedelta
 
 import pytest
 from bson import json_util
 from pymongo import MongoClient
 
+from chat.clock import utcnow
 from conftest import bearer, database_uri, expired_access
 
 # Winning-plan stages that read through an index (EXPRESS_IXSCAN, EXPRESS_UPDATE, ... start with EXPRESS).
@@ -207,11 +210,37 @@ def exercise_everything(app, accounts, client, connect_socket):
     call(bob, "/self", "fetch-self-chat", {})
     group = call(alice, "/group", "create-group-chat", {"Name": "g", "Participants": [bob["id"]]})["Group"]
     call(alice, "/group", "add-member", {"GroupId": group["GroupId"], "Member": carol["id"]})
+    # Public groups: listing, the directory (browse, a short and a long search), joining by socket and REST.
+    call(alice, "/group", "update-group", {"GroupId": group["GroupId"], "Public": True, "Name": "g public"})
+    opened = call(bob, "/group", "create-group-chat", {"Name": "open", "Participants": [], "Public": True})["Group"]
+    for query in ("", "?q=G", "?q=PUBLIC&per_page=1&page=1"):
+        assert client.get(f"/groups/public{query}", headers=bearer(carol["access"])).get_json()["entries"]
+    call(carol, "/group", "join-group", {"GroupId": opened["GroupId"]})
+    assert client.post(f"/groups/{opened['GroupId']}/join", headers=bearer(alice["access"])).status_code == 200
+    call(bob, "/group", "kickout", {"GroupId": opened["GroupId"], "Member": alice["id"]})
+    assert client.post(f"/groups/{opened['GroupId']}/join", headers=bearer(alice["access"])).status_code == 403
     call(bob, "/group", "send-group-message", {"GroupId": group["GroupId"], "Content": "hey", "ClientId": "g1"})
     call(bob, "/group", "send-group-message", {"GroupId": group["GroupId"], "Content": "hey", "ClientId": "g1"})
     call(bob, "/group", "typing", {"GroupId": group["GroupId"]})
     call(carol, "/group", "read-group-message", {"GroupId": group["GroupId"]})
     call(carol, "/group", "fetch-group-chat", {"GroupId": group["GroupId"]})
+    # Richer messages: a reply with a mention, reactions, UnreadMentions in the lists, edit history, and a
+    # delete that empties the quotes of the replies.
+    hey = call(bob, "/group", "send-group-message", {"GroupId": group["GroupId"], "Content": "@carol_x look"})
+    reply = call(alice, "/group", "send-group-message", {"GroupId": group["GroupId"], "Content": "re @carol_x",
+                                                         "ReplyTo": hey["Message"]["MessageId"]})
+    call(carol, "/group", "react-message", {"GroupId": group["GroupId"], "MessageId": reply["Message"]["MessageId"],
+                                            "Emoji": "👍", "On": True})
+    carol_headers = bearer(carol["access"])
+    assert client.get("/chats", headers=carol_headers).get_json()["entries"][0]["UnreadMentions"] == 2
+    assert client.put(f"/messages/{hey['Message']['MessageId']}/reactions/🎉", headers=carol_headers).status_code == 200
+    assert client.delete(f"/messages/{hey['Message']['MessageId']}/reactions/🎉",
+                         headers=carol_headers).status_code == 200
+    assert client.patch(f"/messages/{hey['Message']['MessageId']}", json={"Content": "edited @carol_x"},
+                        headers=bearer(bob["access"])).status_code == 200
+    assert client.get(f"/messages/{hey['Message']['MessageId']}/history", headers=carol_headers).status_code == 200
+    assert client.delete(f"/messages/{hey['Message']['MessageId']}", headers=bearer(bob["access"])).status_code == 200
+    connect_socket(app, carol, "/")
     call(alice, "/group", "change-admin", {"GroupId": group["GroupId"], "Member": bob["id"]})
     call(bob, "/group", "kickout", {"GroupId": group["GroupId"], "Member": carol["id"]})
     call(alice, "/group", "leave-grp", {"GroupId": group["GroupId"]})
@@ -248,6 +277,145 @@ def exercise_everything(app, accounts, client, connect_socket):
     assert client.post("/refresh", headers=bearer(alice["refresh"])).status_code == 200
     assert client.post("/refresh", headers=bearer(alice["refresh"])).status_code == 401
     assert client.post("/logout", headers=bearer(carol["access"])).status_code in (200, 204)
+    exercise_account_management(app, accounts, client)
+    exercise_block_and_mute(app, accounts, client, connect_socket)
+    exercise_files(app, accounts, client, connect_socket)
+    exercise_notifications(app, accounts, client)
+
+
+def exercise_notifications(app, accounts, client):
+    """Notifications: the VAPID key, settings, subscribe and unsubscribe, pushes (their claims, a 410 deleting a
+    subscription), a digest (due users, the claim, its chats and mentions) and the one-click unsubscribe."""
+    from datetime import timedelta
+
+    from push_service import BrowserKeys, PushService
+    services, worker = app.extensions["chat.services"], app.extensions["chat.notify"]
+    services.notify.allow_local, services.notify.email_delay = True, timedelta(0)  # a local push service, due now
+    worker.drain()  # the messages of the exercise so far
+    ok, gone = PushService("ok"), PushService("gone")
+    try:
+        lou, max_, ned = accounts.user("lou_x"), accounts.user("max_x"), accounts.user("ned_x")
+        lou_h, max_h = bearer(lou["access"]), bearer(max_["access"])
+        assert client.get("/push/public-key").status_code == 200
+        for user, service in ((max_, ok), (ned, gone)):
+            keys = BrowserKeys().subscription(service.endpoint(user["id"]))
+            assert client.post("/me/push-subscriptions", json=keys, headers=bearer(user["access"])).status_code == 201
+        spare = BrowserKeys().subscription(ok.endpoint("spare"))
+        assert client.post("/me/push-subscriptions", json=spare, headers=lou_h).status_code == 201
+        assert client.delete("/me/push-subscriptions", json=spare, headers=lou_h).status_code == 204
+        assert client.patch("/me/settings", json={"EmailNotifications": "mentions"}, headers=max_h).status_code == 200
+        assert client.get("/me/settings", headers=max_h).status_code == 200
+        group = services.groups.create(lou["id"], "Notify", "", [max_["id"], ned["id"]])
+        assert client.post(f"/groups/{group['_id']}/messages", json={"Content": "@max_x hi"},
+                           headers=lou_h).status_code == 201
+        assert client.post(f"/chats/personal/{ned['id']}/messages", json={"Content": "hi"},
+                           headers=lou_h).status_code == 201
+        assert [outcome["pushed"] + outcome["gone"] for outcome in worker.drain()] == [2, 0]  # 410: gone
+        assert worker.digest_pass() >= 2  # max and ned (and users of the exercise so far)
+        token = services.digest.unsubscribe_url(max_["id"]).split("token=", 1)[1]
+        assert client.post("/unsubscribe", query_string={"token": token}).status_code == 200
+        services.notify.forget_user(ned["id"])
+    finally:
+        ok.close()
+        gone.close()
+
+
+def exercise_files(app, accounts, client, connect_socket):
+    """Attachments: uploads (quota), sends with attachments over a socket and REST (claims, a refused one given
+    back), downloads with Bearer and signed URLs, a thumbnail, a delete that removes the files, the sweep of
+    uploads never attached, and the removal of a user's files."""
+    from PIL import Image
+    jay, kim = accounts.user("jay_x"), accounts.user("kim_x")
+    jay_h, kim_h = bearer(jay["access"]), bearer(kim["access"])
+    image = io.BytesIO()
+    Image.new("RGB", (400, 300), (1, 2, 3)).save(image, "PNG")
+
+    def upload(data, name):
+        response = client.post("/files", data={"file": (io.BytesIO(data), name)}, headers=jay_h,
+                               content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["File"]
+
+    picture, text, _spare = upload(image.getvalue(), "p.png"), upload(b"words", "t.txt"), upload(b"more", "s.txt")
+    sock = connect_socket(app, jay, "/personal")
+    chat = sock.emit("fetch-personal-chat", {"Partner": kim["id"]}, namespace="/personal", callback=True)
+    ack = sock.emit("send-personal-message", {"ChatId": chat["ChatId"], "Content": "", "ClientId": "f1",
+                                              "Attachments": [picture["FileId"]]}, namespace="/personal", callback=True)
+    assert ack["ok"], ack
+    sock.emit("send-personal-message", {"ChatId": chat["ChatId"], "Content": "", "ClientId": "f1",
+                                        "Attachments": [picture["FileId"]]}, namespace="/personal", callback=True)
+    refused = client.post("/groups/0123456789abcdef01234567/messages", headers=jay_h,
+                          json={"Content": "", "Attachments": [text["FileId"]]})
+    assert refused.status_code == 404
+    assert client.post(f"/chats/personal/{kim['id']}/messages", headers=jay_h,
+                       json={"Content": "doc", "Attachments": [text["FileId"]]}).status_code == 201
+    file = ack["Message"]["Attachments"][0]
+    assert client.get(f"/files/{file['FileId']}", headers=kim_h).status_code == 200
+    assert client.get(f"/files/{file['FileId']}", headers={**kim_h, "Range": "bytes=5-10"}).status_code == 206
+    assert client.get(file["Url"]).status_code == 200
+    assert client.get(file["ThumbnailUrl"]).status_code == 200
+    assert client.get(f"/files/{text['FileId']}", headers=bearer(accounts.user("lee_x")["access"])).status_code == 404
+    assert client.delete(f"/messages/{ack['Message']['MessageId']}", headers=jay_h).status_code == 200
+    files = app.extensions["chat.services"].files
+    assert files.sweep_unattached(now=utcnow() + timedelta(days=2)) == 1  # `spare`, never attached
+    files.remove_owned_by(jay["id"])
+
+
+def exercise_block_and_mute(app, accounts, client, connect_socket):
+    """Block, the refusals and hiding it causes (sends, a first use, typing, receipts, presence, search), the
+    block list, unblock; mute with and without Until, unmute, and the lists that show it."""
+    gina, hal, ivy = accounts.user("gina_x"), accounts.user("hal_x"), accounts.user("ivy_x")
+    gina_h, hal_h = bearer(gina["access"]), bearer(hal["access"])
+    hal_p, gina_root = connect_socket(app, hal, "/personal"), connect_socket(app, gina, "/")
+    chat_id = hal_p.emit("fetch-personal-chat", {"Partner": gina["id"]}, namespace="/personal",
+                         callback=True)["ChatId"]
+    assert client.put(f"/users/{hal['id']}/block", headers=gina_h).status_code == 200
+    assert client.put(f"/users/{hal['id']}/block", headers=bearer(ivy["access"])).status_code == 200
+    assert client.get("/me/blocks", headers=gina_h).get_json()["users"]
+    for event, data in (("send-personal-message", {"ChatId": chat_id, "Content": "hi"}),
+                        ("fetch-personal-chat", {"Partner": ivy["id"]}), ("typing", {"ChatId": chat_id}),
+                        ("read-personal-message", {"ChatId": chat_id})):
+        hal_p.emit(event, data, namespace="/personal", callback=True)
+    assert client.post(f"/chats/personal/{ivy['id']}/messages", json={"Content": "hi"},
+                       headers=hal_h).status_code == 403
+    hal_root = connect_socket(app, hal, "/")
+    assert hal_root.emit("get-online-info", {"UserIds": [gina["id"]]}, namespace="/", callback=True)["ok"]
+    assert hal_root.emit("background-app", {}, namespace="/", callback=True)["ok"]
+    assert client.get("/users/search?q=gina", headers=hal_h).status_code == 200
+    hal_root.disconnect("/")
+    assert client.delete(f"/users/{hal['id']}/block", headers=gina_h).status_code == 200
+    assert client.put(f"/chats/{chat_id}/mute", json={"Until": "2099-01-01T00:00:00Z"},
+                      headers=gina_h).status_code == 200
+    assert client.put(f"/chats/{chat_id}/mute", headers=hal_h).status_code == 200
+    assert client.delete(f"/chats/{chat_id}/mute", headers=gina_h).status_code == 200
+    assert client.get("/chats", headers=hal_h).get_json()["entries"][0]["Muted"] is True
+    gina_root.disconnect("/")
+
+
+def exercise_account_management(app, accounts, client):
+    """Reset, password change, sessions, email change, deletion, and the sweep of expired and stalled accounts."""
+    erin, fay = accounts.user("erin_x"), accounts.user("fay_x")
+    assert client.post("/password/forgot", json={"email": erin["email"]}).status_code == 202
+    token = accounts.smtp.link(erin["email"], count=2, path="reset-password").split("token=")[1]
+    assert client.post("/password/reset", json={"token": token, "password": "another-pass-1"}).status_code == 200
+    erin["password"] = "another-pass-1"
+    headers = bearer(accounts.login(erin)["access"])
+    accounts.login(dict(erin))
+    assert client.post("/me/password", json={"current_password": erin["password"], "new_password": "third-pass-1"},
+                       headers=headers).status_code == 200
+    erin["password"] = "third-pass-1"
+    other = accounts.login(dict(erin))
+    sessions = client.get("/me/sessions", headers=headers).get_json()["sessions"]
+    ended = next(s["SessionId"] for s in sessions if not s["Current"])
+    assert client.delete(f"/me/sessions/{ended}", headers=headers).status_code == 200
+    assert client.delete("/me/sessions", headers=headers).status_code == 200 and other
+    assert client.post("/me/email", json={"email": "erin-new@example.test", "password": erin["password"]},
+                       headers=headers).status_code == 202
+    accounts.client.get("/verify?" + accounts.smtp.link("erin-new@example.test").split("/verify?")[1])
+    assert client.delete("/me", json={"password": fay["password"]}, headers=bearer(fay["access"])).status_code == 200
+    deletion = app.extensions["chat.services"].deletion
+    deletion.expire_unverified()
+    deletion.finish_stalled()
 
 
 def test_every_query_is_served_by_a_declared_index(app, accounts, client, connect_socket, commands, explainer):

@@ -376,9 +376,9 @@ def test_live_unstorable_strings_are_refused_with_no_traceback(live_server, smtp
 def test_the_login_rate_limit_key_holds_no_unstorable_string(app):
     """The per-login limit keys on the body before the schema runs: a lone surrogate must not reach the limiter's
     storage (Redis cannot encode it)."""
-    from chat.auth.routes import _body_field
+    from chat.auth.routes import body_field
     with app.test_request_context("/login", method="POST", json={"login": f"a{LONE}", "password": "x"}):
-        key = _body_field("login")()
+        key = body_field("login")()
     assert storable(key) and key.endswith(":-")
 
 

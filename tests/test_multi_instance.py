@@ -123,6 +123,35 @@ def test_logout_disconnects_sockets_on_the_other_instance(cluster, smtp, live_so
     sock.wait_disconnected("/personal")
 
 
+def test_a_password_reset_disconnects_sockets_on_the_other_instance(cluster, smtp, live_socket):
+    a, b = cluster
+    user = a.signup_verify_login(smtp)
+    sock = live_socket(b, user, ("/", "/group"))
+    before = smtp.count(user["email"])
+    assert requests.post(f"{a.url}/password/forgot", json={"email": user["email"]}, timeout=10).status_code == 202
+    token = smtp.link(user["email"], count=before + 1, path="reset-password").split("token=")[1]
+    reset = requests.post(f"{b.url}/password/reset", json={"token": token, "password": "brand-new-pass"}, timeout=10)
+    assert reset.status_code == 200, reset.text
+    sock.wait_for("session-ended")
+    sock.wait_disconnected("/")
+    sock.wait_disconnected("/group")
+    me = requests.get(f"{a.url}/me", headers={"Authorization": f"Bearer {user['access']}"}, timeout=10)
+    assert me.status_code == 401 and me.json()["error"]["code"] == "token_revoked"
+
+
+def test_signing_out_a_session_disconnects_it_on_the_other_instance(cluster, smtp, live_socket):
+    a, b = cluster
+    user = a.signup_verify_login(smtp)
+    phone = b.accounts().login(dict(user))
+    sock = live_socket(b, phone, ("/", "/personal"))
+    headers = {"Authorization": f"Bearer {user['access']}"}
+    sessions = requests.get(f"{a.url}/me/sessions", headers=headers, timeout=10).json()["sessions"]
+    other = next(s["SessionId"] for s in sessions if not s["Current"])
+    assert requests.delete(f"{a.url}/me/sessions/{other}", headers=headers, timeout=10).status_code == 200
+    sock.wait_for("session-ended")
+    sock.wait_disconnected("/personal")
+
+
 def test_redis_restart_loses_nothing_acknowledged(pair, redis_server, live_socket):
     a, b, alice, bob = pair
     acked = []

@@ -6,6 +6,7 @@
 - schemathesis sends generated requests, valid and invalid, to a live server for every operation: no
   answer is a 5xx, every error is the JSON envelope, and the answers conform to the document.
 """
+import io
 import re
 
 import marshmallow
@@ -101,7 +102,7 @@ def test_errors_are_the_envelope_where_the_route_can_fail(app, document):
                 assert response["content"]["application/json"]["schema"] == envelope, (rule.endpoint, status)
             if status in ("429", "503"):
                 assert "Retry-After" in response["headers"], (rule.endpoint, status)
-        assert ("requestBody" in operation) == bool(op.body), rule.endpoint
+        assert ("requestBody" in operation) == bool(op.body or op.form or op.multipart), rule.endpoint
         query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
         assert bool(query) == bool(op.query), rule.endpoint
 
@@ -127,17 +128,22 @@ def world(app, client, accounts):
     group = app.extensions["chat.services"].groups.create(user["id"], "Probe group", "", [partner["id"]])
     sent = client.post("/chats/self/messages", json={"Content": "hi"}, headers=bearer(user["access"]))
     assert sent.status_code == 201, sent.get_json()
-    values = {"user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
-              "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"]}
+    uploaded = client.post("/files", data={"file": (io.BytesIO(b"notes"), "n.txt")}, headers=bearer(user["access"]),
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    values = {"file_id": uploaded.get_json()["File"]["FileId"],
+              "user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
+              "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"], "session_id": "s" * 32,
+              "emoji": "👍"}
     return {"user": user, "values": values}
 
 
-def probe(client, rule, method, values, token=None):
-    """Call the route with the probes (a refused request changes nothing)."""
+def probe(client, rule, method, values, token=None, form=False):
+    """Call the route with the probes (a refused request changes nothing); form: post the body as a form."""
     path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", lambda m: values[m.group(1)], rule.rule)
     kwargs = {"query_string": {QUERY_PROBE: "1"}, "headers": bearer(token) if token else {}}
     if method != "GET":
-        kwargs["json"] = {BODY_PROBE: 1}
+        kwargs["data" if form else "json"] = {BODY_PROBE: 1}
     response = client.open(path, method=method, **kwargs)
     response.get_data()
     response.close()  # the page of `/` is a file
@@ -158,14 +164,14 @@ def test_routes_load_the_schemas_the_table_documents(app, client, accounts, worl
         op = declared(app, rule)
         token = accounts.login(dict(world["user"]))[op.auth] if op.auth else None  # a session of its own
         loaded.clear()
-        response = probe(client, rule, method, world["values"], token)
+        response = probe(client, rule, method, world["values"], token, form=bool(op.form))
         expected = {(op.query, "query")} if op.query else set()
-        expected |= {(op.body, "body")} if op.body else set()
+        expected |= {(op.body or op.form, "body")} if op.body or op.form else set()
         assert set(loaded) == expected, (rule.endpoint, response.status_code, response.get_json(silent=True))
         if expected:
             assert response.status_code == 422, rule.endpoint
             fields = response.get_json()["error"]["fields"]
-            assert (QUERY_PROBE in fields) == bool(op.query) and (BODY_PROBE in fields) == bool(op.body)
+            assert (QUERY_PROBE in fields) == bool(op.query) and (BODY_PROBE in fields) == bool(op.body or op.form)
 
 
 def test_routes_accept_the_token_the_document_says(app, client, accounts, world):
@@ -220,7 +226,7 @@ rest_schema = schemathesis.openapi.from_dict(
         {"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}}))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance, negative_data_rejection]
-HTML_PATHS = {"/", "/verify"}
+HTML_PATHS = {"/", "/verify", "/reset-password"}
 REAL_PATH_VALUES = {}  # path parameter → an id of the fuzzing user's world (filled by `fuzz_user`)
 
 
@@ -240,15 +246,18 @@ def fuzz_user(fuzz_server, smtp):
     url, headers = fuzz_server.url, bearer(user["access"])
     chat = requests.get(f"{url}/chats/personal/{partner['id']}/messages", headers=headers, timeout=10)
     sent = requests.post(f"{url}/chats/self/messages", json={"Content": "hi"}, headers=headers, timeout=10)
+    uploaded = requests.post(f"{url}/files", files={"file": ("n.txt", b"notes")}, headers=headers, timeout=10)
     sockets = SocketRecorder(url, socket_auth(user), ["/group"]).connect()
     try:
         group = sockets.call("create-group-chat", {"Name": "Fuzz", "Participants": [partner["id"]]}, "/group")
     finally:
         sockets.close()
     assert chat.status_code == 200 and sent.status_code == 201 and group["ok"], (chat.text, sent.text, group)
+    assert uploaded.status_code == 201, uploaded.text
     REAL_PATH_VALUES.update(user_id=partner["id"], partner_id=partner["id"], chat_id=chat.json()["ChatId"],
                             group_id=group["Group"]["GroupId"],
-                            message_id=sent.json()["Message"]["MessageId"])
+                            message_id=sent.json()["Message"]["MessageId"],
+                            file_id=uploaded.json()["File"]["FileId"])
     yield user
     REAL_PATH_VALUES.clear()
 
@@ -263,7 +272,7 @@ def flatmap_path_parameters(context, path_parameters):
 
 
 def assert_error_envelope(case, response):
-    """Every error is the JSON envelope (but the HTML pages of / and /verify)."""
+    """Every error is the JSON envelope (but the HTML pages of /, /verify and /reset-password)."""
     if response.status_code < 400:
         return
     content_type = response.headers.get("content-type", [""])[0]

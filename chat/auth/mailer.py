@@ -5,6 +5,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
+from html import escape
 
 from ..clock import utcnow
 
@@ -23,21 +24,68 @@ def report(mailer, outcome):
         listener(outcome)
 
 
-def verification_message(sender, recipient, username, link, ttl_hours):
-    """The verification mail, in plain text and HTML."""
+def lifetime(seconds):
+    """How long a link works, in words: "45 minutes", "1 hour", "24 hours", "7 days"."""
+    seconds = int(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0 or unit == "minute":
+            count = max(1, round(seconds / size))
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def compose(sender, recipient, subject, paragraphs, link=None, action=None):
+    """A mail in plain text and HTML: paragraphs of text, and the link (as a button-like anchor named action in
+    HTML) after the first one."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = "Confirm your email address"
+    message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="chat.local")
-    message.set_content(
-        f"Hello {username},\n\nConfirm your email address by opening this link:\n\n{link}\n\n"
-        f"The link works for {ttl_hours} hours. If you did not sign up, ignore this mail.\n")
-    message.add_alternative(
-        f"<p>Hello {username},</p><p><a href=\"{link}\">Confirm your email address</a></p>"
-        f"<p>The link works for {ttl_hours} hours. If you did not sign up, ignore this mail.</p>",
-        subtype="html")
+    text = list(paragraphs)
+    html = [f"<p>{escape(p)}</p>" for p in paragraphs]
+    if link:
+        text.insert(2, link)
+        html.insert(2, f'<p><a href="{escape(link)}">{escape(action)}</a></p>')
+    message.set_content("\n\n".join(text) + "\n")
+    message.add_alternative("".join(html), subtype="html")
     return message
+
+
+def verification_message(sender, recipient, username, link, ttl_hours):
+    """The verification mail, in plain text and HTML."""
+    return compose(sender, recipient, "Confirm your email address", [
+        f"Hello {username},", "Confirm your email address by opening this link:",
+        f"The link works for {ttl_hours} hours. If you did not sign up, ignore this mail."],
+        link, "Confirm your email address")
+
+
+def reset_message(sender, recipient, username, link, ttl_seconds):
+    """The password reset mail: a single-use link."""
+    return compose(sender, recipient, "Reset your password", [
+        f"Hello {username},", "Someone (we hope you) asked to reset the password of your account. "
+        "Choose a new one by opening this link:",
+        f"The link works once, for {lifetime(ttl_seconds)}; a newer link replaces it. Setting a new password signs "
+        "you out everywhere. If you did not ask for this, ignore this mail: your password stays as it is."],
+        link, "Choose a new password")
+
+
+def email_change_message(sender, recipient, username, link, ttl_seconds):
+    """To the new address: confirm it becomes the account's address."""
+    return compose(sender, recipient, "Confirm your new email address", [
+        f"Hello {username},", "Confirm that this becomes your account's email address by opening this link:",
+        f"The link works for {lifetime(ttl_seconds)}. Until it is opened, your account keeps its old address. "
+        "If you did not ask for this, ignore this mail."],
+        link, "Confirm your new address")
+
+
+def email_change_notice(sender, recipient, username, new_address, client_url):
+    """To the old address: someone asked to move the account to another address."""
+    return compose(sender, recipient, "Your email address is being changed", [
+        f"Hello {username},",
+        f"Someone signed in to your account asked to change its email address to {new_address}. The change "
+        "happens only when that address is confirmed from the link mailed to it.",
+        f"If this was not you, sign in at {client_url} and change your password now: that ends every other "
+        "session of your account."])
 
 
 class SmtpMailer:

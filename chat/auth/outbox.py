@@ -14,8 +14,8 @@ link is ever stored; an address with no unverified account gives no message and 
 then marked `failed` and logged. Finished mails are deleted MAIL_RETENTION after they finished
 (checked in code, not by a TTL index).
 
-A mail document: `kind`, `to`, `state` (pending, sent, skipped, failed), `created_at`, `attempts`,
-`next_attempt_at`, `lease_owner`, `last_error`, `sent_at`, `done_at`.
+A mail document: `kind`, `to`, `data` (what the composer needs besides the address), `state` (pending, sent,
+skipped, failed), `created_at`, `attempts`, `next_attempt_at`, `lease_owner`, `last_error`, `sent_at`, `done_at`.
 """
 import logging
 import os
@@ -26,8 +26,9 @@ import uuid
 from datetime import timedelta
 
 from pymongo import ReturnDocument
-from pymongo.errors import InvalidOperation, PyMongoError
+from pymongo.errors import PyMongoError
 
+from ..background import one_pass
 from ..clock import utcnow
 from .mailer import MailError, report
 
@@ -44,11 +45,12 @@ class MailOutbox:
     def __init__(self, db):
         self.mails = db["mail_outbox"]
 
-    def queue(self, kind, to):
-        """Queue one mail, due now (one insert). Returns its id."""
+    def queue(self, kind, to, data=None):
+        """Queue one mail, due now (one insert); data holds what its composer needs besides the address (never a
+        secret: tokens are minted when the mail is composed). Returns its id."""
         now = utcnow()
         return self.mails.insert_one({
-            "kind": kind, "to": to, "state": PENDING, "created_at": now, "attempts": 0,
+            "kind": kind, "to": to, "data": data or {}, "state": PENDING, "created_at": now, "attempts": 0,
             "next_attempt_at": now, "lease_owner": None, "last_error": None, "sent_at": None, "done_at": None,
         }).inserted_id
 
@@ -128,7 +130,7 @@ class MailWorker:
             self.outbox.finish(mail, FAILED, f"unknown kind {mail['kind']!r}")
             return
         try:
-            composed = composer(mail["to"])
+            composed = composer(mail["to"], **(mail.get("data") or {}))
         except PyMongoError:
             raise  # the lease runs out and the mail is tried again once the database is back
         except Exception as exc:  # noqa: BLE001  (a bug in one composer must not stop the others)
@@ -170,6 +172,10 @@ class MailWorker:
         if deleted:
             log.info("mail outbox: deleted %d finished mails older than %s", deleted, self.retention)
 
+    def _work_due(self):
+        self.deliver_due()
+        self.purge_finished(time.monotonic())
+
     def run(self):
         """The worker loop: send what is due, then wait for a wake-up or the poll interval. Runs until stop()
         (or until the database client is closed)."""
@@ -177,15 +183,8 @@ class MailWorker:
         try:
             while not self._stopped:
                 self._wake.clear()
-                try:
-                    self.deliver_due()
-                    self.purge_finished(time.monotonic())
-                except InvalidOperation:  # the app's database client was closed: the app is gone
+                if not one_pass("mail worker", self._work_due):
                     return
-                except PyMongoError as exc:
-                    log.warning("mail worker: database unavailable (%s); will retry", exc)
-                except Exception:  # noqa: BLE001  (the loop must outlive one bad mail)
-                    log.exception("mail worker: unexpected error")
                 self._wake.wait(self.poll_interval)
         finally:
             self.running = False

@@ -1,5 +1,5 @@
 """The auth blueprint: `/signup`, `/verify`, `/resend`, `/login`, `/refresh`, `/logout`."""
-from flask import Blueprint, current_app, redirect, render_template_string, request
+from flask import Blueprint, current_app, redirect, request
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 
 from ..errors import ApiError, invalid_token
@@ -9,13 +9,15 @@ from ..http import endpoint, json_object
 from ..openapi import VERIFIED, ok
 from ..services import services
 from ..users.schemas import own_user
+from .pages import page, wants_html
 from .schemas import LoginSchema, LogoutSchema, ResendSchema, SignupSchema, VerifyQuerySchema
 from .tokens import mint_pair, refresh_token_session
 
 bp = Blueprint("auth", __name__)
+USER_AGENT_MAX = 256  # characters of a login's User-Agent kept for the session list
 
 
-def _body_field(name):
+def body_field(name):
     """A rate-limit key from one field of the JSON body (per account / per address)."""
     def key():
         body = json_object()
@@ -39,57 +41,41 @@ def signup(body):
     return {"user": own_user(user), "email_sent": email_sent}, 201
 
 
-VERIFY_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}.ok{color:#17693a}.bad{color:#a4262c}</style></head>
-<body><h1 class="{{ css }}">{{ title }}</h1><p>{{ text }}</p>
-{% if client_url %}<p><a href="{{ client_url }}">Open the chat</a></p>{% endif %}</body></html>"""
-
-
-def _wants_html():
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
-
-
-def _verify_page(status, title, text, css):
-    client_url = current_app.config["CLIENT_URL"]
-    html = render_template_string(VERIFY_PAGE, title=title, text=text, css=css, client_url=client_url)
-    return html, status, {"Content-Type": "text/html; charset=utf-8"}
-
-
 def _link_refused(exc):
     """A bad verification link: a page for browsers, the error envelope otherwise."""
-    if _wants_html() and exc.code in ("invalid_token", "validation_error"):
-        return _verify_page(400, "This link does not work",
-                            "It is unknown, has expired, or a newer link replaced it. "
-                            "Ask for a new one from the sign-in screen.", "bad")
+    if wants_html() and exc.code == "email_taken":
+        return page(409, "That address is taken", "Another account uses this address now, so yours keeps its "
+                    "old one.", "bad")
+    if wants_html() and exc.code in ("invalid_token", "validation_error"):
+        return page(400, "This link does not work", "It is unknown, has expired, or a newer link replaced it. "
+                    "Ask for a new one from the sign-in screen.", "bad")
     raise exc
 
 
 @bp.get("/verify")
-@endpoint(VERIFIED, query=VerifyQuerySchema, html_errors=(400,), refused=_link_refused, errors={
-    400: "`invalid_token`: empty, unknown, expired or superseded. Browsers get a page for any failure."})
+@endpoint(VERIFIED, query=VerifyQuerySchema, html_errors=(400, 409), refused=_link_refused, errors={
+    400: "`invalid_token`: empty, unknown, expired or superseded. Browsers get a page for any failure.",
+    409: "`email_taken`: a new address (`POST /me/email`) that another account took meanwhile."})
 def verify(query):
-    """The link from the verification mail: an HTML page (or a redirect) for browsers, JSON otherwise."""
+    """The link from a verification mail (a new account's address, or a new address of an account): an HTML page
+    (or a redirect) for browsers, JSON otherwise."""
     try:
         if not query["token"]:  # `?token=`: a link that names no token is as unknown as a wrong one
             raise invalid_token()
         user = services().auth.verify_email(query["token"])
     except ApiError as exc:
         return _link_refused(exc)
-    if _wants_html():
+    if wants_html():
         if current_app.config["CLIENT_URL"]:
             return redirect(current_app.config["CLIENT_URL"] + "/?verified=1", 303)
-        return _verify_page(200, "Your email address is confirmed",
-                            f"Welcome, {user['username']}. You can sign in now.", "ok")
+        return page(200, "Your email address is confirmed", f"Welcome, {user['username']}. You can sign in now.",
+                    "ok")
     return {"verified": True, "user": own_user(user)}
 
 
 @bp.post("/resend")
 @_limit("RATE_LIMIT_RESEND_IP")
-@_limit("RATE_LIMIT_RESEND_ADDRESS", key_func=_body_field("email"))
+@_limit("RATE_LIMIT_RESEND_ADDRESS", key_func=body_field("email"))
 @endpoint(ok("status", "The same whether or not the address has an account.", 202), body=ResendSchema,
           errors={429: None})
 def resend(body):
@@ -100,13 +86,14 @@ def resend(body):
 
 @bp.post("/login")
 @_limit("RATE_LIMIT_LOGIN_IP")
-@_limit("RATE_LIMIT_LOGIN_ACCOUNT", key_func=_body_field("login"))
+@_limit("RATE_LIMIT_LOGIN_ACCOUNT", key_func=body_field("login"))
 @endpoint(ok("login", "The token pair of a new session."), body=LoginSchema, errors={
     401: "`invalid_credentials` (the same for an unknown login).",
     403: "`email_not_verified` (only after a correct password).", 429: None})
 def login(body):
     """Exchange credentials for an access and a refresh token in a new session."""
-    user, session_id, refresh_jti = services().auth.login(body["login"], body["password"])
+    user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None
+    user, session_id, refresh_jti = services().auth.login(body["login"], body["password"], user_agent)
     return {**mint_pair(user["_id"], session_id, refresh_jti), "user": own_user(user)}
 
 

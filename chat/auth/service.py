@@ -8,6 +8,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
@@ -19,6 +20,7 @@ from .mailer import verification_message
 log = logging.getLogger(__name__)
 
 VERIFY_EMAIL = "verify_email"
+CHANGE_EMAIL = "change_email"  # a token confirming a new address; the same /verify link
 
 
 def hash_token(token):
@@ -41,6 +43,7 @@ class AuthService:
         self.public_url = settings["PUBLIC_URL"]
         self.mail_from = settings["MAIL_FROM"]
         self.verify_ttl = settings["VERIFY_TOKEN_TTL"]
+        self.unverified_ttl = timedelta(seconds=settings["UNVERIFIED_TTL"])
         self.refresh_ttl = settings["JWT_REFRESH_TOKEN_EXPIRES"]
         # Called with a session id when a session ends, so live sockets can be closed.
         self.on_session_revoked = on_session_revoked or (lambda session_id: None)
@@ -55,6 +58,8 @@ class AuthService:
         either way and `/resend` queues a new link. Raises username_taken / email_taken (409).
         """
         taken = self.user_repo.exists(username=username, email=email)
+        if taken and self.user_repo.remove_expired_unverified(self.unverified_before(), username, email):
+            taken = self.user_repo.exists(username=username, email=email)  # an expired holder was just removed
         if taken:
             raise self._taken(taken)
         password_hash = self.passwords.hash(password)
@@ -76,15 +81,29 @@ class AuthService:
         return errors.conflict("email_taken", "An account with that email exists.")
 
     def _queue_verification(self, address):
-        self.outbox.queue(VERIFY_EMAIL, address.lower())
+        self.queue_mail(VERIFY_EMAIL, address.lower())
+
+    def queue_mail(self, kind, address, data=None):
+        """Queue a mail of kind (a composer of the mail worker) to address; it goes out after the request."""
+        self.outbox.queue(kind, address, data)
         self.on_mail_queued()
+
+    def unverified_before(self):
+        """Accounts created before this time and still unverified have expired (UNVERIFIED_TTL)."""
+        return utcnow() - self.unverified_ttl
+
+    def is_live(self, user):
+        """False for an account that is being deleted, or unverified past UNVERIFIED_TTL: it is as good as gone."""
+        if user is None or user.get("deleting_at"):
+            return False
+        return bool(user.get("verified")) or as_utc(user["created_at"]) >= self.unverified_before()
 
     def compose_verification(self, address):
         """(message, link) of a verification mail to address, with a new token that supersedes the older
         ones; None when the address has no unverified account. The mail worker calls this when it sends the
         mail, so the token (only its hash is stored) is minted then and nowhere kept in clear."""
         user = self.user_repo.by_email(address)
-        if user is None or user.get("verified"):
+        if not self.is_live(user) or user.get("verified"):
             return None
         token = secrets.token_urlsafe(32)
         expires_at = utcnow() + self.verify_ttl
@@ -100,17 +119,21 @@ class AuthService:
         self._queue_verification(email)
 
     def verify_email(self, token):
-        """Mark the token's user verified and return the user. A second click of the same link is fine.
+        """Confirm an address from its link: the account's first (it becomes verified) or a new one (it becomes
+        the account's address). Returns the user. A second click of the same link is fine.
 
-        Raises invalid_token for an unknown, expired, superseded or other-purpose token.
+        Raises invalid_token for an unknown, expired, superseded or other-purpose token, or a gone account;
+        email_taken when another account took the new address meanwhile.
         """
         record = self.token_repo.find(hash_token(token))
-        if (not record or record["purpose"] != VERIFY_EMAIL or record.get("superseded")
+        if (not record or record["purpose"] not in (VERIFY_EMAIL, CHANGE_EMAIL) or record.get("superseded")
                 or as_utc(record["expires_at"]) <= utcnow()):
             raise errors.invalid_token()
         user = self.user_repo.by_id(record["user_id"])
-        if user is None:
+        if not self.is_live(user):
             raise errors.invalid_token()
+        if record["purpose"] == CHANGE_EMAIL:
+            return self._confirm_new_address(record, user)
         if record.get("used_at"):
             if user.get("verified"):
                 return user
@@ -119,22 +142,39 @@ class AuthService:
         self.token_repo.mark_used(record["_id"])
         return user
 
+    def _confirm_new_address(self, record, user):
+        if record.get("used_at"):
+            if user["email"] == record["email"]:
+                return user
+            raise errors.invalid_token()
+        self.user_repo.remove_expired_unverified(self.unverified_before(), email=record["email"])
+        try:
+            changed = self.user_repo.set_email(user["_id"], record["email"])
+        except DuplicateUser:
+            raise self._taken("email") from None
+        if changed is None:
+            raise errors.invalid_token()
+        self.token_repo.mark_used(record["_id"])
+        return changed
+
     # Sessions
 
-    def login(self, login, password):
-        """Check credentials and open a session. Returns (user, session_id, refresh_jti).
+    def login(self, login, password, user_agent=None):
+        """Check credentials and open a session (remembering the device's user agent). Returns (user, session_id,
+        refresh_jti).
 
-        Unknown users and wrong passwords both raise invalid_credentials, after the same hashing work.
+        Unknown users, gone ones (expired, being deleted) and wrong passwords all raise invalid_credentials, after
+        the same hashing work.
         """
         user = self.user_repo.by_login(login)
-        if not self.passwords.verify(user["password_hash"] if user else None, password) or user is None:
+        if not self.passwords.verify(user["password_hash"] if user else None, password) or not self.is_live(user):
             raise errors.invalid_credentials()
         if not user.get("verified"):
             raise errors.email_not_verified()
         if self.passwords.needs_rehash(user["password_hash"]):
             self.user_repo.set_password_hash(user["_id"], self.passwords.hash(password))
         refresh_jti = uuid.uuid4().hex
-        session_id = self.session_repo.create(user["_id"], refresh_jti, utcnow() + self.refresh_ttl)
+        session_id = self.session_repo.create(user["_id"], refresh_jti, utcnow() + self.refresh_ttl, user_agent)
         return user, session_id, refresh_jti
 
     def session_is_active(self, session_id, user_id):
@@ -162,8 +202,28 @@ class AuthService:
         session = self.session_repo.active(session_id) if session_id else None
         return bool(session and session["user_id"] == str(user_id) and session["refresh_jti"] == refresh_jti)
 
+    def user_with_password(self, user_id, password, deleting=False):
+        """The live user (or, with deleting, one whose deletion has begun) when password is theirs;
+        invalid_credentials otherwise, after the same hashing work."""
+        user = self.user_repo.by_id(user_id)
+        usable = self.is_live(user) or (deleting and user is not None and bool(user.get("deleting_at")))
+        if not self.passwords.verify(user["password_hash"] if user else None, password) or not usable:
+            raise errors.invalid_credentials()
+        return user
+
+    def session_used(self, session_id):
+        """A socket connected with the session: its LastUsedAt moves (one write per connect, none per request)."""
+        self.session_repo.touch(session_id)
+
     def end_session(self, session_id, reason="logout"):
         """Revoke the session's tokens and close its sockets."""
         self.session_repo.revoke(session_id, reason)
         self.on_session_revoked(session_id)
+
+    def end_sessions(self, user_id, reason, keep=None):
+        """End every session of the user but keep (and close their sockets); returns how many ended."""
+        ended = self.session_repo.revoke_all(user_id, reason, keep)
+        for session_id in ended:
+            self.on_session_revoked(session_id)
+        return len(ended)
 

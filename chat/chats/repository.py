@@ -3,7 +3,9 @@
 The only code that reads or writes chat documents, except for the group-specific membership
 updates in `chat.groups.repository`. A chat document also holds how far each member has read it
 (`reads.<user id>`: the Seq read up to), so that a send, which takes the next Seq and marks the
-sender as having read it, is one update of one document.
+sender as having read it, is one update of one document. A personal chat also lists its members that the
+other one has blocked (`blocked`, mirrored from the users' block lists by chat/blocks), so that the same
+update refuses their sends; and any chat keeps its members' mutes (`muted.<user id>`, chat/chats/mute.py).
 
 Ids: a self chat is keyed by its user's id, a personal chat by its pair of users (`<lower id>:<higher id>`,
 so there is one per pair whatever the order, and finding it needs no other lookup), a group by a new
@@ -14,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
 from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from .mute import mute_field
 
 # What a send returns of the chat: enough to push the message (not every member's read position).
 _WITHOUT_READS = {"reads": 0}
@@ -43,14 +46,30 @@ class ChatRepository:
         """The personal chat between two users, or None (nothing is created)."""
         return self.get(pair_key(user_a, user_b))
 
-    def ensure_personal(self, user, partner):
+    def ensure_personal(self, user, partner, blocked=()):
         """The one personal chat between two users ({"id", "username"} each), created on first use.
 
         Keyed by the pair, so racing first uses create one chat. It keeps both usernames, so that opening
-        it later needs no lookup of the partner.
+        it later needs no lookup of the partner; `blocked`, the members the other one has blocked, starts as given.
         """
         members = {str(user["id"]): user["username"], str(partner["id"]): partner["username"]}
-        return self._upsert(pair_key(*members), {"kind": PERSONAL, "members": sorted(members), "names": members})
+        fields = {"kind": PERSONAL, "members": sorted(members), "names": members}
+        if blocked:  # only chats with a block carry the field
+            fields["blocked"] = sorted(blocked)
+        return self._upsert(pair_key(*members), fields)
+
+    def set_blocked(self, chat_id, user_id, on):
+        """Add (on) or take user_id out of the personal chat's `blocked` list, if the chat exists (idempotent)."""
+        change = {"$addToSet": {"blocked": user_id}} if on else {"$pull": {"blocked": user_id}}
+        self.chats.update_one({"_id": chat_id}, change)
+
+    def set_mute(self, chat_id, user_id, until):
+        """Mute the live chat for its member user_id until `until` (None: unmute), in one conditional update.
+        Returns the chat's kind, or None when it is not a live chat of theirs (nothing is written then)."""
+        change = {"$set": {mute_field(user_id): until}} if until is not None else {"$unset": {mute_field(user_id): ""}}
+        found = self.chats.find_one_and_update(
+            {"_id": chat_id, "members": user_id, "deleted": {"$ne": True}}, change, projection={"kind": 1})
+        return found and found["kind"]
 
     def _upsert(self, chat_id, fields):
         existing = self.chats.find_one({"_id": chat_id})
@@ -68,14 +87,16 @@ class ChatRepository:
 
     def take_seq(self, chat_id, member_id, kind):
         """Take the chat's next Seq for a message from member_id, in one atomic update of the chat: only while
-        member_id is a member of this live chat of this kind (any kind for None), marking it active now and
-        read by the sender up to that Seq. Returns the chat after (its `seq` is the one taken), or None when
-        it does not qualify.
+        member_id is a member of this live (neither deleted nor closed) chat of this kind (any kind for None),
+        marking it active now and read by the sender up to that Seq. Returns the chat after (its `seq` is the one
+        taken), or None when it does not qualify. A member the other one has blocked does not qualify: the
+        block costs no command of its own.
         """
         if not isinstance(chat_id, str):
             return None
         taken = {"$add": ["$seq", 1]}
-        query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, **({"kind": kind} if kind else {})}
+        query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, "closed": {"$ne": True},
+                 "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {})}
         return self.chats.find_one_and_update(
             query,
             [{"$set": {"seq": taken, "updated_at": utcnow(), read_field(member_id): taken}}],
@@ -99,6 +120,16 @@ class ChatRepository:
         total = self.chats.count_documents(query)
         page = list(self.chats.find(query).sort("updated_at", DESCENDING).skip(skip).limit(limit))
         return total, page
+
+    def close_personal(self, user_id, name):
+        """A deleted account's personal chats: their partners keep them (history, read receipts), showing user_id
+        as name, and nobody can send in them any more."""
+        self.chats.update_many({"members": str(user_id), "kind": PERSONAL},
+                               {"$set": {f"names.{user_id}": name, "closed": True}})
+
+    def remove_self_chat(self, user_id):
+        """Delete the user's self chat."""
+        self.chats.delete_one({"_id": str(user_id), "kind": SELF})
 
     def partners_of(self, user_id):
         """Everyone who shares a personal or a live group chat with the user (a deleted group has no members)."""

@@ -5,10 +5,18 @@ from flask_jwt_extended import get_jwt_identity, jwt_required
 from .. import push
 from ..http import caller, counted, endpoint, history_page, sent
 from ..kinds import ChatRef
-from ..messages.schemas import message_out
+from ..messages.schemas import history_out, message_out, reactions_wire
 from ..openapi import NO_USER, SENT, ok
 from ..services import services
-from .schemas import EditBodySchema, HistoryQuerySchema, InboxQuerySchema, ReadBodySchema, SendBodySchema
+from .mute import mute_wire
+from .schemas import (
+    EditBodySchema,
+    HistoryQuerySchema,
+    InboxQuerySchema,
+    MuteBodySchema,
+    ReadBodySchema,
+    SendBodySchema,
+)
 from .wire import chat_list, partner_of
 
 bp = Blueprint("chats", __name__)
@@ -22,7 +30,8 @@ def inbox(query):
     """The inbox: personal and group chats, most recent activity first, with LastMessage and Unread."""
     user_id, per_page = get_jwt_identity(), query["per_page"]
     total, rows = services().chats.inbox(user_id, query["page"], per_page)
-    entries = chat_list(rows, user_id, current_app.extensions["chat.presence"], with_kind=True)
+    entries = chat_list(rows, user_id, current_app.extensions["chat.presence"], with_kind=True,
+                        mentions=services().chats.unread_mentions(user_id, rows))
     return {"state": {"page": query["page"], "per_page": per_page, "total": total,
                       "total_pages": (total + per_page - 1) // per_page}, "entries": entries}
 
@@ -46,7 +55,7 @@ def personal_history(partner_id, query):
 def personal_send(partner_id, body):
     """Send to the partner; their sockets get `receive-personal-message`."""
     return sent(*services().messages.send(caller(), ChatRef.personal(partner_id=partner_id), body["Content"],
-                                          body.get("ClientId")))
+                                          body.get("ClientId"), body.get("ReplyTo"), body.get("Attachments")))
 
 
 @bp.get("/chats/self/messages")
@@ -66,7 +75,8 @@ def self_history(query):
 @endpoint(SENT, auth="access", body=SendBodySchema)
 def self_send(body):
     """Write a note to self; the user's sockets get `receive-self-message`."""
-    return sent(*services().messages.send(caller(), ChatRef.self_chat(), body["Content"], body.get("ClientId")))
+    return sent(*services().messages.send(caller(), ChatRef.self_chat(), body["Content"], body.get("ClientId"),
+                                          body.get("ReplyTo"), body.get("Attachments")))
 
 
 @bp.patch("/messages/<message_id>")
@@ -93,6 +103,44 @@ def delete_message(message_id):
     return {"Message": message_out(message, group=chat["kind"] == "group")}
 
 
+@bp.get("/messages/<message_id>/history")
+@jwt_required()
+@counted("fetch")
+@endpoint(ok("history", "Every version, oldest first (none for a deleted message)."), auth="access",
+          errors={404: "`not_found`: no such message, or not a member of its chat."})
+def message_history(message_id):
+    """The versions of a message its edits kept, oldest first, then the current one; members of its chat only."""
+    _chat, message = services().messages.message(get_jwt_identity(), message_id)
+    return history_out(message)
+
+
+@bp.put("/messages/<message_id>/reactions/<emoji>")
+@jwt_required()
+@counted("message")
+@endpoint(ok("reactions", "The message's reactions after."), auth="access",
+          errors={404: "`not_found`: no such message, or not a member of its chat.",
+                  422: "`validation_error`: not one emoji, a deleted message, or a 21st distinct emoji."})
+def react(message_id, emoji):
+    """React to a message with one emoji (idempotent); the chat's sockets get `message-reactions`."""
+    return _reacted(*services().messages.react(get_jwt_identity(), message_id, emoji, True))
+
+
+@bp.delete("/messages/<message_id>/reactions/<emoji>")
+@jwt_required()
+@counted("message")
+@endpoint(ok("reactions", "The message's reactions after."), auth="access",
+          errors={404: "`not_found`: no such message, or not a member of its chat.",
+                  422: "`validation_error`: not one emoji, or a deleted message."})
+def unreact(message_id, emoji):
+    """Take back one's reaction (idempotent); the chat's sockets get `message-reactions`."""
+    return _reacted(*services().messages.react(get_jwt_identity(), message_id, emoji, False))
+
+
+def _reacted(chat, message):
+    push.reactions(chat, message)
+    return reactions_wire(chat, message)
+
+
 @bp.post("/chats/<chat_id>/read")
 @jwt_required()
 @counted("other")
@@ -105,3 +153,32 @@ def mark_read(chat_id, body):
     if receipt is not None:
         push.read_receipt(chat, user_id, receipt)
     return push.receipt_wire(chat, user_id, receipt)
+
+
+MUTE_ERRORS = {404: "`not_found`: no such chat or group, or not a member."}
+
+
+@bp.put("/chats/<chat_id>/mute")
+@jwt_required()
+@counted("other")
+@endpoint(ok("mute", "The caller's mute of the chat."), auth="access", body=MuteBodySchema, body_required=False,
+          errors=MUTE_ERRORS)
+def mute(chat_id, body):
+    """Mute a chat or group for the caller, until Until (none: with no end); it still counts Unread but sends no
+    notifications. An Until already past is accepted and reads as not muted."""
+    return _muted(chat_id, *services().chats.mute(get_jwt_identity(), chat_id, body.get("Until")))
+
+
+@bp.delete("/chats/<chat_id>/mute")
+@jwt_required()
+@counted("other")
+@endpoint(ok("mute", "Not muted."), auth="access", errors=MUTE_ERRORS)
+def unmute(chat_id):
+    """Unmute a chat or group for the caller (unmuting twice changes nothing)."""
+    return _muted(chat_id, *services().chats.mute(get_jwt_identity(), chat_id, False))
+
+
+def _muted(chat_id, kind, until):
+    user_id = get_jwt_identity()
+    key = "GroupId" if kind == "group" else "ChatId"
+    return {key: chat_id, **mute_wire({"muted": {user_id: until}}, user_id)}

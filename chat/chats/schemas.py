@@ -1,7 +1,10 @@
 """marshmallow schemas for the REST chat API (query strings in lower case, bodies as on sockets)."""
+from datetime import timezone
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import CLIENT_ID, CONTENT, ID, Text
+from ..fields import CLIENT_ID, CONTENT, ID, REPLY_TO, Text
+from ..files.fields import ATTACHMENTS
 
 LIMIT = validate.Range(min=1, max=100)
 
@@ -25,6 +28,8 @@ class InboxQuerySchema(Schema):
 class SendBodySchema(Schema):
     Content = CONTENT
     ClientId = CLIENT_ID
+    ReplyTo = REPLY_TO
+    Attachments = ATTACHMENTS
 
 
 class EditBodySchema(Schema):
@@ -33,3 +38,9 @@ class EditBodySchema(Schema):
 
 class ReadBodySchema(Schema):
     UpTo = Text(validate=ID)
+
+
+class MuteBodySchema(Schema):
+    """`PUT /chats/<id>/mute`: until when (an ISO 8601 time; without a zone, UTC); none: with no end."""
+
+    Until = fields.AwareDateTime(format="iso", default_timezone=timezone.utc)

@@ -6,6 +6,7 @@ so that a refused request leaves no chat behind.
 """
 from .. import errors
 from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from .mute import mute_end
 
 # How far below the chat's Seq to look for its newest message (a Seq taken by a send that is still
 # being written, or that failed, has no message yet).
@@ -57,7 +58,50 @@ class ChatService:
             raise errors.not_found("No such user.")
         if not create:
             return None
-        return self.chat_repo.ensure_personal(user, {"id": str(partner["_id"]), "username": partner["username"]})
+        user_id, partner_id = str(user["id"]), str(partner["_id"])
+        if user_id in (partner.get("blocks") or ()):  # the partner blocked the user: no chat is made
+            raise errors.blocked()
+        blocked = [partner_id] if user_id in (partner.get("blocked_by") or ()) else []
+        chat = self.chat_repo.ensure_personal(user, {"id": partner_id, "username": partner["username"]}, blocked)
+        return self._with_blocks_since(chat, user_id, partner_id)
+
+    def _with_blocks_since(self, chat, user_id, partner_id):
+        """A personal chat just made, with any block between the two that raced its creation (made after the
+        partner was read, written to the chat before it existed) copied in: the partner is read once more, on
+        first use only. `blocked` when the partner blocked the user meanwhile."""
+        partner = self.user_repo.by_id(partner_id) or {}
+        now_blocked = ({user_id} if user_id in (partner.get("blocks") or ()) else set()) | (
+            {partner_id} if user_id in (partner.get("blocked_by") or ()) else set())
+        for member in now_blocked - set(chat.get("blocked") or ()):
+            self.chat_repo.set_blocked(chat["_id"], member, True)
+        if user_id in now_blocked:
+            raise errors.blocked()
+        return chat
+
+    def refusal(self, user_id, chat_id, kind=None):
+        """Why a send to chat_id was refused (the Seq update matched nothing), read once, on failure only:
+        `blocked` for a member the partner blocked, else not_found."""
+        chat = self.member_chat(user_id, chat_id, kind)
+        if str(user_id) in (chat.get("blocked") or ()):
+            return errors.blocked()
+        return errors.not_found("No such group." if kind == GROUP else "No such chat.")
+
+    def check_not_blocked(self, chat, user_id):
+        """blocked when the chat's other member blocked user_id (edits and reactions would reach them)."""
+        if str(user_id) in (chat.get("blocked") or ()):
+            raise errors.blocked()
+
+    # Mute
+
+    def mute(self, user_id, chat_id, until):
+        """Mute a chat the user is a member of until `until` (an aware datetime; None: with no end), or unmute
+        it (until False): (kind, until stored or None). One conditional update; not_found for anyone else.
+        An `until` already past is stored as given and reads as not muted."""
+        stored = None if until is False else mute_end(until)
+        kind = self.chat_repo.set_mute(chat_id, str(user_id), stored) if isinstance(chat_id, str) else None
+        if kind is None:
+            raise errors.not_found("No such chat.")
+        return kind, stored
 
     def open(self, user, ref, create):
         """The chat ref names, for a user ({"id", "username"}) who must be a member; created first when
@@ -92,6 +136,15 @@ class ChatService:
             if message["seq"] > newest.get(message["chat_id"], {"seq": 0})["seq"]:
                 newest[message["chat_id"]] = message
         return [(chat, newest.get(chat["_id"]), unread(chat, user_id)) for chat in chats]
+
+    def unread_mentions(self, user_id, rows):
+        """{group id: unread messages that mention the user} for the groups among the list rows
+        [(chat, last, unread)]: counted among each group's Seqs beyond the user's read position (so it drops with
+        read receipts as Unread does, and a member added later starts from the Seq they joined at), in one
+        query for all the groups, and none when no group has anything unread."""
+        after = {chat["_id"]: chat.get("reads", {}).get(str(user_id), 0) for chat, _last, count in rows
+                 if chat["kind"] == GROUP and count > 0}
+        return self.message_repo.count_mentions(str(user_id), after)
 
     def newest(self, chat):
         """The chat's newest stored message, or None (a Seq still being written is skipped)."""

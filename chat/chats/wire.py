@@ -1,8 +1,9 @@
 """How chats go out on the wire: the chat list entries (socket lists and the REST inbox) and the partner."""
-from ..clock import iso
+from ..clock import iso, utcnow
 from ..groups.wire import group_out
 from ..kinds import GROUP, PERSONAL
 from ..messages.schemas import message_out
+from .mute import mute_wire
 
 
 def partner_of(chat, user_id):
@@ -11,20 +12,23 @@ def partner_of(chat, user_id):
     return {"id": partner_id, "username": chat["names"][partner_id]}
 
 
-def chat_list(rows, user_id, presence, with_kind=False):
+def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
     """The list entries of [(chat, last message, unread)] for user_id, with every partner's presence looked up
     at once: `PersonalChatList` entries ({"ChatId", "Partner" with "Online", ...}) and `GroupChatList` entries
-    (a `Group` with ...), each with "LastMessage", "Unread", "UpdatedAt"; with_kind adds "Kind" (the inbox)."""
+    (a `Group` with ... and "UnreadMentions", from mentions: {group id: count}), each with "LastMessage",
+    "Unread", "UpdatedAt", "Muted", "MutedUntil"; with_kind adds "Kind" (the inbox). A partner who blocked the
+    user, or whom the user blocked, reads as offline."""
     partners = {chat["_id"]: partner_of(chat, user_id) for chat, _, _ in rows if chat["kind"] == PERSONAL}
     online = presence.online([partner["id"] for partner in partners.values()]) if partners else {}
-    entries = []
+    entries, now = [], utcnow()
     for chat, last, unread in rows:
         if chat["kind"] == PERSONAL:
             partner = partners[chat["_id"]]
-            entry = {"ChatId": chat["_id"], "Partner": {**partner, "Online": online.get(partner["id"], False)}}
+            shown = online.get(partner["id"], False) and not chat.get("blocked")  # a block hides both ways
+            entry = {"ChatId": chat["_id"], "Partner": {**partner, "Online": shown}}
         else:
-            entry = group_out(chat)
+            entry = {**group_out(chat), "UnreadMentions": (mentions or {}).get(chat["_id"], 0)}
         entry.update(LastMessage=message_out(last, group=chat["kind"] == GROUP), Unread=unread,
-                     UpdatedAt=iso(chat["updated_at"]))
+                     UpdatedAt=iso(chat["updated_at"]), **mute_wire(chat, user_id, now))
         entries.append({"Kind": chat["kind"], **entry} if with_kind else entry)
     return entries

@@ -1,11 +1,45 @@
 """Group documents (kind "group" in `chats`): every membership change is one conditional,
-single-document update, so racing admin commands leave exactly one admin who is a member.
+single-document update, so racing admin commands leave exactly one admin who is a member, and racing
+joiners never overfill a group.
+
+Besides `members` (ids, join order) and `names` (id → username), a group keeps `member_count` (set by the
+same update as every membership change: the directory sorts by it), `kicked` (ids removed by an admin,
+who cannot join again by themselves) and, while it is public, `public: true` and `name_grams` (every
+distinct 1-, 2- and 3-character substring of its case-folded name: the directory's search key, see
+`directory`). A deleted or emptied group is no longer public and has no grams.
 """
 from bson import ObjectId
 
 from ..chats.repository import read_field
 from ..clock import utcnow
 from ..kinds import GROUP
+
+GRAM = 3  # the longest substring kept in `name_grams`
+DIRECTORY_ORDER = [("member_count", -1), ("name_lower", 1), ("_id", 1)]  # the largest groups first
+
+
+def fold(text):
+    """The case-insensitive form names are searched in."""
+    return text.casefold()
+
+
+def name_grams(name):
+    """Every distinct substring of 1 to GRAM characters of the folded name, sorted."""
+    folded = fold(name)
+    return sorted({folded[i:i + n] for n in range(1, GRAM + 1) for i in range(len(folded) - n + 1)})
+
+
+def listing(name, public):
+    """The fields that list a group in the directory (or not): set together with its name and visibility."""
+    fields = {"name": name, "name_lower": fold(name), "public": bool(public)}
+    if public:
+        fields["name_grams"] = name_grams(name)
+    return fields
+
+
+def _without(array, value):
+    """An aggregation expression: array (missing counts as empty) without value."""
+    return {"$filter": {"input": {"$ifNull": [array, []]}, "cond": {"$ne": ["$$this", value]}}}
 
 
 class GroupRepository:
@@ -15,12 +49,12 @@ class GroupRepository:
         self.chats = db["chats"]
         self.max_members = max_members
 
-    def create(self, name, description, admin_id, names):
+    def create(self, name, description, admin_id, names, public=False):
         """A new group of the members in `names` ({user id: username}, in join order), admin_id its admin."""
         now = utcnow()
-        doc = {"_id": str(ObjectId()), "kind": GROUP, "name": name, "description": description,
-               "admin_id": admin_id, "members": list(names), "names": dict(names), "seq": 0, "reads": {},
-               "created_at": now, "updated_at": now, "deleted": False, "archived": False}
+        doc = {"_id": str(ObjectId()), "kind": GROUP, **listing(name, public), "description": description,
+               "admin_id": admin_id, "members": list(names), "member_count": len(names), "names": dict(names),
+               "seq": 0, "reads": {}, "created_at": now, "updated_at": now, "deleted": False, "archived": False}
         self.chats.insert_one(doc)
         return doc
 
@@ -33,21 +67,79 @@ class GroupRepository:
         """Append member if admin_id is still the admin, member is not in yet and there is room.
 
         History from before joining is readable but does not count as unread: the new member's read
-        position is the group's Seq, set in the same update, which also records the member's username.
+        position is the group's Seq, set in the same update, which also records the member's username. An
+        admin adding someone they kicked earlier takes them off `kicked`.
         """
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id,
              "members": {"$ne": member_id}, f"members.{self.max_members - 1}": {"$exists": False}},
-            [{"$set": {"members": {"$concatArrays": ["$members", [member_id]]}, "updated_at": utcnow(),
-                       read_field(member_id): "$seq", f"names.{member_id}": username}}])
+            self._appending(member_id, username, {"kicked": _without("$kicked", member_id)}))
         return result.modified_count == 1
 
+    def join(self, group_id, user_id, username):
+        """Append user to a public, live group they are not in, were not kicked from, and that has room.
+
+        One conditional update: the filter's `members.<max-1>` must not exist, so of any number of racing
+        joiners exactly as many succeed as there were free places. True when the user got in.
+        (`update_one`, not `find_one_and_update`: SecantusDB reads a findAndModify's conditional filter by
+        scanning the collection, an update's through `_id`; see docs/performance.md.)
+        """
+        result = self.chats.update_one(
+            {"_id": group_id, "kind": GROUP, "public": True, "deleted": False, "members": {"$ne": user_id},
+             "kicked": {"$ne": user_id}, f"members.{self.max_members - 1}": {"$exists": False}},
+            self._appending(user_id, username))
+        return result.modified_count == 1
+
+    @staticmethod
+    def _appending(user_id, username, more=None):
+        """The pipeline update that appends a member (read position, username, count) in one step."""
+        return [{"$set": {"members": {"$concatArrays": ["$members", [user_id]]},
+                          "member_count": {"$add": [{"$size": "$members"}, 1]}, "updated_at": utcnow(),
+                          read_field(user_id): "$seq", f"names.{user_id}": username, **(more or {})}}]
+
     def remove_member(self, group_id, admin_id, member_id):
-        """Pull member if admin_id is still the admin and member is not the admin."""
+        """Take member out (and onto `kicked`) if admin_id is still the admin and member is not the admin."""
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id, "members": member_id},
-            {"$pull": {"members": member_id}, "$set": {"updated_at": utcnow()}})
+            [{"$set": {"members": _without("$members", member_id),
+                       "member_count": {"$subtract": [{"$size": "$members"}, 1]},
+                       "kicked": {"$concatArrays": [_without("$kicked", member_id), [member_id]]},
+                       "updated_at": utcnow()}}])
         return result.modified_count == 1
+
+    def update(self, group, admin_id, name, description, public):
+        """Rename, describe and list or unlist the group as it was read (same name), if admin_id is still the
+        admin. True on success, False when it changed meanwhile."""
+        stages = [{"$set": {**listing(name, public), "description": description,
+                            "member_count": {"$size": "$members"}, "updated_at": utcnow()}}]
+        if not public:
+            stages.append({"$unset": "name_grams"})
+        result = self.chats.update_one(
+            {"_id": group["_id"], "kind": GROUP, "deleted": False, "admin_id": admin_id, "name": group["name"]},
+            stages)
+        return result.matched_count == 1
+
+    def directory(self, user_id, q, skip, limit):
+        """(total, page) of public groups whose folded name contains q (any, for None), the largest first.
+
+        Each row: _id, name, description, member_count, and `joined` (user_id is a member), computed by the
+        server. Up to GRAM characters, q is one key of `name_grams`: an exact index lookup, paged by the
+        server. A longer q is looked up by one of its GRAM-character pieces and the candidates are checked
+        here (substring containment), so their count is read in full (docs/performance.md).
+        """
+        projection = {"name": 1, "description": 1, "member_count": 1, "name_lower": 1,
+                      "joined": {"$in": [user_id, "$members"]}}
+        if q is None or len(fold(q)) <= GRAM:
+            query = {"public": True} if q is None else {"public": True, "name_grams": fold(q)}
+            total = self.chats.count_documents(query)
+            rows = list(self.chats.find(query, projection, sort=DIRECTORY_ORDER, skip=skip, limit=limit))
+            return total, rows
+        folded = fold(q)
+        pieces = [folded[i:i + GRAM] for i in range(len(folded) - GRAM + 1)]
+        piece = next((p for p in pieces if " " not in p), pieces[0])  # a piece with a space matches more
+        matches = [row for row in self.chats.find({"public": True, "name_grams": piece}, projection,
+                                                  sort=DIRECTORY_ORDER) if folded in row["name_lower"]]
+        return len(matches), matches[skip:skip + limit]
 
     def change_admin(self, group_id, admin_id, member_id):
         """Hand the role to member if admin_id is still the admin and both are members."""
@@ -63,15 +155,16 @@ class GroupRepository:
         An admin hands the role to the longest-standing other member; the last member archives the group.
         """
         remaining = [m for m in group["members"] if m != user_id]
-        changes = {"updated_at": utcnow()}
+        changes = {"updated_at": utcnow(), "member_count": len(remaining)}
+        update = {"$pull": {"members": user_id}, "$set": changes}
         if group.get("admin_id") == user_id:
             changes["admin_id"] = remaining[0] if remaining else None
-        if not remaining:
-            changes["archived"] = True
+        if not remaining:  # nobody left to join or to run it: out of the directory
+            changes.update(archived=True, public=False)
+            update["$unset"] = {"name_grams": ""}
         result = self.chats.update_one(
             {"_id": group["_id"], "kind": GROUP, "deleted": False, "members": group["members"],
-             "admin_id": group.get("admin_id")},
-            {"$pull": {"members": user_id}, "$set": changes})
+             "admin_id": group.get("admin_id")}, update)
         return result.modified_count == 1
 
     def delete(self, group_id, admin_id):
@@ -79,5 +172,6 @@ class GroupRepository:
         in `members_at_deletion`), so queries by member never meet it."""
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id},
-            [{"$set": {"deleted": True, "deleted_at": utcnow(), "members_at_deletion": "$members", "members": []}}])
+            [{"$set": {"deleted": True, "deleted_at": utcnow(), "members_at_deletion": "$members", "members": [],
+                       "member_count": 0, "public": False}}, {"$unset": "name_grams"}])
         return result.modified_count == 1

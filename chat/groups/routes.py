@@ -1,6 +1,6 @@
-"""REST for groups: detail, history and send (administration stays on the socket)."""
+"""REST for groups: the public directory, joining, detail, history and send (administration stays on the socket)."""
 from flask import Blueprint
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import get_jwt_identity, jwt_required
 
 from ..chats.schemas import HistoryQuerySchema, SendBodySchema
 from ..http import caller, counted, endpoint, history_page, sent
@@ -8,9 +8,36 @@ from ..kinds import ChatRef
 from ..messages.schemas import message_out
 from ..openapi import NOT_MEMBER, SENT, ok
 from ..services import services
-from .wire import group_out
+from ..sockets.group import join
+from .schemas import DirectoryQuerySchema
+from .wire import directory_entry, group_out
 
 bp = Blueprint("groups", __name__)
+
+
+@bp.get("/groups/public")
+@jwt_required()
+@counted("fetch")
+@endpoint(ok("directory", "One page of the public groups."), auth="access", query=DirectoryQuerySchema)
+def directory(query):
+    """Public groups whose name contains q (case-insensitive; none: every one), the largest first, with
+    MemberCount and whether the caller Joined."""
+    page, per_page = query["page"], query["per_page"]
+    total, rows = services().groups.directory(get_jwt_identity(), query.get("q"), page, per_page)
+    return {"state": {"page": page, "per_page": per_page, "total": total,
+                      "total_pages": (total + per_page - 1) // per_page},
+            "entries": [directory_entry(row) for row in rows]}
+
+
+@bp.post("/groups/<group_id>/join")
+@jwt_required()
+@counted("admin")
+@endpoint(ok("group", "Joined (or a member already)."), auth="access",
+          errors={403: "`forbidden`: an admin removed the caller from this group.",
+                  404: "`not_found`: no such public group.", 409: "`conflict`: the group is full."})
+def join_group(group_id):
+    """Join a public group, as `join-group`: members' sockets get `member-added`, the caller's `group-created`."""
+    return {"Group": join(caller(), group_id)}
 
 
 @bp.get("/groups/<group_id>")
@@ -39,4 +66,5 @@ def group_history(group_id, query):
 @endpoint(SENT, auth="access", body=SendBodySchema, errors=NOT_MEMBER)
 def group_send(group_id, body):
     """Send to the group; members' sockets get `receive-group-message`."""
-    return sent(*services().messages.send(caller(), ChatRef.group(group_id), body["Content"], body.get("ClientId")))
+    return sent(*services().messages.send(caller(), ChatRef.group(group_id), body["Content"], body.get("ClientId"),
+                                          body.get("ReplyTo"), body.get("Attachments")))

@@ -1,7 +1,8 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import CLIENT_ID, CONTENT, ID, PageSchema, Text
+from ..fields import CLIENT_ID, CONTENT, EMOJI, ID, REPLY_TO, PageSchema, StrictBoolean, Text
+from ..files.fields import ATTACHMENTS
 
 
 class CreateGroupSchema(Schema):
@@ -9,10 +10,27 @@ class CreateGroupSchema(Schema):
     Name = Text(required=True, validate=validate.Length(max=10_000))
     Description = Text(validate=validate.Length(max=100_000))
     Participants = fields.List(Text(validate=ID), required=True, validate=validate.Length(max=1000))
+    Public = StrictBoolean(load_default=False)
 
 
 class GroupIdSchema(Schema):
     GroupId = Text(required=True, validate=ID)
+
+
+class UpdateGroupSchema(GroupIdSchema):
+    """`update-group`: any of Name, Description, Public (the service wants at least one)."""
+
+    Name = Text(validate=validate.Length(max=10_000))
+    Description = Text(validate=validate.Length(max=100_000))
+    Public = StrictBoolean()
+
+
+class DirectoryQuerySchema(Schema):
+    """`GET /groups/public?q=&page=&per_page=`: q, when given, at least 1 character."""
+
+    q = Text(validate=validate.Length(min=1, max=200))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class MemberSchema(GroupIdSchema):
@@ -26,6 +44,14 @@ class FetchGroupSchema(PageSchema):
 class SendGroupSchema(GroupIdSchema):
     Content = CONTENT
     ClientId = CLIENT_ID
+    ReplyTo = REPLY_TO
+    Attachments = ATTACHMENTS
+
+
+class ReactGroupSchema(GroupIdSchema):
+    MessageId = Text(required=True, validate=ID)
+    Emoji = EMOJI
+    On = StrictBoolean(required=True)
 
 
 class ReadGroupSchema(GroupIdSchema):

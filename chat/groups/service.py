@@ -1,9 +1,12 @@
 """The rules of group chats: who may add, kick, hand over, leave and delete, and the limits.
 
-Only the admin adds, kicks, deletes and hands over the role; nobody kicks themself; an admin
-who leaves hands the role to the longest-standing member; the last member leaving archives the
-group. Each change is one conditional update (see GroupRepository), so racing commands cannot
-leave a group without an admin who is a member. Returns plain documents; transports announce.
+Only the admin adds, kicks, deletes, hands over the role and changes the name, description and
+visibility; nobody kicks themself; an admin who leaves hands the role to the longest-standing member;
+the last member leaving archives the group. Anyone may find a public group and join it, unless an admin
+kicked them from it (only an admin can add them back); a private or deleted group reveals nothing.
+Each change is one conditional update (see GroupRepository), so racing commands cannot leave a group
+without an admin who is a member, nor with more than GROUP_MAX_MEMBERS members. Returns plain
+documents; transports announce.
 """
 from .. import errors
 
@@ -36,9 +39,14 @@ class GroupService:
             raise errors.forbidden("Only the group's admin can do that.")
         return group
 
+    def directory(self, user_id, q, page, per_page):
+        """(total, rows) of one page of public groups whose name contains q (None: all), the largest first;
+        rows carry `joined` for the caller."""
+        return self.group_repo.directory(str(user_id), q, (page - 1) * per_page, per_page)
+
     # Changing
 
-    def create(self, creator_id, name, description, participant_ids):
+    def create(self, creator_id, name, description, participant_ids, public=False):
         """A new group with the creator as admin; participants must be verified users (duplicates ignored)."""
         name, description = self._clean_name(name), self._clean_description(description)
         wanted = [p for p in dict.fromkeys(str(p) for p in participant_ids) if p != str(creator_id)]
@@ -49,7 +57,7 @@ class GroupService:
         if missing:
             raise errors.validation_error({"Participants": [f"Unknown user: {p}" for p in missing]})
         names = {p: found[p]["username"] for p in (str(creator_id), *wanted)}
-        return self.group_repo.create(name, description, str(creator_id), names)
+        return self.group_repo.create(name, description, str(creator_id), names, public)
 
     def add_member(self, admin_id, group_id, member_id):
         """Add a verified user; returns (group after, member doc)."""
@@ -65,6 +73,38 @@ class GroupService:
         if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member["username"]):
             self._explain_failure(admin_id, group_id)
         return self.group_repo.get(group["_id"]), member
+
+    def join(self, user, group_id):
+        """The caller joins a public group by themself; returns (group after, True), or (group, False) when they
+        are a member already. not_found for a private, deleted or unknown group (whatever the caller was),
+        forbidden for someone an admin kicked from it, conflict when it is full."""
+        user_id = str(user["id"])
+        if isinstance(group_id, str) and self.group_repo.join(group_id, user_id, user["username"]):
+            return self.group_repo.get(group_id), True
+        group = self.group_repo.get(group_id)
+        if group is None or group.get("deleted"):
+            raise errors.not_found("No such group.")
+        if user_id in group["members"]:
+            return group, False
+        if not group.get("public"):
+            raise errors.not_found("No such group.")
+        if user_id in group.get("kicked", ()):
+            raise errors.forbidden("An admin removed you from this group; only an admin can add you back.")
+        if len(group["members"]) >= self.max_members:
+            raise errors.ApiError("conflict", f"The group is full ({self.max_members} members).", 409)
+        raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
+
+    def update(self, admin_id, group_id, name=None, description=None, public=None):
+        """Admin only: change what is given of name, description and visibility; returns the group after."""
+        if name is None and description is None and public is None:
+            raise errors.validation_error({"_schema": ["Give Name, Description or Public."]})
+        group = self.admin_group(admin_id, group_id)
+        name = group["name"] if name is None else self._clean_name(name)
+        description = group.get("description", "") if description is None else self._clean_description(description)
+        public = bool(group.get("public")) if public is None else public
+        if not self.group_repo.update(group, str(admin_id), name, description, public):
+            self._explain_failure(admin_id, group_id)
+        return self.group_repo.get(group["_id"])
 
     def kickout(self, admin_id, group_id, member_id):
         """Remove a member (not the admin themself); returns (group after, member doc)."""

@@ -8,11 +8,19 @@ def group_member(chat, user_id):
 
 
 def group_out(chat):
-    """A `Group`: {"GroupId", "Name", "Description", "Admin", "Members", "CreatedAt"}; members in join order.
+    """A `Group`: {"GroupId", "Name", "Description", "Public", "Admin", "Members", "CreatedAt"}; members in join
+    order.
 
     The group document keeps its members' usernames (`names`), so this needs no lookup.
     """
     admin_id = chat.get("admin_id")
     return {"GroupId": chat["_id"], "Name": chat.get("name", ""), "Description": chat.get("description", ""),
+            "Public": bool(chat.get("public")),
             "Admin": group_member(chat, admin_id) if admin_id else None,
             "Members": [group_member(chat, m) for m in chat["members"]], "CreatedAt": iso(chat["created_at"])}
+
+
+def directory_entry(row):
+    """One entry of `GET /groups/public`: {"GroupId", "Name", "Description", "MemberCount", "Joined"}."""
+    return {"GroupId": row["_id"], "Name": row.get("name", ""), "Description": row.get("description", ""),
+            "MemberCount": row.get("member_count", 0), "Joined": bool(row.get("joined"))}

@@ -77,6 +77,65 @@ class MessageRepository:
         """The stored messages among these ids (any order)."""
         return list(self.messages.find({"_id": {"$in": ids}})) if ids else []
 
+    def edit_own(self, chat_id, message_id_, sender_id, content, edited_at, mentions=None, keep=100):
+        """Replace the content of the sender's own, undeleted message, keeping the version it replaces in
+        `history` ({"content", "edited_at"}, at most `keep`, oldest first), in one atomic update; mentions, when
+        given, replace the message's. Returns the message after, or None when it does not qualify."""
+        if seq_of(message_id_, chat_id) is None:
+            return None
+        earlier = {"$concatArrays": [{"$ifNull": ["$history", []]},
+                                     [{"content": "$content", "edited_at": "$edited_at"}]]}
+        changes = {"history": {"$slice": [earlier, -keep]}, "content": {"$literal": content},
+                   "edited_at": {"$literal": edited_at}}
+        if mentions is not None:
+            changes["mentions"] = {"$literal": mentions}
+        return self.messages.find_one_and_update(
+            {"_id": message_id_, "sender_id": sender_id, "deleted": False}, [{"$set": changes}],
+            return_document=ReturnDocument.AFTER)
+
+    def mark_reply_targets_deleted(self, message_id_):
+        """Replies to a message that was deleted: their quote becomes empty and says so."""
+        self.messages.update_many({"reply_to.id": message_id_},
+                                  {"$set": {"reply_to.excerpt": "", "reply_to.deleted": True}})
+
+    def react(self, chat_id, message_id_, user_id, emoji, on, max_emoji):
+        """Add (on) or remove user_id's emoji on an undeleted message, in one atomic update: adding twice is one
+        reaction, and a new emoji beyond max_emoji distinct ones is not added. Returns the message after (whose
+        `reactions` say whether it was added), or None when there is no such undeleted message."""
+        if seq_of(message_id_, chat_id) is None:
+            return None
+        query = {"_id": message_id_, "deleted": False}
+        if not on:
+            return self.messages.find_one_and_update(
+                query, {"$pull": {"reactions": {"emoji": emoji, "user_id": user_id}}},
+                return_document=ReturnDocument.AFTER)
+        reactions = {"$ifNull": ["$reactions", []]}
+        emoji_, user_ = {"$literal": emoji}, {"$literal": user_id}
+        used = {"$map": {"input": reactions, "in": "$$this.emoji"}}
+        mine = {"$filter": {"input": reactions, "cond": {"$and": [{"$eq": ["$$this.emoji", emoji_]},
+                                                                  {"$eq": ["$$this.user_id", user_]}]}}}
+        full = {"$and": [{"$not": [{"$in": [emoji_, used]}]},
+                         {"$gte": [{"$size": {"$setUnion": [used, []]}}, max_emoji]}]}
+        keep = {"$or": [{"$gt": [{"$size": mine}, 0]}, full]}
+        added = {"$concatArrays": [reactions, [{"emoji": emoji_, "user_id": user_}]]}
+        return self.messages.find_one_and_update(
+            query, [{"$set": {"reactions": {"$cond": [keep, reactions, added]}}}],
+            return_document=ReturnDocument.AFTER)
+
+    def count_mentions(self, user_id, after):
+        """{chat id: how many undeleted messages mention user_id} among the messages of each chat in `after`
+        ({chat id: Seq}) with a Seq above it. One aggregate: each chat's range is one `$match` (the first) or
+        `$unionWith` branch, a tight range of the mentions index, so it reads only the unread mentions."""
+        if not after:
+            return {}
+        ranges = [{"$match": {"mentions": user_id, "chat_id": chat_id, "seq": {"$gt": seq}}}
+                  for chat_id, seq in after.items()]
+        unions = [{"$unionWith": {"coll": self.messages.name, "pipeline": [match]}} for match in ranges[1:]]
+        undeleted = {"$cond": [{"$eq": ["$deleted", True]}, 0, 1]}  # a deleted message mentions nobody
+        counted = self.messages.aggregate(
+            [ranges[0], *unions, {"$group": {"_id": "$chat_id", "count": {"$sum": undeleted}}}])
+        return {row["_id"]: row["count"] for row in counted}
+
     def update_own(self, chat_id, message_id_, sender_id, fields):
         """Set fields on the sender's own, undeleted message; returns it, or None when it does not qualify."""
         if seq_of(message_id_, chat_id) is None:
@@ -84,3 +143,17 @@ class MessageRepository:
         return self.messages.find_one_and_update(
             {"_id": message_id_, "sender_id": sender_id, "deleted": False},
             {"$set": fields}, return_document=ReturnDocument.AFTER)
+
+    def forget_sender(self, user_id, name):
+        """A deleted account's messages: content gone (with its earlier versions), shown as deleted, from name; and
+        the quotes of them in replies, emptied. Running it again changes nothing more."""
+        self.messages.update_many(
+            {"sender_id": user_id},
+            {"$set": {"content": "", "deleted": True, "sender_name": name}, "$unset": {"history": ""}})
+        self.messages.update_many(
+            {"reply_to.sender_id": user_id},
+            {"$set": {"reply_to.excerpt": "", "reply_to.deleted": True, "reply_to.sender_name": name}})
+
+    def remove_chat_of(self, chat_id, sender_id):
+        """Delete the messages sender_id wrote in chat_id (a deleted account's notes to self)."""
+        self.messages.delete_many({"sender_id": sender_id, "chat_id": chat_id})

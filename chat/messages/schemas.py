@@ -1,10 +1,13 @@
 """How messages go out on the wire (PascalCase keys, as the web client expects)."""
 from ..clock import iso
+from ..files.wire import attachments_out
+from .rules import REACTION_USERS, versions
 
 
 def message_out(doc, group=False):
     """The `Message` of a stored message: {"MessageId", "ChatId"|"GroupId", "Sender", "Content", "CreatedAt",
-    "EditedAt", "Deleted", "ClientId", "Seq"}; group messages carry GroupId instead of ChatId."""
+    "EditedAt", "Deleted", "ClientId", "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments"}; group messages
+    carry GroupId instead of ChatId. A deleted message shows no content, reply, reactions or mentions."""
     if doc is None:
         return None
     deleted = bool(doc.get("deleted"))
@@ -12,4 +15,38 @@ def message_out(doc, group=False):
             "Sender": {"id": doc["sender_id"], "username": doc["sender_name"]},
             "Content": "" if deleted else doc["content"], "CreatedAt": iso(doc["created_at"]),
             "EditedAt": iso(doc.get("edited_at")), "Deleted": deleted, "ClientId": doc.get("client_id"),
-            "Seq": doc["seq"]}
+            "Seq": doc["seq"], "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
+            "Reactions": [] if deleted else reactions_out(doc.get("reactions")),
+            "Mentions": [] if deleted else list(doc.get("mentions") or ()),
+            "Attachments": [] if deleted else attachments_out(doc.get("attachments"))}
+
+
+def reply_out(reply):
+    """`ReplyTo`: {"MessageId", "Sender", "Excerpt", "Deleted"} of the stored `reply_to`, or None."""
+    if not reply:
+        return None
+    deleted = bool(reply.get("deleted"))
+    return {"MessageId": reply["id"], "Sender": {"id": reply["sender_id"], "username": reply["sender_name"]},
+            "Excerpt": "" if deleted else reply.get("excerpt", ""), "Deleted": deleted}
+
+
+def reactions_out(reactions):
+    """`Reactions`: [{"Emoji", "Count", "UserIds"}] of the stored [{"emoji", "user_id"}] (in the order they were
+    made), most used first (ties: the emoji used first), UserIds the first REACTION_USERS to react."""
+    by_emoji = {}
+    for reaction in reactions or ():
+        by_emoji.setdefault(reaction["emoji"], []).append(reaction["user_id"])
+    ranked = sorted(by_emoji.items(), key=lambda item: -len(item[1]))  # stable: ties keep their first use
+    return [{"Emoji": emoji, "Count": len(users), "UserIds": users[:REACTION_USERS]} for emoji, users in ranked]
+
+
+def reactions_wire(chat, message):
+    """The `message-reactions` push and the react answer: {"ChatId"|"GroupId", "MessageId", "Reactions"}."""
+    key = "GroupId" if chat["kind"] == "group" else "ChatId"
+    return {key: chat["_id"], "MessageId": message["_id"], "Reactions": reactions_out(message.get("reactions"))}
+
+
+def history_out(message):
+    """`GET /messages/<id>/history`: {"MessageId", "Versions": [{"Content", "EditedAt"}]} oldest first."""
+    return {"MessageId": message["_id"],
+            "Versions": [{"Content": v["content"], "EditedAt": iso(v.get("edited_at"))} for v in versions(message)]}

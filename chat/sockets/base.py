@@ -15,6 +15,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
 from .. import errors, metrics, rooms
 from ..auth.tokens import check_socket_tokens
+from ..blocks.repository import hidden_from
 from ..services import services
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ class Connection:
     user_id: str
     username: str
     session_id: str
+    # Whom the user blocks or is blocked by, as the user document said at connect (for the connect's own
+    # presence announcement and lists only: later checks read the current state).
+    hidden_at_connect: frozenset = frozenset()
 
     @property
     def user(self):
@@ -127,7 +131,7 @@ class AuthedNamespace(Namespace):
             user_id, session_id, new_access = check_socket_tokens(
                 services().auth, auth.get("access_token"), auth.get("refresh_token"))
             user = services().users.get(user_id)
-            connection = Connection(sid, user_id, user["username"], session_id)
+            connection = Connection(sid, user_id, user["username"], session_id, frozenset(hidden_from(user)))
             self.admit(connection)
             self.connections[sid] = connection
             metrics.socket_connection(self.namespace, +1)  # chat_socket_connections: one per entry in connections

@@ -4,6 +4,7 @@ Members' sockets join `group:<id>` on connect (after a membership check) and whe
 added; they leave it on every process the moment they are kicked or leave, before anything else
 is said in the group. A message to a group is one emit to its room, whatever its size.
 """
+from flask import current_app
 from flask_socketio import join_room
 
 from .. import push, rooms
@@ -12,17 +13,46 @@ from ..groups.schemas import (
     FetchGroupSchema,
     GroupIdSchema,
     MemberSchema,
+    ReactGroupSchema,
     ReadGroupSchema,
     SendGroupSchema,
+    UpdateGroupSchema,
 )
-from ..groups.wire import group_member, group_out
+from ..groups.wire import group_out
 from ..kinds import ChatRef
-from ..messages.schemas import message_out
+from ..messages.schemas import message_out, reactions_out
 from ..push import GROUP_NS
 from ..services import services
 from ..users.schemas import public_user
 from .base import AuthedNamespace, event
 from .manager import room_command
+
+
+def left_group(before, after, member):
+    """After `leave-grp` (or an account deletion): the leaver's sockets leave the room on every process, and the
+    room hears of it (`member-left`, and `admin-changed` for a departing admin)."""
+    socketio = current_app.extensions["socketio"]
+    room_command(socketio, (GROUP_NS,), rooms.user(member["id"]), "leave", rooms.group(before["_id"]))
+    push.member_left(before, after, member)
+
+
+def joined_group(group, member):
+    """After `join-group` (socket or REST): the room gets `member-added` with `By` the joiner, the joiner's sockets
+    on every process enter the room, and they get `group-created` {"Group"}; returns the `Group`."""
+    socketio = current_app.extensions["socketio"]
+    socketio.emit("member-added", {"GroupId": group["_id"], "Member": member, "By": member},
+                  to=rooms.group(group["_id"]), namespace=GROUP_NS)
+    room_command(socketio, (GROUP_NS,), rooms.user(member["id"]), "join", rooms.group(group["_id"]))
+    wire = group_out(group)
+    socketio.emit("group-created", {"Group": wire}, to=rooms.user(member["id"]), namespace=GROUP_NS)
+    return wire
+
+
+def join(user, group_id):
+    """The one way in by oneself, for both transports: GroupService.join, then the pushes when it took the user in;
+    returns the `Group`."""
+    group, joined = services().groups.join(user, group_id)
+    return joined_group(group, user) if joined else group_out(group)
 
 
 class GroupNamespace(AuthedNamespace):
@@ -46,7 +76,7 @@ class GroupNamespace(AuthedNamespace):
     def on_create_group_chat(self, connection, data):
         """Create a group with the caller as admin; every member gets `group-created` {"Group"}; ack {"Group"}."""
         group = services().groups.create(connection.user_id, data["Name"], data.get("Description"),
-                                         data["Participants"])
+                                         data["Participants"], data["Public"])
         for member_id in group["members"]:
             self._move(member_id, "join", group["_id"])
         wire = group_out(group)
@@ -62,6 +92,22 @@ class GroupNamespace(AuthedNamespace):
         self._move(str(member["_id"]), "join", group["_id"])
         wire = group_out(group)
         self.emit_to_users("group-created", {"Group": wire}, [str(member["_id"])])
+        return {"Group": wire}
+
+    @event(GroupIdSchema, limit="admin")
+    def on_join_group(self, connection, data):
+        """Join a public group by oneself: members get `member-added` (By the joiner), the joiner's sockets enter the
+        room and get `group-created`; ack {"Group"} (a member already: the same ack, nothing pushed). not_found for a
+        private or deleted group, forbidden after being kicked, conflict when full."""
+        return {"Group": join(connection.user, data["GroupId"])}
+
+    @event(UpdateGroupSchema, limit="admin")
+    def on_update_group(self, connection, data):
+        """Admin only: change Name, Description and/or Public; members get `group-updated` {"Group"}; ack {"Group"}."""
+        group = services().groups.update(connection.user_id, data["GroupId"], data.get("Name"),
+                                         data.get("Description"), data.get("Public"))
+        wire = group_out(group)
+        self._to_group("group-updated", {"Group": wire}, group["_id"])
         return {"Group": wire}
 
     @event(MemberSchema, limit="admin")
@@ -89,13 +135,8 @@ class GroupNamespace(AuthedNamespace):
         """Leave: members (and the leaver's other sockets) get `member-left`; a departing admin's
         successor is announced with `admin-changed`; ack {"GroupId"}."""
         before, after = services().groups.leave(connection.user_id, data["GroupId"])
-        group_id = before["_id"]
-        self._to_group("member-left", {"GroupId": group_id, "Member": connection.user}, group_id)
-        self._move(connection.user_id, "leave", group_id)
-        if after and after.get("admin_id") and after["admin_id"] != before.get("admin_id"):
-            self._to_group("admin-changed", {"GroupId": group_id, "Admin": group_member(after, after["admin_id"]),
-                                             "By": connection.user}, group_id)
-        return {"GroupId": group_id, "Archived": bool(after and after.get("archived"))}
+        left_group(before, after, connection.user)
+        return {"GroupId": before["_id"], "Archived": bool(after and after.get("archived"))}
 
     @event(GroupIdSchema, limit="admin")
     def on_delete_grp(self, connection, data):
@@ -119,10 +160,20 @@ class GroupNamespace(AuthedNamespace):
     def on_send_group_message(self, connection, data):
         """Store, ack {"Message"}; members get `receive-group-message` in one emit to the group room."""
         group, message, created = services().messages.send(connection.user, ChatRef.group(data["GroupId"]),
-                                                           data["Content"], data.get("ClientId"))
+                                                           data["Content"], data.get("ClientId"), data.get("ReplyTo"),
+                                                           data.get("Attachments"))
         if created:
             push.new_message(group, message, skip_sid=connection.sid)
         return {"Message": message_out(message, group=True)}
+
+    @event(ReactGroupSchema, limit="message")
+    def on_react_message(self, connection, data):
+        """Add (On true) or take back an emoji on a group message; ack {"Reactions"}; members get
+        `message-reactions` {"GroupId", "MessageId", "Reactions"} in one emit to the room."""
+        group, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
+                                                   ChatRef.group(data["GroupId"]))
+        push.reactions(group, message)
+        return {"Reactions": reactions_out(message.get("reactions"))}
 
     @event(ReadGroupSchema)
     def on_read_group_message(self, connection, data):

@@ -2,7 +2,7 @@
 from .. import push
 from ..chats.wire import partner_of
 from ..kinds import PERSONAL, ChatRef
-from ..messages.schemas import message_out
+from ..messages.schemas import message_out, reactions_out
 from ..push import PERSONAL_NS
 from ..services import services
 from .base import AuthedNamespace, event
@@ -11,13 +11,14 @@ from .schemas import (
     DeletePersonalSchema,
     EditPersonalSchema,
     FetchPersonalSchema,
+    ReactPersonalSchema,
     ReadPersonalSchema,
     SendPersonalSchema,
 )
 
 
 class PersonalNamespace(AuthedNamespace):
-    """fetch, send, read, typing, edit and delete in personal chats."""
+    """fetch, send, read, typing, edit, delete and react in personal chats."""
 
     def __init__(self):
         super().__init__(PERSONAL_NS)
@@ -40,7 +41,8 @@ class PersonalNamespace(AuthedNamespace):
     def on_send_personal_message(self, connection, data):
         """Store, then ack {"Message"}; the partner and the sender's other sockets get `receive-personal-message`."""
         chat, message, created = services().messages.send(connection.user, ChatRef.personal(data["ChatId"]),
-                                                          data["Content"], data.get("ClientId"))
+                                                          data["Content"], data.get("ClientId"), data.get("ReplyTo"),
+                                                          data.get("Attachments"))
         if created:
             push.new_message(chat, message, skip_sid=connection.sid)
         return {"Message": message_out(message)}
@@ -84,3 +86,12 @@ class PersonalNamespace(AuthedNamespace):
                                                    ChatRef.personal(data["ChatId"]))
         push.message_changed(chat, message, deleted=True)
         return {"Message": message_out(message)}
+
+    @event(ReactPersonalSchema, limit="message")
+    def on_react_message(self, connection, data):
+        """Add (On true) or take back an emoji on a message of the chat; ack {"Reactions"}; both sides get
+        `message-reactions` {"ChatId", "MessageId", "Reactions"}."""
+        chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
+                                                  ChatRef.personal(data["ChatId"]))
+        push.reactions(chat, message)
+        return {"Reactions": reactions_out(message.get("reactions"))}

@@ -27,10 +27,12 @@ class RootNamespace(AuthedNamespace):
         `AuthedNamespace.forget` undoes the presence (`disconnected`).
         """
         chats, user_id = services().chats, connection.user_id
+        services().auth.session_used(connection.session_id)  # the session list's LastUsedAt: one write a connect
         personal, groups = chats.personal_list(user_id), chats.group_list(user_id)
-        partners = {member for chat, _, _ in personal + groups for member in chat.get("members", ())} - {user_id}
+        partners = {member for chat, _, _ in personal + groups for member in chat.get("members", ())} \
+            - {user_id} - connection.hidden_at_connect
         personal_entries = chat_list(personal, user_id, self.presence)
-        group_entries = chat_list(groups, user_id, self.presence)
+        group_entries = chat_list(groups, user_id, self.presence, mentions=chats.unread_mentions(user_id, groups))
         hello = {"userId": connection.user_id, "userName": connection.username}
         if new_access_token:
             hello["AccessToken"] = new_access_token
@@ -46,17 +48,18 @@ class RootNamespace(AuthedNamespace):
             self.announce(connection.user_id, {"Online": False})
 
     def announce(self, user_id, state, partners=None):
-        """`presence` to everyone who shares a chat with the user (one emit); partners are looked up unless given."""
+        """`presence` to everyone who shares a chat with the user (one emit), but whoever the user blocks or is
+        blocked by; partners are looked up (with the current blocks) unless given."""
         if partners is None:
-            partners = services().chats.partners_of(user_id)
+            partners = services().chats.partners_of(user_id) - services().blocks.hidden(user_id)
         self.emit_to_users("presence", {"UserId": user_id, **state, "LastSeen": iso(utcnow())}, partners)
 
     def visible(self, viewer_id):
         """The ids whose presence viewer_id may see: their own, and everyone who shares a chat with them.
 
-        The one place that decides it; a block (when there is one) is taken out here.
+        The one place that decides it: whoever the viewer blocks or is blocked by is taken out (current state).
         """
-        return services().chats.partners_of(viewer_id) | {viewer_id}
+        return (services().chats.partners_of(viewer_id) - services().blocks.hidden(viewer_id)) | {viewer_id}
 
     @event(OnlineInfoSchema)
     def on_get_online_info(self, connection, data):

@@ -1,12 +1,33 @@
 """marshmallow schemas for every client→server socket payload (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import CLIENT_ID, CONTENT, ID, Empty, PageSchema, Text  # noqa: F401  (Empty: the namespaces' no-field events)
+from ..fields import (  # noqa: F401  (Empty: the namespaces' no-field events)
+    CLIENT_ID,
+    CONTENT,
+    EMOJI,
+    ID,
+    REPLY_TO,
+    Empty,
+    PageSchema,
+    StrictBoolean,
+    Text,
+)
+from ..files.fields import ATTACHMENTS
 
 
 class SendSelfSchema(Schema):
     Content = CONTENT
     ClientId = CLIENT_ID
+    ReplyTo = REPLY_TO
+    Attachments = ATTACHMENTS
+
+
+class ReactSelfSchema(Schema):
+    """`react-message` on `/self` (and, with ChatId or GroupId, on `/personal` and `/group`)."""
+
+    MessageId = Text(required=True, validate=ID)
+    Emoji = EMOJI
+    On = StrictBoolean(required=True)
 
 
 class FetchPersonalSchema(PageSchema):
@@ -21,6 +42,12 @@ class ChatIdSchema(Schema):
 class SendPersonalSchema(ChatIdSchema):
     Content = CONTENT
     ClientId = CLIENT_ID
+    ReplyTo = REPLY_TO
+    Attachments = ATTACHMENTS
+
+
+class ReactPersonalSchema(ChatIdSchema, ReactSelfSchema):
+    pass
 
 
 class ReadPersonalSchema(ChatIdSchema):

@@ -1,15 +1,15 @@
 """Namespace `/self`: notes to self (the self chat's id is the user's id)."""
 from .. import push
 from ..kinds import ChatRef
-from ..messages.schemas import message_out
+from ..messages.schemas import message_out, reactions_out
 from ..push import SELF_NS
 from ..services import services
 from .base import AuthedNamespace, event
-from .schemas import PageSchema, SendSelfSchema
+from .schemas import PageSchema, ReactSelfSchema, SendSelfSchema
 
 
 class SelfNamespace(AuthedNamespace):
-    """fetch-self-chat and send-self-message."""
+    """fetch-self-chat, send-self-message and react-message."""
 
     def __init__(self):
         super().__init__(SELF_NS)
@@ -27,7 +27,17 @@ class SelfNamespace(AuthedNamespace):
     def on_send_self_message(self, connection, data):
         """Store a note; ack {"Message"}; the user's other sockets get `receive-self-message` (once per ClientId)."""
         chat, message, created = services().messages.send(connection.user, ChatRef.self_chat(), data["Content"],
-                                                          data.get("ClientId"))
+                                                          data.get("ClientId"), data.get("ReplyTo"),
+                                                          data.get("Attachments"))
         if created:
             push.new_message(chat, message, skip_sid=connection.sid)
         return {"Message": message_out(message)}
+
+    @event(ReactSelfSchema, limit="message")
+    def on_react_message(self, connection, data):
+        """Add (On true) or take back an emoji on a note; ack {"Reactions"}; the user's sockets get
+        `message-reactions` {"ChatId", "MessageId", "Reactions"}."""
+        chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
+                                                  ChatRef.self_chat())
+        push.reactions(chat, message)
+        return {"Reactions": reactions_out(message.get("reactions"))}

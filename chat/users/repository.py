@@ -1,5 +1,5 @@
 """The `users` collection: the only code that reads or writes user documents."""
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
@@ -64,17 +64,61 @@ class UserRepository:
 
     def mark_verified(self, user_id):
         """Set verified; returns the updated document."""
-        from pymongo import ReturnDocument
         return self.users.find_one_and_update(
             {"_id": to_object_id(user_id)},
             {"$set": {"verified": True, "verified_at": utcnow()}},
             return_document=ReturnDocument.AFTER)
 
-    def set_password_hash(self, user_id, password_hash):
-        self.users.update_one({"_id": to_object_id(user_id)}, {"$set": {"password_hash": password_hash}})
+    def set_password_hash(self, user_id, password_hash, verified=False):
+        """Store a new password hash (and mark the address verified when a mailed link proved it)."""
+        fields = {"password_hash": password_hash, **({"verified": True} if verified else {})}
+        self.users.update_one({"_id": to_object_id(user_id)}, {"$set": fields})
+
+    def set_email(self, user_id, email):
+        """Make email the account's address; returns the updated user (None when it is gone). Raises DuplicateUser
+        ("email") when another account has it."""
+        try:
+            return self.users.find_one_and_update(
+                {"_id": to_object_id(user_id), "deleting_at": None}, {"$set": {"email": email.lower()}},
+                return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            raise DuplicateUser("email") from None
+
+    # Expiry and deletion
+
+    def remove_expired_unverified(self, created_before, username=None, email=None):
+        """Delete the unverified accounts created before the given time: all of them, or only the one holding
+        username and the one holding email when either is given. Returns how many. Safe to run from several
+        processes at once."""
+        expired = {"verified": False, "created_at": {"$lt": created_before}}
+        if not (username or email):
+            return self.users.delete_many(expired).deleted_count
+        # Each holder is found through its own unique index, then deleted by id only if it is still expired.
+        holders = [{"username_lower": username.lower()}] if username else []
+        holders += [{"email": email.lower()}] if email else []
+        ids = {doc["_id"] for holder in holders for doc in self.users.find(holder, {"_id": 1})}
+        return sum(self.users.delete_one({"_id": oid, **expired}).deleted_count for oid in ids)
+
+    def begin_deletion(self, user_id):
+        """Mark the account as being deleted (from now on it cannot log in); returns it, None when it is gone.
+        Marking it again keeps the first time."""
+        oid = to_object_id(user_id)
+        self.users.update_one({"_id": oid, "deleting_at": None}, {"$set": {"deleting_at": utcnow()}})
+        return self.users.find_one({"_id": oid})
+
+    def claim_stalled_deletion(self, started_before):
+        """One account whose deletion started before the given time, marked as started now (so that no other
+        process claims it before it stalls again), or None."""
+        return self.users.find_one_and_update({"deleting_at": {"$lt": started_before}},
+                                              {"$set": {"deleting_at": utcnow()}}, return_document=ReturnDocument.AFTER)
+
+    def remove(self, user_id):
+        """Delete the user document: its username and address are free again."""
+        self.users.delete_one({"_id": to_object_id(user_id)})
 
     def search_prefix(self, prefix, exclude_id, limit):
-        """Verified users whose lower-cased username starts with prefix, by username (an index range)."""
+        """Verified users whose lower-cased username starts with prefix, by username (an index range), but the
+        caller (exclude_id) and whoever blocks them (read from each candidate's own `blocks`: no query more)."""
         prefix, exclude = prefix.lower(), to_object_id(exclude_id)
         query = {"username_lower": {"$gte": prefix, "$lt": prefix + "\uffff"}}
         found = []
@@ -82,7 +126,8 @@ class UserRepository:
         # unverified accounts and the caller are skipped here.
         with self.users.find(query).sort("username_lower", ASCENDING).batch_size(2 * limit) as cursor:
             for user in cursor:
-                if user.get("verified") and user["_id"] != exclude:
+                if user.get("verified") and not user.get("deleting_at") and user["_id"] != exclude \
+                        and str(exclude) not in (user.get("blocks") or ()):
                     found.append(user)
                     if len(found) == limit:
                         break

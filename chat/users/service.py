@@ -29,5 +29,6 @@ class UserService:
         return self.user_repo.by_ids(user_ids)
 
     def search(self, caller_id, prefix):
-        """Verified users (not the caller) whose username starts with prefix, any case."""
+        """Verified users (not the caller, nor anyone who blocks the caller) whose username starts with prefix,
+        any case."""
         return self.user_repo.search_prefix(prefix, caller_id, SEARCH_LIMIT)

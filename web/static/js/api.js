@@ -8,6 +8,7 @@ export const SERVER = ((meta && meta.content.trim()) || window.location.origin).
 const FIELD_NAMES = {
   username: "Username", email: "Email", password: "Password", login: "Login", q: "Search",
   Content: "Message", Name: "Name", Description: "Description", Participants: "Members", Member: "Member",
+  current_password: "Current password", new_password: "New password", token: "Link",
 };
 
 /** A failure with the server's code, its human message and (for validation) the fields at fault. */

@@ -1,9 +1,12 @@
 // The web client's entry point: sign-in, then the four sockets and what they push.
+import { initAccount } from "./account.js";
 import { describe } from "./api.js";
-import { initAuth, showAuth } from "./auth-view.js";
+import { initBrowse } from "./browse-groups.js";
+import { initAuth, resetLinkOpened, showAuth } from "./auth-view.js";
 import * as chat from "./chat-view.js";
 import { $, clearNotice, notify } from "./dom.js";
 import * as groups from "./groups.js";
+import { forgetPush, initNotifications } from "./notifications.js";
 import * as session from "./session.js";
 import * as sockets from "./sockets.js";
 import { reset, state } from "./state.js";
@@ -30,6 +33,7 @@ function events() {
       "receive-self-message": (d) => chat.received("self", me(), d.Message),
       "self-message-edited": (d) => chat.changed("self", me(), d.Message),
       "self-message-deleted": (d) => chat.changed("self", me(), d.Message),
+      "message-reactions": (d) => chat.reacted("self", me(), d.MessageId, d.Reactions),
       "session-ended": ended,
     },
     "/personal": {
@@ -39,6 +43,7 @@ function events() {
       "done-typing": (d) => chat.typingOff("personal", d.ChatId, d.UserId),
       "personal-message-edited": (d) => chat.changed("personal", d.ChatId, d.Message),
       "personal-message-deleted": (d) => chat.changed("personal", d.ChatId, d.Message),
+      "message-reactions": (d) => chat.reacted("personal", d.ChatId, d.MessageId, d.Reactions),
       "session-ended": ended,
     },
     "/group": {
@@ -49,6 +54,7 @@ function events() {
       "done-typing": (d) => chat.typingOff("group", d.GroupId, d.UserId),
       "group-message-edited": (d) => chat.changed("group", d.GroupId, d.Message),
       "group-message-deleted": (d) => chat.changed("group", d.GroupId, d.Message),
+      "message-reactions": (d) => chat.reacted("group", d.GroupId, d.MessageId, d.Reactions),
       "session-ended": ended,
     },
   };
@@ -132,8 +138,26 @@ function endSession(reason) {
   notify(reason);
 }
 
+/** A request that ends this very session on the server (deleting the account): its `session-ended` push is
+ * expected, not news. When `work` succeeds, back to sign-in with `info`; when it fails, nothing changes. */
+async function endedBy(work, info) {
+  signingOut = true;
+  try {
+    await work();
+  } catch (error) {
+    signingOut = false;
+    if (!session.accessToken()) endSession(describe(error)); // the session ended meanwhile (refresh refused)
+    throw error;
+  }
+  leave();
+  session.end();
+  showAuth(info);
+  signingOut = false;
+}
+
 async function signOut() {
   signingOut = true;
+  await forgetPush(); // while still signed in: this browser stops getting the account's pushes
   leave();
   await session.logout();
   showAuth("You have signed out.");
@@ -145,6 +169,9 @@ function start() {
   initAuth(enterChat);
   chat.initChat();
   groups.initGroups();
+  initBrowse();
+  initAccount({ endSession: endedBy });
+  initNotifications(); // the service worker, the notification switch and the email setting
   $("#logout").addEventListener("click", signOut);
   session.whenEnded((error) => endSession(describe(error)));
   document.addEventListener("visibilitychange", () => {
@@ -162,7 +189,8 @@ function start() {
   const params = new URLSearchParams(window.location.search);
   const verified = params.get("verified") === "1";
   if (verified) window.history.replaceState(null, "", window.location.pathname);
-  if (session.restore()) {
+  // A reset link opened in a signed-in tab shows its form; signing in afterwards replaces the old session.
+  if (!resetLinkOpened() && session.restore()) {
     // A reload: this tab's refresh token gets a new access token, then we connect.
     session.refreshNow().then(() => enterChat()).catch((error) => {
       if (error.code === "network") notify(describe(error));

@@ -1,10 +1,15 @@
-// Sign in, create an account, "check your email", send the link again.
+// Sign in, create an account, "check your email", send the link again; "forgot password?" and the form
+// that a reset link opens when the mail points at this client (CLIENT_URL/reset-password?token=…).
 import { describe, request } from "./api.js";
 import { $, formError } from "./dom.js";
 import * as session from "./session.js";
 
 let devOutbox = null;
 let signedIn = () => {};
+let resetToken = null;
+const FORMS = ["login", "signup", "forgot", "reset"];
+const BAD_RESET_LINK = "This link does not work: it is unknown, was used already, has expired, or a newer link "
+  + "replaced it. Ask for a new one with “Forgot password?”.";
 
 /** Wire the forms; `onSignedIn(user)` runs after a successful login. */
 export function initAuth(onSignedIn) {
@@ -15,6 +20,11 @@ export function initAuth(onSignedIn) {
   $("#signup-form").addEventListener("submit", signup);
   $("#resend-form").addEventListener("submit", resend);
   $("#to-login").addEventListener("click", () => showAuth());
+  $("#to-forgot").addEventListener("click", openForgot);
+  $("#forgot-back").addEventListener("click", () => showForm("login"));
+  $("#forgot-form").addEventListener("submit", forgot);
+  $("#reset-form").addEventListener("submit", reset);
+  takeResetLink();
   // In development the server writes mails to a folder instead of sending them; say where.
   request("GET", "/client-config").then((config) => { devOutbox = config.devOutbox || null; }).catch(() => {});
 }
@@ -22,11 +32,24 @@ export function initAuth(onSignedIn) {
 /** Show the sign-in screen, with an optional line of news on top. */
 export function showAuth(info = "") {
   $("#chat-view").hidden = true;
+  $("#account-view").hidden = true;
   $("#auth-view").hidden = false;
   $("#check-email").hidden = true;
   $("#auth-forms").hidden = false;
   setInfo(info);
-  showForm("login");
+  showForm(resetToken ? "reset" : "login");
+}
+
+/** True while a reset link opened in this client waits for its new password. */
+export function resetLinkOpened() { return Boolean(resetToken); }
+
+// A reset link opened in this client (a host that serves index.html for /reset-password): keep its token
+// for the reset form, and take it out of the address bar and the history.
+function takeResetLink() {
+  const params = new URLSearchParams(window.location.search);
+  if (!/\/reset-password\/?$/.test(window.location.pathname) || !params.get("token")) return;
+  resetToken = params.get("token");
+  window.history.replaceState(null, "", window.location.pathname.replace(/reset-password\/?$/, ""));
 }
 
 function setInfo(text) {
@@ -36,7 +59,11 @@ function setInfo(text) {
 
 function showForm(which) {
   for (const name of ["login", "signup"]) {
-    $(`#tab-${name}`).setAttribute("aria-selected", String(name === which));
+    // "Forgot password?" and the reset form belong to signing in.
+    const selected = name === which || (name === "login" && (which === "forgot" || which === "reset"));
+    $(`#tab-${name}`).setAttribute("aria-selected", String(selected));
+  }
+  for (const name of FORMS) {
     $(`#${name}-form`).hidden = name !== which;
     formError($(`#${name}-form`), "");
   }
@@ -110,5 +137,47 @@ function resend(event) {
     $("#check-email-address").textContent = address;
     setInfo("If that address has an account that is not confirmed yet, a new link is on its way. "
       + "Earlier links no longer work.");
+  });
+}
+
+function openForgot() {
+  const login = $("#login-form").elements.login.value.trim();
+  setInfo("");
+  showForm("forgot");
+  if (login.includes("@")) $("#forgot-form").elements.email.value = login;
+}
+
+function forgot(event) {
+  event.preventDefault();
+  const form = event.target;
+  const address = form.elements.email.value.trim();
+  return busy(form, async () => {
+    await request("POST", "/password/forgot", { body: { email: address } });
+    form.reset();
+    showForm("login");
+    setInfo(`If an account uses that address, a link is on its way to ${address}. `
+      + "Open it to choose a new password; only the newest link works.");
+  });
+}
+
+function reset(event) {
+  event.preventDefault();
+  const form = event.target;
+  return busy(form, async () => {
+    try {
+      const password = form.elements.password.value;
+      await request("POST", "/password/reset", { body: { token: resetToken, password } });
+    } catch (error) {
+      if (error.code !== "invalid_token") throw error;
+      resetToken = null;
+      showForm("forgot");
+      setInfo(BAD_RESET_LINK);
+      return;
+    }
+    resetToken = null;
+    form.reset();
+    showForm("login");
+    setInfo("Your password is changed, and every device that was signed in is signed out. "
+      + "Sign in with the new password.");
   });
 }

@@ -3,7 +3,7 @@
 import { describe } from "./api.js";
 import { $, debounce, h, initial, notify, shortTime } from "./dom.js";
 import * as session from "./session.js";
-import { activity, chatKey, presenceOf, state } from "./state.js";
+import { activity, chatKey, isMuted, presenceOf, state } from "./state.js";
 
 let choose = () => {};
 
@@ -37,7 +37,8 @@ function preview(kind, entry) {
   const last = entry.LastMessage;
   if (!last) return kind === "group" ? "New group" : "No messages yet";
   const who = last.Sender && last.Sender.id === state.me.id ? "You: " : kind === "group" ? `${last.Sender.username}: ` : "";
-  return who + (last.Deleted ? "message deleted" : last.Content);
+  const files = (last.Attachments || []).map((f) => f.Name).join(", ");  // a message of files only: their names
+  return who + (last.Deleted ? "message deleted" : last.Content || (files && `📎 ${files}`));
 }
 
 /** Draw the list: notes to self first, then personal and group chats, most recent activity first. */
@@ -58,15 +59,19 @@ export function renderList() {
         title: presenceWords(entry.Partner.id) }))
       : h("span", { class: "avatar group" }, initial(name));
     const typing = typingWords(key);
-    items.push(listItem(key, name, avatar, typing || preview(kind, entry), shortTime(activity(entry)),
-      entry.Unread || 0, () => choose(kind, id), Boolean(typing)));
+    const title = kind === "group" && entry.Public
+      ? [name, h("span", { class: "tag", title: "Public group: anyone can find and join it" }, "public")] : name;
+    const muted = isMuted(entry) ? h("span", { class: "muted-icon", title: "Muted", "aria-label": "Muted" }, "🔕")
+      : null;
+    items.push(listItem(key, muted ? [].concat(title, muted) : title, avatar, typing || preview(kind, entry),
+      shortTime(activity(entry)), entry.Unread || 0, () => choose(kind, id), Boolean(typing), entry.UnreadMentions || 0));
   }
   $("#chat-list").replaceChildren(...items);
   const unread = rows.reduce((sum, row) => sum + (row.entry.Unread || 0), 0);
   document.title = unread ? `(${unread}) Chat` : "Chat";
 }
 
-function listItem(key, name, avatar, text, time, unread, onOpen, typing = false) {
+function listItem(key, name, avatar, text, time, unread, onOpen, typing = false, mentions = 0) {
   const active = state.current && state.current.key === key;
   return h("li", {
     class: active ? "active" : null, dataset: { key }, tabindex: 0, role: "button",
@@ -75,6 +80,8 @@ function listItem(key, name, avatar, text, time, unread, onOpen, typing = false)
   }, avatar, h("div", { class: "entry" },
     h("div", { class: "top" }, h("span", { class: "name" }, name), h("span", { class: "time" }, time)),
     h("div", { class: "bottom" }, h("span", { class: typing ? "preview typing" : "preview" }, text),
+      mentions > 0 ? h("span", { class: "badge mention", title: `${mentions} unread mention${mentions === 1 ? "" : "s"}`,
+        "aria-label": `${mentions} unread mentions` }, "@") : null,
       unread > 0 ? h("span", { class: "badge", title: `${unread} unread` }, unread > 99 ? "99+" : unread) : null)));
 }
 

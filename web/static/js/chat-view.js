@@ -3,25 +3,28 @@
 // The messages, reads and typing it pushes go straight to the conversation (re-exported below for app.js).
 import { describe } from "./api.js";
 import { addPersonal, onChoose, renderList } from "./chat-list.js";
-import { cancelEdit, deliver, initComposer, removeMessage, startEdit, stopTyping } from "./composer.js";
+import { cancelEdit, deliver, initComposer, removeMessage, startEdit, startReply, stopTyping } from "./composer.js";
 import { PAGE, afterRender, initConversation, open, plugComposer, renderHeader } from "./conversation.js";
 import { notify } from "./dom.js";
 import { renderPanel } from "./groups.js";
+import { initPeople, onPeopleChanged, renderPeopleMenu } from "./people.js";
 import { initPeopleSearch } from "./search.js";
 import { call } from "./sockets.js";
 import { presenceOf, state } from "./state.js";
 
 export { renderList } from "./chat-list.js";
 export {
-  changed, markRead, readAck, received, renderConversation, reopen, typingOff, typingOn,
+  changed, markRead, reacted, readAck, received, renderConversation, reopen, typingOff, typingOn,
 } from "./conversation.js";
 
 /** Wire the pieces: a chosen list entry or found user opens a chat, the message buttons reach the composer,
  * the group panel follows the open chat. */
 export function initChat() {
   onChoose(open);
-  plugComposer({ retry: deliver, edit: startEdit, remove: removeMessage, cancelEdit, stopTyping });
-  afterRender(renderPanel);
+  plugComposer({ retry: deliver, edit: startEdit, remove: removeMessage, reply: startReply, cancelEdit, stopTyping });
+  afterRender(() => { renderPanel(); renderPeopleMenu(); });
+  onPeopleChanged(() => { renderHeader(); renderPeopleMenu(); });
+  initPeople();
   initPeopleSearch(openPartner);
   initConversation();
   initComposer();

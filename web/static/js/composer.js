@@ -1,9 +1,13 @@
-// The message box under the open chat: sending (and retrying), editing and deleting one's own messages,
-// and telling the others we are typing.
+// The message box under the open chat: sending (and retrying), replying, editing and deleting one's own
+// messages, `@` suggestions of group members, and telling the others we are typing.
 import { describe } from "./api.js";
 import { entryOf, renderList } from "./chat-list.js";
 import { changed, merge, nearEnd, renderMessages, scrollToEnd } from "./conversation.js";
 import { $, clientId, notify } from "./dom.js";
+import { clearTray, initFiles, readyFiles } from "./files.js";
+import { initMentionInput } from "./mention-input.js";
+import { blockedNotice } from "./people.js";
+import { replyOf } from "./rich.js";
 import * as session from "./session.js";
 import { CHAT_NS, call, signal } from "./sockets.js";
 import { state } from "./state.js";
@@ -12,6 +16,7 @@ const TYPING_RESEND_MS = 3000;  // while typing, tell the others again this ofte
 const TYPING_IDLE_MS = 2500;    // a pause this long ends "typing"
 
 let editing = null;
+let replying = null; // the message the next send answers
 let typingChat = null;
 let typingSentAt = 0;
 let typingIdle = null;
@@ -20,12 +25,39 @@ let typingIdle = null;
 export function initComposer() {
   $("#composer").addEventListener("submit", (event) => { event.preventDefault(); submit(); });
   const input = $("#composer-input");
+  const suggestions = initMentionInput(input, $("#mention-suggestions"), () => {
+    const c = state.current;
+    const group = c && c.kind === "group" ? state.groups.get(c.id) : null;
+    return group ? group.Members.filter((u) => u.id !== state.me.id) : [];
+  });
   input.addEventListener("keydown", (event) => {
+    if (suggestions.handles(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
     if (event.key === "Escape" && editing) cancelEdit();
+    else if (event.key === "Escape" && replying) cancelReply();
   });
   input.addEventListener("input", typed);
   $("#cancel-edit").addEventListener("click", () => cancelEdit());
+  $("#cancel-reply").addEventListener("click", () => cancelReply());
+  initFiles();
+}
+
+// ---------- replying ----------
+
+/** Answer a message: its quote shows above the box until the next send (or Cancel). */
+export function startReply(m) {
+  cancelEdit();
+  replying = { chat: state.current && state.current.key, quote: replyOf(m) };
+  $("#replying-name").textContent = m.Sender.username;
+  $("#replying-text").textContent = replying.quote.Excerpt;
+  $("#replying").hidden = false;
+  $("#composer-input").focus();
+}
+
+/** Forget the message we were answering. */
+export function cancelReply() {
+  replying = null;
+  $("#replying").hidden = true;
 }
 
 // ---------- typing ----------
@@ -64,14 +96,23 @@ function submit() {
   const c = state.current;
   const input = $("#composer-input");
   const content = input.value.trim();
-  if (!c || c.closed || !content) return;
+  const { files, busy } = editing ? { files: [], busy: false } : readyFiles();
+  if (!c || c.closed || (!content && !files.length)) return;
   if (editing) {
     saveEdit(c, editing, content);
     return;
   }
+  if (busy) {
+    notify("Some files are still uploading: send when they are done (or remove them).", "info");
+    return;
+  }
   input.value = "";
+  clearTray();
   stopTyping();
-  const pending = { ClientId: clientId(), Content: content, Sender: { ...state.me }, CreatedAt: new Date().toISOString() };
+  const pending = { ClientId: clientId(), Content: content, Sender: { ...state.me }, CreatedAt: new Date().toISOString(),
+    ReplyTo: replying && replying.chat === c.key ? replying.quote : null, Reactions: [], Mentions: [],
+    Attachments: files };
+  cancelReply();
   c.messages.push(pending);
   deliver(c, pending);
   scrollToEnd();
@@ -84,10 +125,13 @@ export async function deliver(c, pending) {
   if (state.current === c) renderMessages();
   try {
     const payload = { Content: pending.Content, ClientId: pending.ClientId };
+    if (pending.ReplyTo) payload.ReplyTo = pending.ReplyTo.MessageId;
+    if (pending.Attachments && pending.Attachments.length) payload.Attachments = pending.Attachments.map((f) => f.FileId);
     const ack = c.kind === "self" ? await call("/self", "send-self-message", payload)
       : c.kind === "personal" ? await call("/personal", "send-personal-message", { ChatId: c.id, ...payload })
         : await call("/group", "send-group-message", { GroupId: c.id, ...payload });
     pending.pending = false;
+    blockedNotice(c, false);
     merge(c, [ack.Message]);
     c.readSeq = Math.max(c.readSeq || 0, ack.Message.Seq);
     const entry = entryOf(c.kind, c.id);
@@ -99,6 +143,7 @@ export async function deliver(c, pending) {
   } catch (error) {
     pending.pending = false;
     pending.failed = describe(error);
+    if (error.code === "blocked") blockedNotice(c, true);
   }
   if (state.current === c) {
     renderMessages();
@@ -111,6 +156,7 @@ export async function deliver(c, pending) {
 /** Put one of our messages in the box to edit it. */
 export function startEdit(m) {
   stopTyping();
+  cancelReply();
   editing = m;
   $("#editing").hidden = false;
   const input = $("#composer-input");
@@ -118,8 +164,10 @@ export function startEdit(m) {
   input.focus();
 }
 
-/** Stop editing (only if it is `onlyFor`, when given: a message just deleted) and empty the box. */
+/** Stop editing (only if it is `onlyFor`, when given: a message just deleted) and empty the box. Without
+ * `onlyFor` (another chat opened, this one closed) a reply in progress is dropped too. */
 export function cancelEdit(onlyFor = null) {
+  if (!onlyFor) cancelReply();
   if (!editing || (onlyFor && editing.MessageId !== onlyFor.MessageId)) return;
   editing = null;
   $("#editing").hidden = true;

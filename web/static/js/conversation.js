@@ -1,8 +1,12 @@
-// The open conversation: its header, its messages (read ticks, edits, deletes, group notes), paging back
-// through history, marking it read, and the messages, reads and typing the server pushes.
+// The open conversation: its header, its messages (read ticks, edits, deletes, replies, reactions, mentions,
+// group notes), paging back through history, marking it read, and the messages, reads, reactions and typing
+// the server pushes.
 import { describe } from "./api.js";
 import { entryOf, presenceClass, presenceWords, reloadInbox, renderList, typingWords } from "./chat-list.js";
 import { $, clock, confirmable, h, notify } from "./dom.js";
+import { attachmentList } from "./files.js";
+import { blocks } from "./people.js";
+import { contentNodes, initRich, onRedraw, openHistory, quote, reactionRow, togglePicker } from "./rich.js";
 import { CHAT_NS, call } from "./sockets.js";
 import { chatKey, isAdmin, state } from "./state.js";
 
@@ -11,10 +15,10 @@ const TYPING_SHOWN_MS = 6000; // a "typing" we hear is shown this long unless re
 
 // The composer's half of a message's buttons and of leaving a chat. composer.js imports this module, so
 // this one cannot import it back: the composer's functions are plugged in here instead.
-const composer = { retry() {}, edit() {}, remove() {}, cancelEdit() {}, stopTyping() {} };
+const composer = { retry() {}, edit() {}, remove() {}, reply() {}, cancelEdit() {}, stopTyping() {} };
 let rendered = () => {};
 
-/** `handlers`: {retry(c, m), edit(m), remove(c, m), cancelEdit(onlyFor?), stopTyping()}. */
+/** `handlers`: {retry(c, m), edit(m), remove(c, m), reply(m), cancelEdit(onlyFor?), stopTyping()}. */
 export function plugComposer(handlers) { Object.assign(composer, handlers); }
 
 /** `callback()` runs after every renderConversation (the group panel follows the open chat). */
@@ -24,6 +28,8 @@ export function afterRender(callback) { rendered = callback; }
 export function initConversation() {
   $("#load-older").addEventListener("click", loadOlder);
   $("#messages").addEventListener("scroll", () => { if ($("#messages").scrollTop < 60) loadOlder(); });
+  onRedraw(renderMessages);
+  initRich();
 }
 
 // ---------- opening and closing ----------
@@ -155,7 +161,7 @@ export function renderHeader() {
   } else if (c.kind === "personal") {
     const entry = state.personal.get(c.id);
     title = entry ? entry.Partner.username : "";
-    status = typing ? "typing…" : entry ? presenceWords(entry.Partner.id) : "";
+    status = entry && blocks(entry.Partner.id) ? "blocked" : typing ? "typing…" : entry ? presenceWords(entry.Partner.id) : "";
     dot.className = entry ? presenceClass(entry.Partner.id) : "dot";
   } else {
     const entry = state.groups.get(c.id);
@@ -208,19 +214,27 @@ function tick(c, m) {
 function messageItem(c, m) {
   const mine = m.Sender && m.Sender.id === state.me.id;
   const classes = ["msg", mine && "mine", m.Deleted && "deleted", m.failed && "failed"].filter(Boolean).join(" ");
-  const canChange = mine && !m.Deleted && !m.pending && !m.failed && !c.closed;
+  const stored = !m.Deleted && !m.pending && !m.failed && !c.closed && Boolean(m.MessageId);
+  const canChange = mine && stored;
   return h("li", { class: classes, dataset: { id: m.MessageId || m.ClientId, seq: m.Seq ?? "" } },
     c.kind === "group" && !mine ? h("div", { class: "author" }, m.Sender.username) : null,
-    h("div", { class: "text" }, m.Deleted ? "Message deleted" : m.Content),
+    m.Deleted ? null : quote(m.ReplyTo),
+    h("div", { class: "text" }, contentNodes(c, m)),
+    m.Deleted ? null : attachmentList(m.Attachments),
+    reactionRow(c, m),
     h("div", { class: "meta" },
-      m.EditedAt && !m.Deleted ? h("span", { class: "edited", title: `Edited ${clock(m.EditedAt)}` }, "edited") : null,
+      m.EditedAt && !m.Deleted ? h("button", { type: "button", class: "edited link",
+        title: `Edited ${clock(m.EditedAt)}: show every version`, onclick: () => openHistory(m) }, "edited") : null,
       h("time", { datetime: m.CreatedAt }, clock(m.CreatedAt)),
       mine ? tick(c, m) : null),
     m.failed ? h("div", { class: "failed-text" }, `Not sent: ${m.failed} `,
       h("button", { type: "button", class: "link", onclick: () => composer.retry(c, m) }, "Retry")) : null,
-    canChange ? h("div", { class: "actions" },
-      h("button", { type: "button", onclick: () => composer.edit(m) }, "Edit"),
-      confirmable(h("button", { type: "button" }, "Delete"), "Delete for everyone?", () => composer.remove(c, m)))
+    stored ? h("div", { class: "actions" },
+      h("button", { type: "button", onclick: () => composer.reply(m) }, "Reply"),
+      h("button", { type: "button", "aria-label": "React", onclick: () => togglePicker(m) }, "React"),
+      canChange ? h("button", { type: "button", onclick: () => composer.edit(m) }, "Edit") : null,
+      canChange ? confirmable(h("button", { type: "button" }, "Delete"), "Delete for everyone?",
+        () => composer.remove(c, m)) : null)
       : null);
 }
 
@@ -244,8 +258,9 @@ export function markRead() {
   if (!newest || (c.readSeq || 0) >= newest.Seq) return;
   c.readSeq = newest.Seq;
   const entry = entryOf(c.kind, c.id);
-  if (entry && entry.Unread) {
+  if (entry && (entry.Unread || entry.UnreadMentions)) {
     entry.Unread = 0;
+    entry.UnreadMentions = 0;
     renderList();
   }
   const payload = c.kind === "personal" ? { ChatId: c.id, UpTo: newest.MessageId } : { GroupId: c.id, UpTo: newest.MessageId };
@@ -257,7 +272,7 @@ export function markRead() {
 export function readAck(kind, id, readerId, upTo) {
   const entry = entryOf(kind, id);
   if (readerId === state.me.id) {
-    if (entry) entry.Unread = 0;
+    if (entry) Object.assign(entry, { Unread: 0, UnreadMentions: 0 });
     renderList();
     return;
   }
@@ -294,6 +309,7 @@ export function received(kind, id, message) {
     markRead();
   } else if (entry && message.Sender.id !== state.me.id) {
     entry.Unread = (entry.Unread || 0) + 1;
+    if ((message.Mentions || []).includes(state.me.id)) entry.UnreadMentions = (entry.UnreadMentions || 0) + 1;
   }
   renderList();
 }
@@ -305,10 +321,27 @@ export function changed(kind, id, message) {
   const c = state.current;
   if (c && c.key === chatKey(kind, id)) {
     if (c.messages.some((m) => m.MessageId === message.MessageId)) merge(c, [message]);
-    if (message.Deleted) composer.cancelEdit(message);
+    if (message.Deleted) {
+      composer.cancelEdit(message);
+      for (const m of c.messages) {  // replies to it quote nothing any more (fetches say the same)
+        if (m.ReplyTo && m.ReplyTo.MessageId === message.MessageId) m.ReplyTo = { ...m.ReplyTo, Excerpt: "", Deleted: true };
+      }
+    }
     renderMessages();
   }
   renderList();
+}
+
+/** `message-reactions`: a message's reactions changed (anyone's, ours from another tab or this one). */
+export function reacted(kind, id, messageId, reactions) {
+  const entry = entryOf(kind, id);
+  if (entry && entry.LastMessage && entry.LastMessage.MessageId === messageId) entry.LastMessage.Reactions = reactions;
+  const c = state.current;
+  if (!c || c.key !== chatKey(kind, id)) return;
+  const message = c.messages.find((m) => m.MessageId === messageId);
+  if (!message) return;
+  message.Reactions = reactions;
+  renderMessages();
 }
 
 /** `typing` from someone in a chat: shown for a few seconds unless renewed. */

@@ -1,5 +1,6 @@
 // Groups: the "new group" dialog, the group panel (members; the admin adds, removes and hands over
-// the role), leaving and deleting, and the group events the server pushes.
+// the role, and makes the group public or private), leaving and deleting, and the group events the server
+// pushes. Finding and joining public groups: browse-groups.js.
 import { describe } from "./api.js";
 import { renderList } from "./chat-list.js";
 import { closeConversation, closeCurrent, open, renderConversation, systemLine } from "./conversation.js";
@@ -23,6 +24,7 @@ export function initGroups() {
   $("#panel-close").addEventListener("click", () => { panelOpen = false; renderPanel(); });
   searchUsers($("#add-search"), $("#add-results"), { action: "Add", none: "No one to add called", skip: isMember,
     pick: addMember });
+  $("#panel-public").addEventListener("change", setPublic);
   $("#leave-group").addEventListener("click", leaveGroup);
   confirmable($("#delete-group"), "Delete for everyone?", deleteGroup);
 }
@@ -65,7 +67,7 @@ async function createGroup(event) {
     const description = form.elements.description.value.trim();
     const ack = await call("/group", "create-group-chat", {
       Name: form.elements.name.value.trim(), ...(description ? { Description: description } : {}),
-      Participants: [...chosen.keys()],
+      Participants: [...chosen.keys()], Public: form.elements.public.checked,
     });
     groupCreated({ Group: ack.Group });
     $("#group-dialog").close();
@@ -92,6 +94,10 @@ export function renderPanel() {
   const admin = isAdmin(group);
   $("#panel-name").textContent = group.Name;
   $("#panel-description").textContent = group.Description || "";
+  $("#panel-visibility").textContent = group.Public ? "Public group: anyone can find and join it."
+    : "Private group: only its admin adds members.";
+  $("#panel-public-switch").hidden = !admin;
+  $("#panel-public").checked = Boolean(group.Public);
   $("#panel-members").replaceChildren(...group.Members.map((member) => {
     const me = member.id === state.me.id;
     const isGroupAdmin = group.Admin && group.Admin.id === member.id;
@@ -132,6 +138,23 @@ async function memberAction(event, group, member) {
     updateGroup(ack.Group);
   } catch (error) {
     notify(describe(error));
+  }
+}
+
+// The admin's public/private switch: `update-group`; on a refusal the switch goes back.
+async function setPublic(event) {
+  const group = openGroup();
+  const wanted = event.target.checked;
+  if (!group) return;
+  event.target.disabled = true;
+  try {
+    const ack = await call("/group", "update-group", { GroupId: group.GroupId, Public: wanted });
+    updateGroup(ack.Group);
+  } catch (error) {
+    event.target.checked = !wanted;
+    notify(describe(error));
+  } finally {
+    event.target.disabled = false;
   }
 }
 
@@ -199,10 +222,12 @@ export function groupCreated({ Group: group }) {
 
 export const handlers = {
   "group-created": groupCreated,
+  "group-updated": ({ Group: group }) => updateGroup(group),
   "member-added": ({ GroupId, Member, By }) => {
     const entry = state.groups.get(GroupId);
     if (entry && !entry.Members.some((m) => m.id === Member.id)) entry.Members.push(Member);
-    systemLine("group", GroupId, `${username(By)} added ${Member.username}`);
+    systemLine("group", GroupId, By && By.id === Member.id ? `${username(Member)} joined`
+      : `${username(By)} added ${Member.username}`);
     renderConversation();
   },
   "member-removed": ({ GroupId, Member, By }) => {

@@ -7,6 +7,7 @@ export const state = {
   presence: new Map(),      // userId → {Online, Away}
   typing: new Map(),        // chat key → Map(userId → {name, timer})
   partnerRead: new Map(),   // personal ChatId → the partner's read Seq (as heard in this session)
+  blocked: null,            // Set of the user ids we block (GET /me/blocks), null until loaded
   current: null,            // the open chat: {key, kind, id, title, partner?, messages, hasMore, closed?}
 };
 
@@ -20,6 +21,11 @@ export function activity(entry) {
 
 export function isAdmin(group) { return Boolean(group && group.Admin && state.me && group.Admin.id === state.me.id); }
 
+/** Whether a list entry is muted now: a mute whose MutedUntil has passed reads as not muted. */
+export function isMuted(entry) {
+  return Boolean(entry && entry.Muted && (!entry.MutedUntil || Date.parse(entry.MutedUntil) > Date.now()));
+}
+
 export function presenceOf(userId) {
   return state.presence.get(userId) || { Online: false };
 }
@@ -28,6 +34,7 @@ export function reset() {
   state.me = null;
   state.current = null;
   for (const map of [state.personal, state.groups, state.presence, state.partnerRead]) map.clear();
+  state.blocked = null;
   for (const users of state.typing.values()) for (const t of users.values()) clearTimeout(t.timer);
   state.typing.clear();
 }

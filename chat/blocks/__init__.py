@@ -1,0 +1,1 @@
+"""People in control: who blocked whom (SPEC v2 "People: block and mute")."""

@@ -1,0 +1,1 @@
+"""Attachments: uploads stored in MongoDB (GridFS), sent with messages, served to the chat's members."""
