@@ -231,6 +231,16 @@ class Person:
     def message(self, text):
         return self.page.locator("#message-list .msg", has=self.page.locator(".text", has_text=text))
 
+    def start_chat(self, expect, partner, text):
+        """Find partner by name, open a chat and send text; partner opens it from the list and sees it."""
+        page = self.page
+        page.fill("#user-search", partner.username)
+        page.locator("#search-results li", has_text=partner.username).get_by_role("button", name="Chat").click()
+        expect(page.locator("#conv-title")).to_have_text(partner.username)
+        self.send(text)
+        partner.entry(self.username).click()
+        expect(partner.message(text)).to_be_visible()
+
 
 def confirmed_user(server, smtp, name):
     """Sign `name` up over HTTP and follow the link in their (newest) mail; returns the username."""

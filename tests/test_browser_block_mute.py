@@ -20,13 +20,7 @@ def pair(playwright_api, browser, web_server, smtp):
     """Ann and Ben, signed up, confirmed and signed in, each in their own browser context, with a chat."""
     expect = playwright_api.expect
     for ann, ben in web.signed_in(playwright_api, browser, web_server, smtp, names=("ann", "ben")):
-        a = ann.page
-        a.fill("#user-search", ben.username)
-        a.locator("#search-results li", has_text=ben.username).get_by_role("button", name="Chat").click()
-        expect(a.locator("#conv-title")).to_have_text(ben.username)
-        ann.send("hello ben")
-        ben.entry(ann.username).click()
-        expect(ben.message("hello ben")).to_be_visible()
+        ann.start_chat(expect, ben, "hello ben")
         yield ann, ben
 
 

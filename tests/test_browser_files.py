@@ -52,12 +52,7 @@ def test_an_image_and_a_pdf_go_from_alice_to_bob(playwright_api, pair, tmp_path)
     expect = playwright_api.expect
     alice, bob = pair
     a, b = alice.page, bob.page
-    a.fill("#user-search", bob.username)
-    a.locator("#search-results li", has_text=bob.username).get_by_role("button", name="Chat").click()
-    expect(a.locator("#conv-title")).to_have_text(bob.username)
-    alice.send("Here are the photo and the report")
-    bob.entry(alice.username).click()
-    expect(bob.message("Here are the photo and the report")).to_be_visible()
+    alice.start_chat(expect, bob, "Here are the photo and the report")
 
     # Alice picks two files with the attach button: the tray shows them, uploaded, with their sizes.
     photo, report = tmp_path / "holiday.png", tmp_path / "report.pdf"

@@ -32,12 +32,7 @@ def test_reply_react_and_see_the_edit_history(playwright_api, pair):
     expect = playwright_api.expect
     alice, bob = pair
     a, b = alice.page, bob.page
-    a.fill("#user-search", bob.username)
-    a.locator("#search-results li", has_text=bob.username).get_by_role("button", name="Chat").click()
-    expect(a.locator("#conv-title")).to_have_text(bob.username)
-    alice.send("What do you think of the plan?")
-    bob.entry(alice.username).click()
-    expect(bob.message("What do you think of the plan?")).to_be_visible()
+    alice.start_chat(expect, bob, "What do you think of the plan?")
 
     # Bob replies: the quote shows above his composer, then on his message and on Alice's side.
     original = bob.message("What do you think of the plan?")

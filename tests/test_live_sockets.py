@@ -397,9 +397,9 @@ def test_an_expired_access_token_connects_with_its_refresh_token(eventlet_server
 JS = ROOT / "tests" / "js"
 
 
-@pytest.fixture(scope="session")
-def node_client():
-    """The command that runs tests/js/chat_client.mjs, with socket.io-client installed on first use."""
+def js_command(script):
+    """The command that runs tests/js/<script> with node, socket.io-client installed on first use (the test skips,
+    saying why, without node and npm or when the install fails)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         pytest.skip("node and npm are needed on PATH to run the socket.io-client check")
@@ -408,7 +408,13 @@ def node_client():
                                  text=True, timeout=300)
         if install.returncode != 0:
             pytest.skip(f"npm install of socket.io-client failed (offline?): {install.stderr[-500:]}")
-    return [node, str(JS / "chat_client.mjs")]
+    return [node, str(JS / script)]
+
+
+@pytest.fixture(scope="session")
+def node_client():
+    """The command that runs tests/js/chat_client.mjs."""
+    return js_command("chat_client.mjs")
 
 
 def run_js(node_client, server, token, partner_id):

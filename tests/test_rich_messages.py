@@ -2,14 +2,14 @@
 UnreadMentions (SPEC v2, "Messages grow"), over python-socketio clients and live HTTP, in self, personal
 and group chats. Negative checks ("nobody else got it") come after `sync()`."""
 import json
-import shutil
 import subprocess
 import threading
 
 import pytest
 import requests
+from test_live_sockets import js_command
 
-from conftest import ROOT, error_code
+from conftest import error_code
 
 pytestmark = pytest.mark.live
 S, P, G = "/self", "/personal", "/group"
@@ -352,21 +352,10 @@ def test_kicked_and_departed_members_are_not_mentioned_and_their_old_mentions_do
 
 # The official JS client: one reaction round trip with a python-socketio partner.
 
-JS = ROOT / "tests" / "js"
-
-
 @pytest.fixture(scope="session")
 def react_client():
-    """The command that runs tests/js/react_client.mjs, with socket.io-client installed on first use."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are needed on PATH to run the socket.io-client check")
-    if not (JS / "node_modules" / "socket.io-client").is_dir():
-        install = subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=JS, capture_output=True,
-                                 text=True, timeout=300)
-        if install.returncode != 0:
-            pytest.skip(f"npm install of socket.io-client failed (offline?): {install.stderr[-500:]}")
-    return [node, str(JS / "react_client.mjs")]
+    """The command that runs tests/js/react_client.mjs (as tests/test_live_sockets.py runs its JS client)."""
+    return js_command("react_client.mjs")
 
 
 def test_the_official_js_client_reacts_and_a_python_client_sees_it(live_server, trio, react_client):
