@@ -18,6 +18,7 @@ import uuid
 import aiohttp
 
 PASSWORD = "bench-password-123"
+MAIL_WAIT_S = 120
 LINK = re.compile(r"https?://\S+/verify\?token=[\w-]+")
 
 
@@ -55,7 +56,12 @@ async def _real_user(http, server, username, retries=3):
             if attempt == retries - 1:
                 raise
             await asyncio.sleep(0.5)
-    link = _link(server.outbox, address)
+    # Mail is queued in the database and written by the server's mail worker (every MAIL_POLL_INTERVAL s).
+    link, deadline = None, asyncio.get_running_loop().time() + MAIL_WAIT_S
+    while link is None and asyncio.get_running_loop().time() < deadline:
+        link = _link(server.outbox, address)
+        if link is None:
+            await asyncio.sleep(0.25)
     if link is None:
         raise RuntimeError(f"no verification mail for {address} in {server.outbox}")
     async with http.get(link, headers={"Accept": "application/json"}) as response:

@@ -5,8 +5,17 @@ was sent (by ClientId, with the send time kept here, in this process) to acks an
 counts losses and duplicates. Times come from one monotonic clock: send, ack and delivery are all
 seen by this process, so end-to-end latency needs no clock sync (it includes this process's own
 scheduling delay, which is why its CPU use is reported with every figure).
+
+Client modes (`MODE`, from BENCH_CLIENT; bench/run.py sets it per pass with BENCH_CLIENTS):
+- `browser`: the WebSocket handshake offers permessage-deflate (aiohttp's `compress=15`), as browsers
+  do; a server that accepts the extension (python-engineio's simple-websocket always does) then
+  compresses every frame it sends to that client. Node socket.io's server does not
+  accept it by default (`perMessageDeflate: false`), so the Node baseline runs uncompressed, as it would
+  with browsers.
+- `plain`: bare python-socketio over aiohttp, no extension (what every figure before issue 21 used).
 """
 import asyncio
+import os
 import time
 from collections import defaultdict
 
@@ -18,6 +27,17 @@ from .common import percentiles
 
 RECEIVE = {"/personal": "receive-personal-message", "/group": "receive-group-message"}
 now = time.perf_counter
+MODES = ("browser", "plain")
+MODE = os.environ.get("BENCH_CLIENT", "browser")
+
+
+def websocket_options(mode):
+    """aiohttp ws_connect() keyword arguments for a client mode."""
+    if mode == "browser":
+        return {"compress": 15}
+    if mode == "plain":
+        return {}
+    raise ValueError(f"unknown client mode {mode!r}; choose from {MODES}")
 
 
 class Tracker:
@@ -116,7 +136,8 @@ class Client:
         self.seen = set()
         self.events = {}  # first arrival time of each event name (connect storm)
         self.tracker_ref = tracker_ref  # a one-item list: the current phase's Tracker
-        self.sio = socketio.AsyncClient(reconnection=False, http_session=http, request_timeout=120)
+        self.sio = socketio.AsyncClient(reconnection=False, http_session=http, request_timeout=120,
+                                        websocket_extra_options=websocket_options(MODE))
         for namespace in self.namespaces:
             if namespace in RECEIVE:
                 self.sio.on(RECEIVE[namespace], self._receive, namespace=namespace)

@@ -7,15 +7,20 @@
 Every benchmark prints one JSON line and writes it to bench/results/<name>-<timestamp>.json; the
 run ends with a table of every figure and its ratio to the baselines (bench/results/summary-*.md).
 Sizes come from the environment (BENCH_* below), so a slower machine can scale the suite down.
+BENCH_CLIENTS=browser,plain runs delivery and fan-out once per client mode (bench/clients.py: `browser`
+negotiates permessage-deflate as browsers do, `plain` does not), each pass with its baselines; the
+other scenarios use the first mode.
 Only one run at a time: a lock file keeps runs from overlapping (they share the two cores).
 """
 import asyncio
 import fcntl
 import json
+import os
 import subprocess
 import sys
 import time
 
+from . import clients
 from .common import RESULTS, env_int, log, machine, raise_fd_limit, stamp, versions, write_result
 from .scenarios import capacity, delivery, fanout, login, scaleout, storm
 from .summary import summarise
@@ -25,7 +30,6 @@ QUICK = env_int("BENCH_QUICK", 0)
 
 
 def _list(name, default):
-    import os
     return [int(x) for x in os.environ.get(name, default).split(",") if x]
 
 
@@ -49,11 +53,26 @@ SIZES = {
     "login_window_s": env_int("BENCH_LOGIN_WINDOW_S", 3 if QUICK else 5),
     "scale_pairs": env_int("BENCH_SCALE_PAIRS", 20 if QUICK else 40),
     "scale_rate": env_int("BENCH_SCALE_RATE", 50 if QUICK else 100),
+    "clients": [m for m in os.environ.get("BENCH_CLIENTS", "browser").split(",") if m],
 }
 SCENARIOS = ("delivery", "fanout", "capacity", "storm", "history", "login", "scaleout")
 
 
+def _modes():
+    """Each client mode of BENCH_CLIENTS in turn (bench/clients.py reads clients.MODE), then the first."""
+    for mode in SIZES["clients"]:
+        clients.websocket_options(mode)  # refuses an unknown mode before anything starts
+        clients.MODE = mode
+        yield mode
+    clients.MODE = SIZES["clients"][0]
+
+
 async def run_delivery(records):
+    for _mode in _modes():
+        await _run_delivery(records)
+
+
+async def _run_delivery(records):
     for n in SIZES["delivery_n"]:
         light = SIZES["light_s"] if n == SIZES["light_n"] or len(SIZES["delivery_n"]) == 1 else 0
         real = await delivery.run("real", n, SIZES["duration"], light_duration=light)
@@ -64,6 +83,11 @@ async def run_delivery(records):
 
 
 async def run_fanout(records):
+    for _mode in _modes():
+        await _run_fanout(records)
+
+
+async def _run_fanout(records):
     m, s, d = SIZES["fanout_members"], SIZES["fanout_senders"], SIZES["duration"]
     real = await fanout.run("real", m, s, d)
     records.append(real)
@@ -130,6 +154,7 @@ def cli(argv):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise SystemExit("another benchmark run holds bench/results/.lock; runs must not overlap") from None
+    clients.MODE = SIZES["clients"][0]
     log(f"fd limit {raise_fd_limit()}; sizes {SIZES}")
     started = time.monotonic()
     records, timings = asyncio.run(main(names))

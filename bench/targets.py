@@ -43,6 +43,7 @@ class Server:
         self.outbox, self.tmp = outbox, tmp
         self.seeded = None  # path of the seeded users' tokens (bench/seeded_server.py)
         self.database = None  # a LocalDatabase this server was the last user of, stopped after it
+        self.gc_wrapped = False  # under bench/experiments/gcpause.py or commands.py: SIGUSR2 writes a report
 
     @property
     def url(self):
@@ -53,6 +54,9 @@ class Server:
         return self.process.pid
 
     def stop(self):
+        if self.process.poll() is None and self.gc_wrapped:
+            os.kill(self.process.pid, signal.SIGUSR2)  # bench/experiments/gcpause.py writes its report
+            time.sleep(1.0)
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -100,7 +104,12 @@ def _spawn(kind, command, env, urls, outbox=None, tmp=None):
     with open(log_path, "wb") as handle:
         process = subprocess.Popen(command, cwd=SERVER_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    start_new_session=True, preexec_fn=_lift_fd_limit)
-    return _wait_healthy(Server(kind, urls, process, log_path, outbox, tmp))
+    server = _wait_healthy(Server(kind, urls, process, log_path, outbox, tmp))
+    server.gc_wrapped = any(w in command for w in ("bench.experiments.gcpause", "bench.experiments.commands"))
+    if "bench.experiments.gcpause" in command and os.environ.get("BENCH_GC") == "startup":
+        os.kill(process.pid, signal.SIGUSR1)  # bench/experiments/gcpause.py: collect, then gc.freeze()
+        time.sleep(1.0)
+    return server
 
 
 def _lift_fd_limit():
@@ -111,9 +120,12 @@ def _lift_fd_limit():
 
 def _wrapper(kind):
     """How a Python server is started: plain, or under an experiment's wrapper (bench/experiments/)."""
+    if os.environ.get("BENCH_COMMANDS") == "1":
+        out = RESULTS / f"commands-{kind}-{stamp()}.json"
+        return [PY, "-m", "bench.experiments.commands", str(out)]
     if os.environ.get("BENCH_NODELAY") == "1":
         return [PY, "-m", "bench.experiments.nodelay"]
-    if os.environ.get("BENCH_GC") in ("stats", "freeze"):
+    if os.environ.get("BENCH_GC") in ("stats", "freeze", "startup"):
         out = RESULTS / f"gcpause-{kind}-{stamp()}.json"
         return [PY, "-m", "bench.experiments.gcpause", f"--{os.environ['BENCH_GC']}", str(out)]
     return [PY]
@@ -123,9 +135,11 @@ def start(kind, seed=0, **settings):
     """Start a target by name; `settings` are extra environment variables for the real server.
 
     BENCH_NODELAY=1 runs the server through bench/experiments/nodelay.py (TCP_NODELAY on every
-    accepted socket), BENCH_GC=stats|freeze through bench/experiments/gcpause.py (GC pauses recorded to
-    bench/results/gcpause-*.json; `freeze` also freezes survivors of full collections): experiments,
-    not the server as shipped. `seed=N` starts the real server through
+    accepted socket), BENCH_GC=stats|freeze|startup through bench/experiments/gcpause.py (GC pauses
+    recorded to bench/results/gcpause-*.json; `freeze` also freezes survivors of full collections,
+    `startup` freezes once when the server answers /health), BENCH_COMMANDS=1 through
+    bench/experiments/commands.py (database commands counted): experiments, not the server as shipped.
+    `seed=N` starts the real server through
     bench/seeded_server.py with N users already in its store."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -41,6 +41,9 @@ def test_block_asks_first_refuses_the_blocked_person_with_a_notice_and_unblock_l
     expect(a.locator("#block-user")).to_have_text("Block")
     a.click("#block-user")
     expect(a.locator("#block-user")).to_have_text(f"Block {ben.username}?")  # asks first
+    ben.send("one more thing")  # Ann's page redraws while the question waits: it must stay asked
+    expect(ann.message("one more thing")).to_be_visible()
+    expect(a.locator("#block-user")).to_have_text(f"Block {ben.username}?")
     a.click("#block-user")
     expect(a.locator("#block-user")).to_have_text("Unblock")
     expect(a.locator("#conv-status")).to_have_text("blocked")

@@ -10,7 +10,8 @@ size would show it here):
   baselines): ack and end-to-end latency.
 Every phase counts lost and duplicated messages (matched by ClientId).
 """
-from ..common import CpuMeter, per_cpu_second
+from .. import clients as client_modes
+from ..common import CpuMeter, cpu_per_delivery
 from ..drive import closed_loop, open_loop
 from .base import connect_all, pairs_of, personal_routes, running, save, users_for
 
@@ -35,7 +36,8 @@ async def run(kind, n, duration, half_rate=None, light_duration=0, label=None, *
         phases["half"] = {"stored_before": stored, **await open_loop(routes, rate, duration, pool.tracker, "half"),
                           **meter.read()}
         for phase in phases.values():
-            phase["deliveries_per_server_cpu_s"] = per_cpu_second(phase)
+            cpu_per_delivery(phase)
         params = {"connections": n, "pairs": n // 2, "duration_s": duration, "half_rate": round(rate, 1),
-                  "provision_s": provision_s, "connect_s": connect_s, **settings}
-        return save("delivery", kind, label or f"n{n}", params, phases, server)
+                  "provision_s": provision_s, "connect_s": connect_s,
+                  "client": client_modes.MODE, **settings}
+        return save("delivery", kind, label or f"n{n}-{client_modes.MODE}", params, phases, server)

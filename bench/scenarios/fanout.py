@@ -6,8 +6,9 @@ member's latency) and `half` (open loop at half the real server's message rate).
 """
 import asyncio
 
+from .. import clients as client_modes
 from ..clients import now
-from ..common import CpuMeter, per_cpu_second
+from ..common import CpuMeter, cpu_per_delivery
 from ..drive import CONTENT, Route, closed_loop, open_loop
 from .base import connect_all, running, save, users_for
 
@@ -34,7 +35,8 @@ async def run(kind, members, senders, duration, half_rate=None):
         meter.start()
         phases["half"] = {**await open_loop(routes, rate, duration, pool.tracker, "half"), **meter.read()}
         for phase in phases.values():
-            phase["deliveries_per_server_cpu_s"] = per_cpu_second(phase)
+            cpu_per_delivery(phase)
         params = {"members": members, "senders": senders, "duration_s": duration, "half_rate_msgs": round(rate, 1),
-                  "provision_s": provision_s, "connect_s": connect_s}
-        return save("fanout", kind, f"m{members}", params, phases, server)
+                  "provision_s": provision_s, "connect_s": connect_s,
+                  "client": client_modes.MODE}
+        return save("fanout", kind, f"m{members}-{client_modes.MODE}", params, phases, server)

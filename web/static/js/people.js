@@ -73,11 +73,18 @@ export function renderPeopleMenu() {
   if (personal && state.blocked === null) loadBlocks();
   if (personal) {
     const partner = entry.Partner;
-    const button = blocks(partner.id)
-      ? h("button", { type: "button", id: "block-user", onclick: () => unblock(partner) }, "Unblock")
-      : confirmable(h("button", { type: "button", id: "block-user" }, "Block"), `Block ${partner.username}?`,
-        () => block(partner));
-    holder.replaceChildren(button);
+    const mode = blocks(partner.id) ? "unblock" : "block";
+    const shown = holder.firstElementChild;
+    // Keep the button when it already says the same (a redraw must not disarm a "Block …?" awaiting its click).
+    if (!shown || shown.dataset.partner !== partner.id || shown.dataset.mode !== mode) {
+      const button = mode === "unblock"
+        ? h("button", { type: "button", id: "block-user", onclick: () => unblock(partner) }, "Unblock")
+        : confirmable(h("button", { type: "button", id: "block-user" }, "Block"), `Block ${partner.username}?`,
+          () => block(partner));
+      button.dataset.partner = partner.id;
+      button.dataset.mode = mode;
+      holder.replaceChildren(button);
+    }
   } else {
     holder.replaceChildren();
   }
