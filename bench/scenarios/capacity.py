@@ -17,6 +17,7 @@ beyond that wait in the accept queue until one closes, so a connect that has not
 """
 import asyncio
 
+from .. import clients as client_modes
 from ..common import CpuMeter, rss_kib
 from .base import connect_all, running, save, users_for
 
@@ -51,4 +52,5 @@ async def run(kind, checkpoints, users=100, namespaces=None, settle=3.0, label=N
                              if connect_s else None})
         metrics = {"base_rss_kib": base, "checkpoints": readings, **meter.read()}
         params = {"namespaces": namespaces, "users": count, "provision_s": provision_s}
-        return save("capacity", kind, label or f"n{checkpoints[-1]}", params, metrics, server)
+        params["client"] = client_modes.MODE
+        return save("capacity", kind, label or f"n{checkpoints[-1]}-{client_modes.MODE}", params, metrics, server)
