@@ -44,7 +44,7 @@ test: install web-if-npm
 clean:
 	rm -rf $(VENV) var/outbox build *.egg-info web/node_modules web/static/vendor web/package-lock.json
 
-# Benchmarks (bench/, docs/performance.md): `bench` ~15 min, `bench-quick` ~2-3 min. Each installs the load
+# Benchmarks (bench/, docs/performance.md): `bench` ~30 min, `bench-quick` ~2-3 min. Each installs the load
 # generator's extra and the Node baseline, lifts the open-file limit, and writes bench/results/.
 .PHONY: bench bench-quick bench-deps
 bench-deps: install

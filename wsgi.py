@@ -26,6 +26,7 @@ import sys  # noqa: E402
 
 from chat import create_app  # noqa: E402  (after monkey-patching, on purpose)
 from chat.config import config_for  # noqa: E402
+from chat.gctune import tune as tune_gc  # noqa: E402
 from chat.localdb import LocalDatabase, LocalDatabaseError  # noqa: E402
 from chat.logs import WsgiErrorLog  # noqa: E402
 
@@ -65,6 +66,8 @@ def start_local_database():
 local_database = None if os.environ.get("MONGO_URI") else start_local_database()
 app = create_app()
 socketio = app.extensions["socketio"]
+_gc_thresholds, _gc_frozen = tune_gc(app.config)  # GC_THRESHOLDS and GC_FREEZE (chat/gctune.py), once built
+app.logger.info("garbage collection: thresholds %s, %d objects frozen", _gc_thresholds, _gc_frozen)
 
 
 def header_timeout_handler(seconds):

@@ -7,12 +7,17 @@ seen by this process, so end-to-end latency needs no clock sync (it includes thi
 scheduling delay, which is why its CPU use is reported with every figure).
 
 Client modes (`MODE`, from BENCH_CLIENT; bench/run.py sets it per pass with BENCH_CLIENTS):
-- `browser`: the WebSocket handshake offers permessage-deflate (aiohttp's `compress=15`), as browsers
-  do; a server that accepts the extension (python-engineio's simple-websocket always does) then
-  compresses every frame it sends to that client. Node socket.io's server does not
-  accept it by default (`perMessageDeflate: false`), so the Node baseline runs uncompressed, as it would
-  with browsers.
-- `plain`: bare python-socketio over aiohttp, no extension (what every figure before issue 21 used).
+- `browser`: as the web client connects (web/static/js/sockets.js): one WebSocket carrying all four
+  namespaces (`/` for the session and presence, `/self`, `/personal`, `/group`) whatever the scenario
+  uses, and a handshake that offers permessage-deflate (aiohttp's
+  `compress=15`), as browsers do. A server that accepts the extension then compresses every frame it sends
+  to that client: the real server only with WS_COMPRESSION=true (docs/operations.md), bare python-socketio
+  always (simple-websocket cannot decline it), Node socket.io never (`perMessageDeflate: false`). Being on
+  `/` makes its user online, so a message to them is pushed over the socket and not queued for Web Push
+  or a digest (chat/notify/service.py), as with a browser tab.
+- `plain`: bare python-socketio over aiohttp, only the scenario's namespaces, no extension (what every
+  figure before issue 21 used); its users are away (not on `/`), so every message also takes the
+  notification path.
 """
 import asyncio
 import os
@@ -38,6 +43,16 @@ def websocket_options(mode):
     if mode == "plain":
         return {}
     raise ValueError(f"unknown client mode {mode!r}; choose from {MODES}")
+
+
+WEB_CLIENT_NAMESPACES = ("/", "/self", "/personal", "/group")
+
+
+def namespaces_for(mode, namespaces):
+    """The namespaces a client of this mode connects: a browser, the web client's four as well."""
+    if mode != "browser":
+        return list(namespaces)
+    return [*WEB_CLIENT_NAMESPACES, *(n for n in namespaces if n not in WEB_CLIENT_NAMESPACES)]
 
 
 class Tracker:
@@ -132,7 +147,7 @@ class Client:
     """One user's connection (one WebSocket, several namespaces) that records what it receives."""
 
     def __init__(self, user, namespaces, http, tracker_ref):
-        self.user, self.namespaces = user, list(namespaces)
+        self.user, self.namespaces = user, namespaces_for(MODE, namespaces)
         self.seen = set()
         self.events = {}  # first arrival time of each event name (connect storm)
         self.tracker_ref = tracker_ref  # a one-item list: the current phase's Tracker

@@ -25,6 +25,9 @@ import tempfile
 import time
 import uuid
 
+# Messages per insert_many while seeding: SecantusDB took over the app's 10-s socket timeout for 5,000.
+SEED_BATCH = 1000
+
 
 def seed(db, chat, sender, start, count):
     """Messages start+1 .. start+count of the chat, as MessageService.send stores them (no ClientId)."""
@@ -38,7 +41,7 @@ def seed(db, chat, sender, start, count):
                      "sender_id": sender["id"], "sender_name": sender["username"],
                      "content": f"message {seq}", "created_at": now, "edited_at": None, "deleted": False,
                      "client_id": None})
-        if len(docs) == 5000:
+        if len(docs) == SEED_BATCH:
             messages.insert_many(docs)
             docs = []
     if docs:

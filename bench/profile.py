@@ -1,12 +1,15 @@
 """Profile the real server under delivery load with py-spy, and print its hot spots as text.
 
     python -m bench.profile [SECONDS] [CONNECTIONS]       (default 20 s, 100 connections)
+    python -m bench.profile storm [SECONDS] [CLIENTS]     (default 60 s, 2,000 clients)
 
 Starts the real server, N connections in pairs on /personal, and a closed-loop delivery load (as the
 delivery scenario's saturation phase), while `py-spy record` samples the server process. Writes
 bench/results/profile-<timestamp>.svg (flame graph) and .txt (collapsed stacks), and prints the
 functions with the most samples: self (on top of the stack) and inclusive (anywhere on it), plus the
 share of samples inside each library (pymongo, engineio, socketio, flask, marshmallow, gevent...).
+`storm` samples the connect storm instead (bench/scenarios/storm.py: seeded users in pairs with a chat
+each, all connecting at once), from the first connect for SECONDS.
 The database server (SecantusDB, its own process) is not sampled: only the time the app spends in
 pymongo waiting for it and encoding for it shows.
 Samples of idle gevent thread-pool workers (the hashing pool waiting for work) are left out: py-spy
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from .common import RESULTS, raise_fd_limit, stamp
 from .drive import closed_loop
+from .scenarios import storm
 from .scenarios.base import connect_all, pairs_of, personal_routes, running, users_for
 
 AREAS = ("pymongo", "engineio", "socketio", "flask_socketio", "flask", "werkzeug", "marshmallow", "gevent",
@@ -66,29 +70,55 @@ def hot_spots(collapsed, top=25):
     return "\n".join(out)
 
 
-async def profile(seconds, connections):
+def _record(pid, seconds, base):
+    """py-spy recording the process for `seconds`: a flame graph and collapsed stacks, side by side."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    common = ["record", "-d", str(seconds), "-r", "200", "--pid", str(pid)]
+    return [subprocess.Popen([py_spy, *common, "-o", f"{base}.svg"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL),
+            subprocess.Popen([py_spy, *common, "--format", "raw", "-o", f"{base}.txt"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)]
+
+
+def _report(base, recorders, headline):
+    """Wait for the recordings, then print and save the hot spots."""
+    for recorder in recorders:
+        recorder.wait(120)
+    report = hot_spots(f"{base}.txt")
+    Path(f"{base}-top.txt").write_text(report)
+    print(headline)
+    print(report)
+    print(f"\nflame graph: {base}.svg; collapsed stacks: {base}.txt")
+
+
+async def profile(seconds, connections):
     async with running("real") as (server, pool):
         users, _ = await users_for(server, connections)
         clients, _ = await connect_all(pool, server, users, ["/personal"])
         routes = await personal_routes(pairs_of(clients))
         base = RESULTS / f"profile-{stamp()}"
-        svg = subprocess.Popen([py_spy, "record", "-d", str(seconds), "-r", "200", "-o", f"{base}.svg",
-                                "--pid", str(server.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        raw = subprocess.Popen([py_spy, "record", "-d", str(seconds), "-r", "200", "--format", "raw", "-o",
-                                f"{base}.txt", "--pid", str(server.pid)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        recorders = _record(server.pid, seconds, base)
         result = await closed_loop(routes, seconds, pool.tracker, "prof", warmup=0.0)
-        svg.wait(60)
-        raw.wait(60)
-    report = hot_spots(f"{base}.txt")
-    Path(f"{base}-top.txt").write_text(report)
-    print(f"delivered {result['deliveries_per_s']} msgs/s during the profile; lost {result['lost']}")
-    print(report)
-    print(f"\nflame graph: {base}.svg; collapsed stacks: {base}.txt")
+    _report(base, recorders,
+            f"delivered {result['deliveries_per_s']} msgs/s during the profile; lost {result['lost']}")
+
+
+async def profile_storm(seconds, count):
+    async with running("real", seed=count) as (server, pool):
+        users, _ = await users_for(server, count)
+        await storm.make_chats(server, users)
+        clients = pool.make(users, ["/"])
+        base = RESULTS / f"profile-storm-{stamp()}"
+        recorders = _record(server.pid, seconds, base)
+        connected, errors = await pool.connect(clients, server.url, concurrency=0, timeout=seconds)
+    _report(base, recorders, f"{connected} of {count} connected within {seconds} s {errors or ''}")
 
 
 if __name__ == "__main__":
     raise_fd_limit()
-    args = [int(a) for a in sys.argv[1:]]
-    asyncio.run(profile(*(args + [20, 100][len(args):])))
+    if sys.argv[1:2] == ["storm"]:
+        args = [int(a) for a in sys.argv[2:]]
+        asyncio.run(profile_storm(*(args + [60, 2000][len(args):])))
+    else:
+        args = [int(a) for a in sys.argv[1:]]
+        asyncio.run(profile(*(args + [20, 100][len(args):])))

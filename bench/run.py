@@ -1,6 +1,6 @@
 """Run the benchmark suite (or some scenarios), baselines back to back, and summarise.
 
-    python -m bench.run                 # everything, full size (`make bench`, ~15 min)
+    python -m bench.run                 # everything, full size (`make bench`, ~30 min)
     BENCH_QUICK=1 python -m bench.run   # the ~2-minute smoke version (`make bench-quick`)
     python -m bench.run delivery fanout # some scenarios only
 
@@ -22,7 +22,8 @@ import time
 
 from . import clients
 from .common import RESULTS, env_int, log, machine, raise_fd_limit, stamp, versions, write_result
-from .scenarios import capacity, delivery, fanout, login, scaleout, storm
+from .experiments import gc_light
+from .scenarios import capacity, commands, delivery, fanout, login, scaleout, storm
 from .summary import summarise
 from .targets import PY, TARGETS
 
@@ -52,10 +53,12 @@ SIZES = {
     "login_windows": env_int("BENCH_LOGIN_WINDOWS", 1 if QUICK else 3),
     "login_window_s": env_int("BENCH_LOGIN_WINDOW_S", 3 if QUICK else 5),
     "scale_pairs": env_int("BENCH_SCALE_PAIRS", 20 if QUICK else 40),
-    "scale_rate": env_int("BENCH_SCALE_RATE", 50 if QUICK else 100),
+    "scale_rate": env_int("BENCH_SCALE_RATE", 50),
+    "commands_n": env_int("BENCH_COMMANDS_N", 20),
+    "commands_messages": env_int("BENCH_COMMANDS_MESSAGES", 100),
     "clients": [m for m in os.environ.get("BENCH_CLIENTS", "browser").split(",") if m],
 }
-SCENARIOS = ("delivery", "fanout", "capacity", "storm", "history", "login", "scaleout")
+SCENARIOS = ("commands", "delivery", "fanout", "deflate", "gc", "capacity", "storm", "history", "login", "scaleout")
 
 
 def _modes():
@@ -74,7 +77,8 @@ async def run_delivery(records):
 
 async def _run_delivery(records):
     for n in SIZES["delivery_n"]:
-        light = SIZES["light_s"] if n == SIZES["light_n"] or len(SIZES["delivery_n"]) == 1 else 0
+        # The 1 msg/s phase with many idle connections is the `gc` scenario's (with its pause histograms).
+        light = SIZES["light_s"] if len(SIZES["delivery_n"]) == 1 else 0
         real = await delivery.run("real", n, SIZES["duration"], light_duration=light)
         records.append(real)
         half = real["params"]["half_rate"]
@@ -93,6 +97,34 @@ async def _run_fanout(records):
     records.append(real)
     for kind in TARGETS[1:]:
         records.append(await fanout.run(kind, m, s, d, half_rate=real["params"]["half_rate_msgs"]))
+
+
+async def run_deflate(records):
+    """permessage-deflate both ways: the real server with WS_COMPRESSION false (as shipped) and true, browser
+    clients (which offer it), 1:1 delivery and the fan-out, back to back."""
+    clients.MODE = "browser"
+    try:
+        for setting in ("false", "true"):
+            records.append(await delivery.run("real", SIZES["delivery_n"][0], SIZES["duration"],
+                                              label=f"deflate-{setting}", WS_COMPRESSION=setting))
+            records.append(await fanout.run("real", SIZES["fanout_members"], SIZES["fanout_senders"], SIZES["duration"],
+                                            label=f"deflate-{setting}", WS_COMPRESSION=setting))
+    finally:
+        clients.MODE = SIZES["clients"][0]
+
+
+async def run_commands(records):
+    records.append(await commands.run(SIZES["commands_n"], SIZES["commands_messages"]))
+
+
+async def run_gc(records):
+    """1 msg/s with light_n idle connections, the server as shipped (GC_FREEZE, GC_THRESHOLDS) and with Python's
+    garbage-collector defaults, each with its pauses recorded (bench/experiments/gc_light.py)."""
+    for line in await gc_light.main(SIZES["light_n"], SIZES["light_s"], gc_light.MODES):
+        records.append(write_result(f"gc-real-{line['gc']}", {"scenario": "gc", "target": "real", "variant": line["gc"],
+                                                               "params": {"connections": line["connections"],
+                                                                          "seconds": SIZES["light_s"]},
+                                                               "metrics": {"light": line}}))
 
 
 async def run_capacity(records):

@@ -26,12 +26,19 @@ PY = sys.executable
 SERVER_ROOT = os.environ.get("BENCH_SERVER_ROOT") or str(ROOT)
 TARGETS = ("real", "bare_python", "bare_node")
 
+METRICS_TOKEN = "bench-metrics-token"
+
 # What every real-server benchmark runs with: the limits that would throttle a load generator off.
 REAL_ENV = {
     "ASYNC_MODE": "gevent", "CHAT_ENV": "development", "LOG_LEVEL": "ERROR", "SMTP_HOST": "",
     # RATELIMIT_ENABLED=false turns off the HTTP limits and the socket event limits (SOCKET_LIMIT_*).
     "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "RATELIMIT_ENABLED": "false",
+    # No cap on one user's open sockets: capacity gives each of its 100 users up to 100 connections (tabs) of
+    # four namespaces each, past the default cap of 60 sockets per user.
+    "SOCKET_MAX_PER_USER": "0",
     "MONGO_URI": "", "REDIS_URL": "", "CORS_ORIGINS": "",
+    # GET /metrics on, so a scenario can read the server's own database command counts and times.
+    "METRICS_TOKEN": METRICS_TOKEN,
 }
 
 

@@ -26,6 +26,7 @@ def create_app(config=None):
     register_security_headers(app)  # before the blueprints, so that a page's own policy is applied last
     register_blueprints(app)
     register_sockets(app)
+    register_websocket_compression(app)  # around Flask-SocketIO's middleware, inside ProxyFix
     register_error_handlers(app)
     register_proxy_fix(app)
     log_summary(app)
@@ -45,6 +46,17 @@ def register_proxy_fix(app):
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_websocket_compression(app):
+    """Unless WS_COMPRESSION, refuse WebSocket permessage-deflate on the Socket.IO path (chat/wscompression.py).
+
+    It wraps the middleware Flask-SocketIO put in app.wsgi_app, so it applies however the app is served
+    (`python wsgi.py`, or gunicorn's `wsgi:app`, whose requests also go through app.wsgi_app).
+    """
+    if not app.config["WS_COMPRESSION"]:
+        from .wscompression import RefuseWebSocketCompression
+        app.wsgi_app = RefuseWebSocketCompression(app.wsgi_app, app.extensions["socketio"].sockio_mw.engineio_path)
 
 
 def log_summary(app):

@@ -19,6 +19,18 @@ def _list(value):
     return [item.strip() for item in str(value).split(",") if item.strip()]
 
 
+def _thresholds(value):
+    """GC_THRESHOLDS: one to three whole numbers ≥ 0, comma-separated (gc.set_threshold's), or empty."""
+    items = _list(value)
+    try:
+        numbers = tuple(int(item) for item in items)
+    except ValueError:
+        numbers = ()
+    if len(numbers) != len(items) or len(numbers) > 3 or any(n < 0 for n in numbers):
+        raise ValueError(f"GC_THRESHOLDS must be one to three whole numbers >= 0, comma-separated, not {value!r}")
+    return numbers
+
+
 class Config:
     """Development defaults: one process, the local database, dev mail outbox."""
 
@@ -55,6 +67,12 @@ class Config:
         self.SOCKET_MAX_PER_USER = int(get("SOCKET_MAX_PER_USER", "60"))
         # Seconds a client has to send a request line and headers (python wsgi.py under gevent); 0: no limit.
         self.HTTP_HEADER_TIMEOUT = float(get("HTTP_HEADER_TIMEOUT", "10"))
+        # Accept WebSocket permessage-deflate when a client offers it (chat/wscompression.py); off as in Node socket.io.
+        self.WS_COMPRESSION = _bool(get("WS_COMPRESSION", "false"))
+        # The cyclic garbage collector of a served process (chat/gctune.py, applied by wsgi.py): one full
+        # collection and gc.freeze() once the app is built, and gc.set_threshold(*GC_THRESHOLDS) (empty: Python's).
+        self.GC_FREEZE = _bool(get("GC_FREEZE", "true"))
+        self.GC_THRESHOLDS = _thresholds(get("GC_THRESHOLDS", "5000,20,100"))
 
         # Storage: a MongoDB server. With no MONGO_URI, `wsgi.py` starts a local one with its data in DATA_DIR.
         self.MONGO_URI = get("MONGO_URI", "")

@@ -6,6 +6,9 @@ The same stack under the real server (python-socketio + python-engineio on geven
 WebSockets through simple-websocket), the same namespaces, event names and payload shapes, so the
 difference from the real server is what Flask-SocketIO, validation, storage and the rules cost.
 The auth handshake is trivially accepted: the user id is read, unverified, from the access token.
+Like the real server as it ships (WS_COMPRESSION=false), it declines WebSocket permessage-deflate by taking
+the offer out of the request (simple-websocket would otherwise accept it from every browser); with
+BARE_WS_COMPRESSION=1 it accepts it, as python-socketio does by default.
 """
 from gevent import monkey
 
@@ -14,6 +17,7 @@ monkey.patch_all()
 import base64  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
@@ -136,8 +140,18 @@ def health(environ, start_response):
     return [b'{"status": "ok"}']
 
 
+def without_compression(wsgi_app):
+    """The permessage-deflate offer taken out of every request, as the real server does by default."""
+    def app(environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+    return app
+
+
 if __name__ == "__main__":
     port = int(sys.argv[1])
     app = socketio.WSGIApp(sio, health)
+    if os.environ.get("BARE_WS_COMPRESSION") != "1":
+        app = without_compression(app)
     print(f"bare python-socketio on http://127.0.0.1:{port}", flush=True)
     pywsgi.WSGIServer(("127.0.0.1", port), app, log=None).serve_forever()

@@ -21,7 +21,7 @@ from .. import clients as client_modes
 from ..common import CpuMeter, rss_kib
 from .base import connect_all, running, save, users_for
 
-WEB_CLIENT = ["/", "/self", "/personal", "/group"]
+WEB_CLIENT = list(client_modes.WEB_CLIENT_NAMESPACES)
 
 
 async def run(kind, checkpoints, users=100, namespaces=None, settle=3.0, label=None, concurrency=50,

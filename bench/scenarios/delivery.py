@@ -8,12 +8,25 @@ size would show it here):
   delivered messages per second at saturation;
 - `half`: open loop at half the real server's saturation rate (the same absolute rate for the
   baselines): ack and end-to-end latency.
-Every phase counts lost and duplicated messages (matched by ClientId).
+Every phase counts lost and duplicated messages (matched by ClientId). On the real server each phase
+also has `db_commands`: how many of each database command it sent and their mean round trip as the app
+timed it (from its GET /metrics), the store's share of the latency.
 """
 from .. import clients as client_modes
 from ..common import CpuMeter, cpu_per_delivery
 from ..drive import closed_loop, open_loop
 from .base import connect_all, pairs_of, personal_routes, running, save, users_for
+from .commands import db_commands, db_time
+
+
+async def _measured(server, meter, stored, load):
+    """One phase: the load's result, the CPU it cost and, on the real server, the database commands it sent."""
+    before = await db_commands(server) if server.kind == "real" else None
+    meter.start()
+    phase = {"stored_before": stored, **await load, **meter.read()}
+    if before is not None:
+        phase["db_commands"] = db_time(before, await db_commands(server))
+    return phase
 
 
 async def run(kind, n, duration, half_rate=None, light_duration=0, label=None, **settings):
@@ -24,17 +37,14 @@ async def run(kind, n, duration, half_rate=None, light_duration=0, label=None, *
         phases, stored = {}, 0
         meter = CpuMeter(server.pid)
         if light_duration:
-            phases["light"] = {"stored_before": stored,
-                               **await open_loop(routes, 1.0, light_duration, pool.tracker, "light"), **meter.read()}
+            phases["light"] = await _measured(server, meter, stored,
+                                              open_loop(routes, 1.0, light_duration, pool.tracker, "light"))
             stored += phases["light"]["acked"]
-        meter.start()
-        phases["saturation"] = {"stored_before": stored, **await closed_loop(routes, duration, pool.tracker, "sat"),
-                                **meter.read()}
+        phases["saturation"] = await _measured(server, meter, stored,
+                                               closed_loop(routes, duration, pool.tracker, "sat"))
         stored += phases["saturation"]["acked"]
         rate = half_rate or max(1.0, phases["saturation"]["deliveries_per_s"] / 2)
-        meter.start()
-        phases["half"] = {"stored_before": stored, **await open_loop(routes, rate, duration, pool.tracker, "half"),
-                          **meter.read()}
+        phases["half"] = await _measured(server, meter, stored, open_loop(routes, rate, duration, pool.tracker, "half"))
         for phase in phases.values():
             cpu_per_delivery(phase)
         params = {"connections": n, "pairs": n // 2, "duration_s": duration, "half_rate": round(rate, 1),

@@ -13,8 +13,8 @@ from ..drive import CONTENT, Route, closed_loop, open_loop
 from .base import connect_all, running, save, users_for
 
 
-async def run(kind, members, senders, duration, half_rate=None):
-    async with running(kind) as (server, pool):
+async def run(kind, members, senders, duration, half_rate=None, label=None, **settings):
+    async with running(kind, **settings) as (server, pool):
         users, provision_s = await users_for(server, members)
         clients, connect_s = await connect_all(pool, server, users, ["/group"])
         admin = clients[0]
@@ -38,5 +38,5 @@ async def run(kind, members, senders, duration, half_rate=None):
             cpu_per_delivery(phase)
         params = {"members": members, "senders": senders, "duration_s": duration, "half_rate_msgs": round(rate, 1),
                   "provision_s": provision_s, "connect_s": connect_s,
-                  "client": client_modes.MODE}
-        return save("fanout", kind, f"m{members}-{client_modes.MODE}", params, phases, server)
+                  "client": client_modes.MODE, **settings}
+        return save("fanout", kind, label or f"m{members}-{client_modes.MODE}", params, phases, server)

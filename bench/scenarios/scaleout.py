@@ -6,12 +6,14 @@ at the same fixed rate; latency is labelled `same` (A–A, B–B) or `cross` (A�
 moment, same database: the difference is the hop through the other instance's Redis subscription.
 Part 2, one real server process at the same rate with and without REDIS_URL: what the queue costs
 when every emit goes out through Redis and back in, with no second instance at all.
+The app CPU is both processes' in part 1 (summed) and the one process's in part 2 (its database's apart),
+so deliveries per app CPU-second compare two processes with Redis against one without.
 """
 import os
 
 from .. import targets
 from ..clients import Pool
-from ..common import CpuMeter
+from ..common import CpuMeter, cpu_per_delivery
 from ..drive import open_loop
 from .base import pairs_of, personal_routes, running, save, users_for
 
@@ -42,9 +44,14 @@ async def cluster(pairs, rate, duration):
         routes_cross = await personal_routes(list(zip(cross_a, cross_b)))
         kinds = {id(r): "same" for r in routes_same} | {id(r): "cross" for r in routes_cross}
         routes = [r for pair in zip(routes_same, routes_cross) for r in pair]
-        meter = CpuMeter(server.pid)
-        result = {**await open_loop(routes, rate, duration, pool.tracker, "scale", tag=lambda r: kinds[id(r)]),
-                  **meter.read()}
+        meters = [CpuMeter(s.pid) for s in servers]
+        result = await open_loop(routes, rate, duration, pool.tracker, "scale", tag=lambda r: kinds[id(r)])
+        readings = [m.read() for m in meters]
+        # The app CPU of both processes together: the throughput per app CPU-second is compared with one process's.
+        result.update(readings[0], server_cpu_s=round(sum(r["server_cpu_s"] for r in readings), 3),
+                      server_cpu_pct=round(sum(r["server_cpu_pct"] for r in readings), 1),
+                      server_cpu_s_each=[r["server_cpu_s"] for r in readings])
+        cpu_per_delivery(result)
         by_tag = result["e2e_ms_by_tag"]
         metrics = {"mixed": result, "p99_ratio_cross_vs_same": round(by_tag["cross"]["p99"] / by_tag["same"]["p99"], 2)}
         params = {"pairs": len(routes) // 2, "rate": rate, "duration_s": duration, "provision_s": provision_s,
@@ -67,7 +74,8 @@ async def single(pairs, rate, duration, with_redis):
             clients = await _connect(pool, users, server.url)
             routes = await personal_routes(pairs_of(clients))
             meter = CpuMeter(server.pid)
-            result = {**await open_loop(routes, rate, duration, pool.tracker, "single"), **meter.read()}
+            result = cpu_per_delivery({**await open_loop(routes, rate, duration, pool.tracker, "single"),
+                                       **meter.read()})
             return save("scaleout", "real", "redis" if redis else "noredis",
                         {"pairs": pairs, "rate": rate, "duration_s": duration, "redis": bool(redis)},
                         {"single": result}, server)

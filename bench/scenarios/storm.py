@@ -14,7 +14,8 @@ from .base import running, save, users_for
 LISTS = ("user-id", "personal-chat-list", "group-chat-list")
 
 
-async def _chats(server, users):
+async def make_chats(server, users):
+    """A personal chat with one message (sent over REST) for each pair of users."""
     async with http_session(64) as http:
         semaphore = asyncio.Semaphore(64)
 
@@ -32,7 +33,7 @@ async def run(kind, count):
     async with running(kind, seed=count) as (server, pool):
         users, provision_s = await users_for(server, count)
         if kind == "real":
-            await _chats(server, users)
+            await make_chats(server, users)
         clients = pool.make(users, ["/"])
         overflows = listen_overflows()
         meter = CpuMeter(server.pid)
