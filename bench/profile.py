@@ -2,13 +2,15 @@
 
     python -m bench.profile [SECONDS] [CONNECTIONS]       (default 20 s, 100 connections)
     python -m bench.profile storm [SECONDS] [CLIENTS]     (default 60 s, 2,000 clients)
+    python -m bench.profile fanout [SECONDS] [MEMBERS]    (default 20 s, 256 members, 4 senders)
 
 Starts the real server, N connections in pairs on /personal, and a closed-loop delivery load (as the
 delivery scenario's saturation phase), while `py-spy record` samples the server process. Writes
 bench/results/profile-<timestamp>.svg (flame graph) and .txt (collapsed stacks), and prints the
 functions with the most samples: self (on top of the stack) and inclusive (anywhere on it), plus the
 share of samples inside each library (pymongo, engineio, socketio, flask, marshmallow, gevent...).
-`storm` samples the connect storm instead (bench/scenarios/storm.py: seeded users in pairs with a chat
+`fanout` samples the fan-out's saturation phase (bench/scenarios/fanout.py).
+`storm` samples the connect storm (bench/scenarios/storm.py: seeded users in pairs with a chat
 each, all connecting at once), from the first connect for SECONDS.
 The database server (SecantusDB, its own process) is not sampled: only the time the app spends in
 pymongo waiting for it and encoding for it shows.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from .common import RESULTS, raise_fd_limit, stamp
 from .drive import closed_loop
-from .scenarios import storm
+from .scenarios import fanout, storm
 from .scenarios.base import connect_all, pairs_of, personal_routes, running, users_for
 
 AREAS = ("pymongo", "engineio", "socketio", "flask_socketio", "flask", "werkzeug", "marshmallow", "gevent",
@@ -103,6 +105,15 @@ async def profile(seconds, connections):
             f"delivered {result['deliveries_per_s']} msgs/s during the profile; lost {result['lost']}")
 
 
+async def profile_fanout(seconds, members, senders=4):
+    async with running("real") as (server, pool):
+        routes, _, _ = await fanout.group_routes(pool, server, members, senders)
+        base = RESULTS / f"profile-fanout-{stamp()}"
+        recorders = _record(server.pid, seconds, base)
+        result = await closed_loop(routes, seconds, pool.tracker, "prof", warmup=0.0, in_flight=len(routes))
+    _report(base, recorders, f"{result['deliveries_per_s']} deliveries/s during the profile; lost {result['lost']}")
+
+
 async def profile_storm(seconds, count):
     async with running("real", seed=count) as (server, pool):
         users, _ = await users_for(server, count)
@@ -119,6 +130,9 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["storm"]:
         args = [int(a) for a in sys.argv[2:]]
         asyncio.run(profile_storm(*(args + [60, 2000][len(args):])))
+    elif sys.argv[1:2] == ["fanout"]:
+        args = [int(a) for a in sys.argv[2:]]
+        asyncio.run(profile_fanout(*(args + [20, 256][len(args):])))
     else:
         args = [int(a) for a in sys.argv[1:]]
         asyncio.run(profile(*(args + [20, 100][len(args):])))

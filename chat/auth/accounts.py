@@ -110,8 +110,7 @@ class AccountService:
         new_email = new_email.lower()
         if new_email == user["email"]:
             raise errors.validation_error({"email": ["This is already your address."]})
-        if self.user_repo.exists(email=new_email) and not self.user_repo.remove_expired_unverified(
-                self.auth.unverified_before(), email=new_email):
+        if self.auth.taken(email=new_email):
             raise errors.conflict("email_taken", "An account with that email exists.")
         self.auth.queue_mail(CHANGE_EMAIL, new_email, {"user_id": str(user["_id"])})
         self.auth.queue_mail(EMAIL_CHANGE_NOTICE, user["email"], {"user_id": str(user["_id"]), "new_email": new_email})

@@ -57,9 +57,7 @@ class AuthService:
         retries while the mail server is down), False only when it could not be queued; the account exists
         either way and `/resend` queues a new link. Raises username_taken / email_taken (409).
         """
-        taken = self.user_repo.exists(username=username, email=email)
-        if taken and self.user_repo.remove_expired_unverified(self.unverified_before(), username, email):
-            taken = self.user_repo.exists(username=username, email=email)  # an expired holder was just removed
+        taken = self.taken(username=username, email=email)
         if taken:
             raise self._taken(taken)
         password_hash = self.passwords.hash(password)
@@ -87,6 +85,15 @@ class AuthService:
         """Queue a mail of kind (a composer of the mail worker) to address; it goes out after the request."""
         self.outbox.queue(kind, address, data)
         self.on_mail_queued()
+
+    def taken(self, username=None, email=None):
+        """Which of username/email an account holds ("username", "email" or None), once an expired unverified
+        holder is gone: removed here, or by the account sweep meanwhile (so the look is taken again either way)."""
+        taken = self.user_repo.exists(username=username, email=email)
+        if taken:
+            self.user_repo.remove_expired_unverified(self.unverified_before(), username, email)
+            taken = self.user_repo.exists(username=username, email=email)
+        return taken
 
     def unverified_before(self):
         """Accounts created before this time and still unverified have expired (UNVERIFIED_TTL)."""
