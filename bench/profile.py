@@ -3,13 +3,15 @@
     python -m bench.profile [SECONDS] [CONNECTIONS]       (default 20 s, 100 connections)
     python -m bench.profile storm [SECONDS] [CLIENTS]     (default 60 s, 2,000 clients)
     python -m bench.profile fanout [SECONDS] [MEMBERS]    (default 20 s, 256 members, 4 senders)
+    python -m bench.profile redis [SECONDS] [CONNECTIONS] [RATE]   (default 20 s, 80 connections, 50 msgs/s)
 
 Starts the real server, N connections in pairs on /personal, and a closed-loop delivery load (as the
 delivery scenario's saturation phase), while `py-spy record` samples the server process. Writes
 bench/results/profile-<timestamp>.svg (flame graph) and .txt (collapsed stacks), and prints the
 functions with the most samples: self (on top of the stack) and inclusive (anywhere on it), plus the
 share of samples inside each library (pymongo, engineio, socketio, flask, marshmallow, gevent...).
-`fanout` samples the fan-out's saturation phase (bench/scenarios/fanout.py).
+`fanout` samples the fan-out's saturation phase (bench/scenarios/fanout.py). `redis` samples one server
+with REDIS_URL (a private redis-server) under 1:1 delivery at a fixed rate, as scale-out's single process.
 `storm` samples the connect storm (bench/scenarios/storm.py: seeded users in pairs with a chat
 each, all connecting at once), from the first connect for SECONDS.
 The database server (SecantusDB, its own process) is not sampled: only the time the app spends in
@@ -24,8 +26,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from . import targets
 from .common import RESULTS, raise_fd_limit, stamp
-from .drive import closed_loop
+from .drive import closed_loop, open_loop
 from .scenarios import fanout, storm
 from .scenarios.base import connect_all, pairs_of, personal_routes, running, users_for
 
@@ -114,6 +117,21 @@ async def profile_fanout(seconds, members, senders=4):
     _report(base, recorders, f"{result['deliveries_per_s']} deliveries/s during the profile; lost {result['lost']}")
 
 
+async def profile_redis(seconds, connections, rate):
+    redis = targets.Redis()
+    try:
+        async with running("real", REDIS_URL=redis.url) as (server, pool):
+            users, _ = await users_for(server, connections)
+            clients, _ = await connect_all(pool, server, users, ["/personal"])
+            routes = await personal_routes(pairs_of(clients))
+            base = RESULTS / f"profile-redis-{stamp()}"
+            recorders = _record(server.pid, seconds, base)
+            result = await open_loop(routes, rate, seconds, pool.tracker, "prof")
+        _report(base, recorders, f"{result['deliveries_per_s']} deliveries/s during the profile; lost {result['lost']}")
+    finally:
+        redis.stop()
+
+
 async def profile_storm(seconds, count):
     async with running("real", seed=count) as (server, pool):
         users, _ = await users_for(server, count)
@@ -130,6 +148,9 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["storm"]:
         args = [int(a) for a in sys.argv[2:]]
         asyncio.run(profile_storm(*(args + [60, 2000][len(args):])))
+    elif sys.argv[1:2] == ["redis"]:
+        args = [int(a) for a in sys.argv[2:]]
+        asyncio.run(profile_redis(*(args + [20, 80, 50][len(args):])))
     elif sys.argv[1:2] == ["fanout"]:
         args = [int(a) for a in sys.argv[2:]]
         asyncio.run(profile_fanout(*(args + [20, 256][len(args):])))
