@@ -5,9 +5,10 @@ an option to refuse it: simple-websocket (gevent, threading, gunicorn's gevent w
 wsproto's `AcceptConnection(extensions=[PerMessageDeflate()])`, and eventlet's own `eventlet.websocket`
 (eventlet) negotiates it itself. Both read the offer from the WSGI environ (`HTTP_SEC_WEBSOCKET_EXTENSIONS`),
 so taking it out before engineio sees the request gets the answer a client that offers nothing gets: no
-extension, every frame sent as it is. Browsers always offer it, and for chat-sized messages compressing costs
-+47–65 % CPU per delivery (each frame is compressed once per recipient) and about 105 KiB per connection
-(docs/performance.md, "permessage-deflate, measured both ways"). Node socket.io ships with it off too.
+extension, every frame sent as it is. Browsers always offer it, and for chat-sized messages compressing
+costs 2.1x the app CPU per fan-out delivery (each frame is compressed once per recipient) and about
+176-223 KiB per connection (docs/performance.md, "permessage-deflate, measured both ways"). Node socket.io
+ships with it off too.
 """
 
 
