@@ -70,15 +70,23 @@ _gc_thresholds, _gc_frozen = tune_gc(app.config)  # GC_THRESHOLDS and GC_FREEZE 
 app.logger.info("garbage collection: thresholds %s, %d objects frozen", _gc_thresholds, _gc_frozen)
 
 
-def header_timeout_handler(seconds):
-    """A gevent.pywsgi handler that gives each request `seconds` to send its request line and headers.
+def gevent_handler(header_timeout):
+    """The gevent.pywsgi handler `python wsgi.py` serves with: TCP_NODELAY on every connection, and, when
+    header_timeout > 0, `header_timeout` seconds for each request to send its request line and headers.
 
-    pywsgi waits for them for ever, so a client sending a request a byte at a time (slowloris), or never
-    finishing it, holds a connection and a greenlet for good. The timer starts when the handler starts
-    reading a request line (a new connection, or a keep-alive one between requests) and stops once the
-    headers are in, so bodies, long-polls and WebSockets are not limited by it. A client still sending its
-    headers is answered 408 and closed; one that has sent nothing is closed.
+    Nagle's algorithm: pywsgi writes a response's headers and its body as two small segments, and with Nagle on
+    the body waits until the client ACKs the headers, which a Linux client delays by up to 40 ms: every REST
+    call on a kept-alive connection (browsers, bots, nginx's upstream keep-alive) took ~45 ms instead of ~3
+    (docs/performance.md, "Kept-alive REST"). Chat traffic is small writes that should leave at once.
+
+    The header timeout: pywsgi waits for a request's headers for ever, so a client sending a request a byte at
+    a time (slowloris), or never finishing it, holds a connection and a greenlet for good. The timer starts
+    when the handler starts reading a request line (a new connection, or a keep-alive one between requests)
+    and stops once the headers are in, so bodies, long-polls and WebSockets are not limited by it. A client
+    still sending its headers is answered 408 and closed; one that has sent nothing is closed.
     """
+    import socket
+
     from gevent import Timeout
     from gevent.pywsgi import WSGIHandler
 
@@ -88,8 +96,15 @@ def header_timeout_handler(seconds):
     class Handler(WSGIHandler):
         _timer = None
 
+        def __init__(self, sock, address, server, rfile=None):
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().__init__(sock, address, server, rfile)
+
         def read_requestline(self):
-            self._timer = Timeout.start_new(seconds, HeaderTimeout(f"no request headers within {seconds} s"))
+            if header_timeout > 0:
+                self._timer = Timeout.start_new(header_timeout,
+                                                HeaderTimeout(f"no request headers within {header_timeout} s"))
             return super().read_requestline()
 
         def read_request(self, raw_requestline):
@@ -124,9 +139,10 @@ def main():
     app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
     # gevent listens with a queue of 128 by default: too short for a storm of reconnecting clients.
     # Its error log (clients that send garbage and the like) goes through logging, a line each (chat/logs.py).
-    extra = {"backlog": 1024, "error_log": WsgiErrorLog()} if socketio.async_mode == "gevent" else {}
-    if socketio.async_mode == "gevent" and config["HTTP_HEADER_TIMEOUT"] > 0:
-        extra["handler_class"] = header_timeout_handler(config["HTTP_HEADER_TIMEOUT"])
+    extra = {}
+    if socketio.async_mode == "gevent":
+        extra = {"backlog": 1024, "error_log": WsgiErrorLog(),
+                 "handler_class": gevent_handler(config["HTTP_HEADER_TIMEOUT"])}
     try:
         socketio.run(app, host=config["HOST"], port=config["PORT"], allow_unsafe_werkzeug=True,
                      log_output=config["LOG_LEVEL"] == "DEBUG", **extra)

@@ -6,7 +6,10 @@ itself never sees the difference: it is handed a `mongodb://` URI and talks Mong
 as it does to MongoDB in production.
 
 SecantusDB is GPL-2.0 and is only ever run as a separate program (its `secantusd-py` command); nothing
-here or elsewhere in `chat/` imports it.
+here or elsewhere in `chat/` imports it. The one fix this project carries for it (findAndModify's write found
+its document by a scan of the collection: `localdb/secantus_point_lookup.py`, GPL-2.0) is a program too: it
+patches SecantusDB in the server's own process and then runs `secantusd-py`'s command line. It applies to the
+one SecantusDB version it is pinned to; with any other, the server runs unpatched.
 
 The server stops with its owner on every exit path: `stop()` (called from atexit and the signal
 handlers in `wsgi.py`), and, should the owner die without running them (`kill -9`), the kernel sends
@@ -29,6 +32,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 COMMAND = "secantusd-py"
+PATCH = Path(__file__).resolve().parent.parent / "localdb" / "secantus_point_lookup.py"
 MEMORY = ":memory:"
 LOCK_NAME = "chat-localdb.lock"
 _PR_SET_PDEATHSIG = 1
@@ -67,7 +71,8 @@ def _die_with_parent():
 class LocalDatabase:
     """One SecantusDB server process: `start()` returns its URI, `stop()` ends it (idempotent)."""
 
-    def __init__(self, storage, host="127.0.0.1", port=None, log_path=None):
+    def __init__(self, storage, host="127.0.0.1", port=None, log_path=None, patched=True):
+        self.patched = patched  # run through localdb/secantus_point_lookup.py (False: plain secantusd-py)
         self.storage = storage if storage == MEMORY else str(Path(storage).resolve())
         self.host = host
         self.port = port
@@ -98,8 +103,8 @@ class LocalDatabase:
             self.log_path = (Path(self.storage).parent / "db.log") if self.persistent else os.devnull
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [command, "--host", self.host, "--port", str(self.port), "--storage-path", self.storage,
-                 "--log-level", "WARNING"],
+                [*self._program(command), "--host", self.host, "--port", str(self.port),
+                 "--storage-path", self.storage, "--log-level", "WARNING"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 # Its own session: a Ctrl-C in the terminal reaches the app, which stops the server in order.
                 start_new_session=True, preexec_fn=_die_with_parent)
@@ -109,6 +114,18 @@ class LocalDatabase:
             self.stop()
             raise
         return self.uri
+
+    def _program(self, command):
+        """The server's command line before its options: the patch run by the interpreter of `secantusd-py`
+        (from its `#!` line), or `secantusd-py` itself when unpatched or when that line is not a plain path."""
+        if not (self.patched and PATCH.is_file()):
+            return [command]
+        with open(command, "rb") as script:
+            first = script.readline().decode(errors="replace").strip()
+        interpreter = first[2:].strip() if first.startswith("#!") else ""
+        if not interpreter or " " in interpreter or not os.access(interpreter, os.X_OK):
+            return [command]
+        return [interpreter, str(PATCH)]
 
     def _lock(self):
         path = Path(self.storage) / LOCK_NAME

@@ -1,6 +1,7 @@
 """How a send's `take_seq` costs on SecantusDB as the number of chats grows (the dev store's ceiling).
 
     python -m bench.experiments.take_seq 100 1000 10000
+    python -m bench.experiments.take_seq --unpatched 100 1000 10000   # SecantusDB without the project's patch
 
 Starts a SecantusDB server as wsgi.py does (chat/localdb.py, data in a temporary folder), fills `chats`
 with N personal chats, then times, one client, one command at a time (MONGO_POOL_SIZE=1, as wsgi.py
@@ -36,10 +37,10 @@ def _timed(call, repeat, db_pid):
             "p90_ms": round(1000 * times[int(0.9 * len(times))], 2), "db_cpu_ms": round(1000 * cpu / repeat, 2)}
 
 
-def measure(sizes, repeat=50):
+def measure(sizes, repeat=50, patched=True):
     out = {}
     with tempfile.TemporaryDirectory(prefix="bench-takeseq-") as tmp:
-        database = LocalDatabase(f"{tmp}/db")
+        database = LocalDatabase(f"{tmp}/db", patched=patched)
         uri = database.start()
         try:
             client = MongoClient(uri, maxPoolSize=1)
@@ -96,5 +97,7 @@ def measure(sizes, repeat=50):
 
 
 if __name__ == "__main__":
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 1000, 10000]
-    print(json.dumps({"name": "take_seq", "chats": measure(sorted(sizes))}))
+    unpatched = "--unpatched" in sys.argv
+    sizes = [int(a) for a in sys.argv[1:] if a != "--unpatched"] or [100, 1000, 10000]
+    print(json.dumps({"name": "take_seq", "patched": not unpatched,
+                      "chats": measure(sorted(sizes), patched=not unpatched)}))
