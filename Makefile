@@ -9,10 +9,12 @@ VENDOR := web/static/vendor/socket.io.min.js
 .PHONY: run test install web web-if-npm clean
 
 $(STAMP): setup.cfg pyproject.toml
+	@echo "make: creating $(VENV) and installing the Python packages (a minute or two the first time)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[localdb,test]'
 	touch $(STAMP)
+	@echo "make: Python packages installed"
 
 install: $(STAMP)
 
@@ -20,6 +22,7 @@ install: $(STAMP)
 web: $(VENDOR)
 
 $(VENDOR): web/package.json
+	@echo "make: fetching socket.io-client for the web client with npm..."
 	cd web && npm install --no-audit --no-fund socket.io-client@4
 	mkdir -p $(dir $(VENDOR))
 	cp web/node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)

@@ -28,7 +28,7 @@ from chat import create_app  # noqa: E402  (after monkey-patching, on purpose)
 from chat.config import config_for  # noqa: E402
 from chat.gctune import tune as tune_gc  # noqa: E402
 from chat.localdb import LocalDatabase, LocalDatabaseError  # noqa: E402
-from chat.logs import WsgiErrorLog  # noqa: E402
+from chat.logs import WsgiErrorLog, redact_tokens  # noqa: E402
 
 _signal_watchers = []  # gevent's signal handlers, kept alive
 
@@ -63,6 +63,21 @@ def start_local_database():
     return database
 
 
+def interrupt_main_greenlet_only():
+    """Under gevent, Ctrl-C (SIGINT) raises KeyboardInterrupt in the main greenlet, which stops serving.
+
+    Python's own SIGINT handler raises it in whichever greenlet runs Python code at that moment: when that was a
+    background loop (a push worker waking from its wait), gevent printed that greenlet's traceback before it
+    passed the interrupt on. A gevent signal watcher runs outside every greenlet and hands the interrupt to the
+    main one, as gevent does with any system error, without the traceback.
+    """
+    def interrupt():
+        gevent.get_hub().handle_system_error(KeyboardInterrupt, KeyboardInterrupt())
+    _signal_watchers.append(gevent.signal_handler(signal.SIGINT, interrupt))
+
+
+if ASYNC_MODE == "gevent":
+    interrupt_main_greenlet_only()
 local_database = None if os.environ.get("MONGO_URI") else start_local_database()
 app = create_app()
 socketio = app.extensions["socketio"]
@@ -129,6 +144,9 @@ def gevent_handler(header_timeout):
             if self._timer is not None:
                 self._timer.close()
                 self._timer = None
+
+        def format_request(self):
+            return redact_tokens(super().format_request())  # the access log shows no link's token
 
     return Handler
 

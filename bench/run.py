@@ -3,6 +3,7 @@
     python -m bench.run                 # everything, full size (`make bench`, ~30 min)
     BENCH_QUICK=1 python -m bench.run   # the ~2-minute smoke version (`make bench-quick`)
     python -m bench.run delivery fanout # some scenarios only
+    python -m bench.run keepalive away chats   # issue 27's three (docs/performance.md, "Performance as shipped")
 
 Every benchmark prints one JSON line and writes it to bench/results/<name>-<timestamp>.json; the
 run ends with a table of every figure and its ratio to the baselines (bench/results/summary-*.md).
@@ -23,7 +24,7 @@ import time
 from . import clients
 from .common import RESULTS, env_int, log, machine, raise_fd_limit, stamp, versions, write_result
 from .experiments import gc_light
-from .scenarios import capacity, commands, delivery, fanout, login, scaleout, storm
+from .scenarios import away, capacity, chats, commands, delivery, fanout, keepalive, login, scaleout, storm
 from .summary import summarise
 from .targets import PY, TARGETS
 
@@ -57,8 +58,19 @@ SIZES = {
     "commands_n": env_int("BENCH_COMMANDS_N", 20),
     "commands_messages": env_int("BENCH_COMMANDS_MESSAGES", 100),
     "clients": [m for m in os.environ.get("BENCH_CLIENTS", "browser").split(",") if m],
+    # Issue 27: kept-alive REST per async mode, a group of away members, a send as the store's chats grow.
+    "keepalive_rounds": env_int("BENCH_KEEPALIVE_ROUNDS", 30 if QUICK else 200),
+    "keepalive_modes": [m for m in os.environ.get("BENCH_KEEPALIVE_MODES", "gevent,eventlet").split(",") if m],
+    "away_members": env_int("BENCH_AWAY_MEMBERS", 50 if QUICK else 200),
+    "away_rate": env_int("BENCH_AWAY_RATE", 10 if QUICK else 20),
+    "away_s": env_int("BENCH_AWAY_S", 5 if QUICK else 20),
+    "chats": _list("BENCH_CHATS", "100,2000" if QUICK else "100,20000"),
+    "chats_sends": env_int("BENCH_CHATS_SENDS", 30 if QUICK else 100),
+    # BENCH_CHATS_UNPATCHED=1 also runs `chats` on SecantusDB without the project's patch (the before figure).
+    "chats_unpatched": env_int("BENCH_CHATS_UNPATCHED", 0),
 }
-SCENARIOS = ("commands", "delivery", "fanout", "deflate", "gc", "capacity", "storm", "history", "login", "scaleout")
+SCENARIOS = ("commands", "delivery", "fanout", "deflate", "gc", "capacity", "storm", "history", "login", "scaleout",
+             "keepalive", "away", "chats")
 
 
 def _modes():
@@ -157,6 +169,25 @@ async def run_scaleout(records):
     records.append(await scaleout.cluster(pairs, rate, d))
     for with_redis in (False, True):
         records.append(await scaleout.single(pairs, rate, d, with_redis))
+
+
+async def run_keepalive(records):
+    """Issue 27 item 1: REST calls on new connections vs one kept-alive session, per async mode."""
+    for mode in SIZES["keepalive_modes"]:
+        records.append(await keepalive.run(mode, SIZES["keepalive_rounds"]))
+
+
+async def run_away(records):
+    """Issue 27 item 2: group messages to members connected to /group only (away), then new connections."""
+    records.append(await away.run(SIZES["away_members"], SIZES["away_rate"], SIZES["away_s"]))
+
+
+async def run_chats(records):
+    """Issue 27 item 3: a personal send at 100 and 20,000 chats, and saturation at 20,000, on the default store."""
+    records.append(await chats.run(SIZES["chats"], sends=SIZES["chats_sends"], duration=SIZES["duration"]))
+    if SIZES["chats_unpatched"]:
+        records.append(await chats.run(SIZES["chats"], sends=SIZES["chats_sends"], duration=SIZES["duration"],
+                                       patched=False))
 
 
 async def main(names):

@@ -202,6 +202,9 @@ def summarise(records, context=None):
             rows += ["| operation | commands each | by command |", "|---|---|---|"]
             rows += [f"| {name} | {_v(m[name]['total'])} | {json.dumps(m[name]['by_command'])} |"
                      for name in ("connect", "open_chat", "send_online", "send_away") if name in m]
+        elif scenario in ("keepalive", "away", "chats"):
+            from .summary27 import ISSUE_27  # issue 27's scenarios (it imports this module's helpers)
+            ISSUE_27[scenario](rows, checks, real, variant)
         elif scenario == "gc":
             line = real["metrics"]["light"]
             report = line.get("gc_report") or {}

@@ -138,6 +138,16 @@ def _wrapper(kind):
     return [PY]
 
 
+def _entry_point(env):
+    """wsgi.py, or BENCH_WSGI's entry point (e.g. an older wsgi.py written to a folder of its own, for a before
+    figure), run from SERVER_ROOT with SERVER_ROOT on its import path."""
+    script = os.environ.get("BENCH_WSGI") or "wsgi.py"
+    if script != "wsgi.py":
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (SERVER_ROOT, env.get("PYTHONPATH")) if p)
+        log(f"entry point {script} (BENCH_WSGI)")
+    return script
+
+
 def start(kind, seed=0, **settings):
     """Start a target by name; `settings` are extra environment variables for the real server.
 
@@ -162,7 +172,7 @@ def start(kind, seed=0, **settings):
         env.update({k: str(v) for k, v in settings.items()})
         log(f"starting real server on {url} {settings or ''}" + (f" with {seed} seeded users" if seed else ""))
         if not seed:
-            return _spawn(kind, [*wrap, "wsgi.py"], env, [url], outbox, tmp)
+            return _spawn(kind, [*wrap, _entry_point(env)], env, [url], outbox, tmp)
         tokens = os.path.join(tmp, "tokens.json")
         server = _spawn(kind, [PY, "-m", "bench.seeded_server", str(seed), tokens], env, [url], outbox, tmp)
         server.seeded = tokens

@@ -36,7 +36,7 @@ def create_app(config=None):
 def register_logging(app):
     """One line per event on standard error, as text or JSON lines (LOG_FORMAT): chat/logs.py."""
     from .logs import configure
-    configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"], app.config.get("LOG_DRIVER"))
     app.logger.setLevel(app.config["LOG_LEVEL"])
 
 
@@ -81,8 +81,10 @@ def register_extensions(app):
 def register_services(app):
     from .sockets.group import left_group
     from .sockets.sessions import close_session_sockets
+    store = db.get_store(app)
     app.extensions["chat.services"] = build_services(
-        app.config, db.get_store(app).db, on_session_revoked=close_session_sockets, on_group_left=left_group)
+        app.config, store.db, on_session_revoked=close_session_sockets, on_group_left=left_group,
+        background_db=store.background_db)
     from .auth import outbox, sweeper
     services = app.extensions["chat.services"]
     services.auth.on_mail_queued = outbox.init_app(app, services.mail_worker)  # the mail worker, or none
@@ -99,6 +101,7 @@ def register_services(app):
 
 def register_blueprints(app):
     from .auth.account_routes import bp as account_bp
+    from .auth.email_routes import bp as email_change_bp
     from .auth.routes import bp as auth_bp
     from .blocks.routes import bp as blocks_bp
     from .chats.routes import bp as chats_bp
@@ -109,8 +112,8 @@ def register_blueprints(app):
     from .openapi import bp as openapi_bp
     from .users.routes import bp as users_bp
     from .web import bp as web_bp
-    for blueprint in (auth_bp, account_bp, users_bp, blocks_bp, chats_bp, groups_bp, files_bp, health_bp, openapi_bp,
-                      web_bp):
+    for blueprint in (auth_bp, account_bp, email_change_bp, users_bp, blocks_bp, chats_bp, groups_bp, files_bp,
+                      health_bp, openapi_bp, web_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(notify_bp)  # push subscriptions, /me/settings, the digests' unsubscribe, /sw.js
 

@@ -1,10 +1,12 @@
-"""Run CPU-bound work (password hashing) off the event loop, whatever the async mode.
+"""Run CPU-bound work (password hashing, image decoding) off the event loop, whatever the async mode.
 
-Under gevent the work goes to the hub's native thread pool, under eventlet to its
-tpool; under plain threads it simply runs. Nothing here knows about Flask.
+Under gevent the work goes to a pool of real OS threads, under eventlet to its tpool; under plain threads it
+simply runs. A `Lane` bounds one kind of work: so many at once, so many more waiting, the rest refused (`Busy`).
+Nothing here knows about Flask.
 """
 import os
 import sys
+import threading
 
 
 def _patched_by(library):
@@ -55,3 +57,41 @@ def offload(function, *args):
         from eventlet import tpool
         return tpool.execute(function, *args)
     return function(*args)
+
+
+class Busy(Exception):
+    """A Lane is full: its workers are busy and its waiting places taken."""
+
+
+class Lane:
+    """At most `workers` calls at once, each in a real OS thread on green threads (a pool of its own, so it never
+    takes the password hashing's threads), at most `waiting` more queued behind them; a call beyond that raises
+    Busy at once, so a burst costs a bounded amount of memory and time and never stalls the event loop."""
+
+    def __init__(self, workers, waiting):
+        self.workers, self.waiting = max(1, int(workers)), max(0, int(waiting))
+        self._admitted = 0
+        self._count_lock = threading.Lock()  # held for a few instructions only, never across a wait
+        self._gate = threading.Semaphore(self.workers)  # made after monkey-patching: green under eventlet
+        self._pool = None  # gevent's, made on first use (it needs the hub)
+
+    def run(self, function, *args):
+        """function(*args) once a worker is free, its result or its exception; Busy when the lane is full."""
+        with self._count_lock:
+            if self._admitted >= self.workers + self.waiting:
+                raise Busy()
+            self._admitted += 1
+        try:
+            if _patched_by("gevent"):  # the pool's own queue holds the waiting calls
+                if self._pool is None:
+                    from gevent.threadpool import ThreadPool
+                    self._pool = ThreadPool(self.workers)
+                succeeded, outcome = self._pool.apply(_captured, (function, args))
+                if not succeeded:
+                    raise outcome
+                return outcome
+            with self._gate:
+                return offload(function, *args)
+        finally:
+            with self._count_lock:
+                self._admitted -= 1

@@ -45,6 +45,9 @@ class Config:
         self.LOG_LEVEL = get("LOG_LEVEL", "INFO")
         # text: `time LEVEL logger: message`; json: one JSON object per line (chat/logs.py).
         self.LOG_FORMAT = get("LOG_FORMAT", "text")
+        # The database driver's loggers (pymongo): WARNING whatever LOG_LEVEL, since its DEBUG command log carries
+        # documents (hashes, message text, keys). DEBUG only to debug the driver, never in production (chat/logs.py).
+        self.LOG_DRIVER = get("LOG_DRIVER", "WARNING")
 
         # Server
         self.HOST = get("HOST", "127.0.0.1")
@@ -132,6 +135,7 @@ class Config:
         self.RATE_LIMIT_RESET_IP = get("RATE_LIMIT_RESET_IP", "10/hour")
         # Calls that check the account's password (/me/password, /me/email, DELETE /me), per account.
         self.RATE_LIMIT_PASSWORD_CHECK = get("RATE_LIMIT_PASSWORD_CHECK", "10/minute")
+        self.RATE_LIMIT_EMAIL_CHANGE_ADDRESS = get("RATE_LIMIT_EMAIL_CHANGE_ADDRESS", "3/hour")  # per new address
         # Socket events, per connection and per user (across tabs and processes); see chat/sockets/ratelimit.py.
         self.SOCKET_LIMIT_MESSAGE = get("SOCKET_LIMIT_MESSAGE", "30/10 seconds")
         self.SOCKET_LIMIT_MESSAGE_USER = get("SOCKET_LIMIT_MESSAGE_USER", "60/10 seconds")
@@ -158,7 +162,13 @@ class Config:
         # process deletes uploads never attached within 24 h (seconds; 0: never).
         self.FILE_MAX_BYTES = int(get("FILE_MAX_BYTES", str(10 * 1024 * 1024)))
         self.FILE_QUOTA_BYTES = int(get("FILE_QUOTA_BYTES", str(1024 ** 3)))
-        self.FILE_MAX_PIXELS = int(get("FILE_MAX_PIXELS", "50000000"))
+        self.FILE_MAX_PIXELS = int(get("FILE_MAX_PIXELS", "20000000"))
+        # Images are decoded off the event loop by FILE_DECODE_WORKERS threads per process, with FILE_DECODE_QUEUE
+        # more uploads waiting (503 beyond), each within FILE_DECODE_MAX_BYTES of memory (415 above it; a WebP
+        # takes about 16 bytes per pixel, a PNG 4, a JPEG a 64th of that for its thumbnail).
+        self.FILE_DECODE_WORKERS = int(get("FILE_DECODE_WORKERS", "1"))
+        self.FILE_DECODE_QUEUE = int(get("FILE_DECODE_QUEUE", "4"))
+        self.FILE_DECODE_MAX_BYTES = int(get("FILE_DECODE_MAX_BYTES", str(256 * 1024 * 1024)))
         self.FILE_URL_TTL = int(get("FILE_URL_TTL", "600"))
         self.FILE_SWEEP_INTERVAL = float(get("FILE_SWEEP_INTERVAL", "3600"))
 
@@ -181,6 +191,13 @@ class Config:
         self.PUSH_WORKERS = int(get("PUSH_WORKERS", "2"))
         self.PUSH_QUEUE_MAX = int(get("PUSH_QUEUE_MAX", "10000"))
         self.PUSH_ALLOW_INSECURE_LOCAL = _bool(get("PUSH_ALLOW_INSECURE_LOCAL", "false"))
+        # Fairness (chat/notify/worker.py): one user's pushes of one message may take PUSH_USER_BUDGET seconds and
+        # all pushes of one message PUSH_MESSAGE_BUDGET before the rest are put back in the queue; a host (per
+        # process) that timed out PUSH_HOST_FAILURES times in a row is skipped for PUSH_HOST_COOLDOWN seconds.
+        self.PUSH_USER_BUDGET = float(get("PUSH_USER_BUDGET", "15"))
+        self.PUSH_MESSAGE_BUDGET = float(get("PUSH_MESSAGE_BUDGET", "30"))
+        self.PUSH_HOST_FAILURES = int(get("PUSH_HOST_FAILURES", "3"))
+        self.PUSH_HOST_COOLDOWN = float(get("PUSH_HOST_COOLDOWN", "120"))
         # Email digests: NOTIFY_EMAIL_DELAY seconds after a message reached someone away, at most one per
         # NOTIFY_EMAIL_INTERVAL seconds; each process looks for due digests every NOTIFY_DIGEST_POLL seconds (0: never).
         self.NOTIFY_EMAIL_DELAY = int(get("NOTIFY_EMAIL_DELAY", "900"))

@@ -41,6 +41,8 @@ INDEXES = {
         # Chat lists: a user's chats of one kind, most recent activity first.
         IndexModel([("members", ASCENDING), ("kind", ASCENDING), ("updated_at", DESCENDING)],
                    name="chats_by_member"),
+        # The digest sweep (chat/notify/sweep.py): the chats with a message since its last pass.
+        IndexModel([("updated_at", ASCENDING)], name="chats_by_activity"),
         # The public-group directory (chat/groups/repository.py `directory`): browsing, the largest first, and
         # search by a 1-3 character piece of the name (`name_grams`, kept on public groups only). Private
         # groups have one key each here (public: false), which the directory's bounds never read.
@@ -118,8 +120,14 @@ class CommandTimer(CommandListener):
             self.sink.db_command(event.command_name, event.duration_micros / 1e6, failed=True)
 
 
+# Connections of the background client (push workers, the digest loop): its own pool, so that sends and
+# connects never wait behind background work for a pooled connection (with MONGO_POOL_SIZE 1 on SecantusDB).
+BACKGROUND_POOL_SIZE = 2
+
+
 class Store:
-    """The process's database client and the application's database."""
+    """The process's database clients and the application's database: `client`/`db` for requests, and
+    `background_client`/`background_db` (a pool of BACKGROUND_POOL_SIZE) for the work off the request path."""
 
     def __init__(self, uri, name, timeout_ms, pool_size=100):
         if not uri:
@@ -129,12 +137,15 @@ class Store:
         # an acknowledged message survives a crash of the database server (SecantusDB, like mongod with j:false,
         # otherwise acknowledges writes it can still lose to a kill -9; tests/test_durability.py).
         self.command_timer = CommandTimer()
-        self.client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms,
-                                  connectTimeoutMS=timeout_ms, socketTimeoutMS=max(timeout_ms * 5, 10000),
-                                  maxPoolSize=pool_size, retryWrites=True, journal=True, appname="chat-backend",
-                                  event_listeners=[self.command_timer])
+        options = dict(tz_aware=True, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+                       socketTimeoutMS=max(timeout_ms * 5, 10000), retryWrites=True, journal=True,
+                       event_listeners=[self.command_timer])
+        self.client = MongoClient(uri, maxPoolSize=pool_size, appname="chat-backend", **options)
+        self.background_client = MongoClient(uri, maxPoolSize=BACKGROUND_POOL_SIZE, appname="chat-background",
+                                             **options)
         self.description = describe(uri, name)
         self.db = self.client[name]
+        self.background_db = self.background_client[name]
         self.indexes_ready = False
         self._next_attempt = 0.0
         self._lock = threading.Lock()
@@ -170,6 +181,7 @@ class Store:
 
     def close(self):
         self.client.close()
+        self.background_client.close()
 
 
 def init_app(app):

@@ -5,6 +5,12 @@ expected.
 - `json`: one JSON object per line, `{"time", "level", "logger", "message"}`, plus `"exception"` (the
   traceback as one string) only for an unexpected error.
 
+The database driver's loggers (`pymongo`, `pymongo.command` and the rest: pymongo 4.9 and later log every
+command with its documents at DEBUG, so addresses, password hashes, message text and the VAPID private key) stay at
+LOG_DRIVER (WARNING unless set), whatever LOG_LEVEL: LOG_LEVEL=DEBUG debugs the app, not the wire to the database.
+Socket.IO's and Engine.IO's loggers (which print every packet, payloads and tokens included) are off in
+chat/extensions.py (`logger=False`: ERROR only), also whatever LOG_LEVEL.
+
 Under gevent two things write to standard error behind logging's back, and are routed through it here:
 the hub, which prints the traceback of any exception that ends a greenlet or a pool thread (a client that
 resets its connection is not an error of the server: ConnectionResetError and BrokenPipeError are declared
@@ -13,11 +19,17 @@ resets its connection is not an error of the server: ConnectionResetError and Br
 """
 import json
 import logging
+import re
 import sys
 import time
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
+DRIVER_LOGGERS = ("pymongo",)  # its children (pymongo.command, .connection, .serverSelection, .topology) inherit
+DRIVER_LEVEL = "WARNING"
+
+# A link's token in a request line (`/verify?token=…`, `/reset-password?token=…`, `/unsubscribe?token=…`).
+TOKEN_IN_QUERY = re.compile(r"((?:^|[?&;])[\w-]*token=)[^&;\s\"]+", re.I)
 
 # Connection ends a client caused: expected, never printed by gevent's hub.
 CLIENT_DISCONNECTS = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
@@ -42,15 +54,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def redact_tokens(line):
+    """line with the value of every `...token=` query parameter replaced by `[redacted]`: the access log
+    (LOG_LEVEL=DEBUG) must not hand out the links of mails (a reset link still unused is a password)."""
+    return TOKEN_IN_QUERY.sub(r"\1[redacted]", line)
+
+
 def formatter_for(log_format):
+
     if log_format not in FORMATS:
         raise RuntimeError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
     return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
-def configure(level, log_format="text"):
+def configure(level, log_format="text", driver_level=None):
     """Log to standard error at level, in log_format, unless something else (a test runner) already set up the
-    root logger. Calling it again (another app in the same process) only updates level and format."""
+    root logger, and the database driver at driver_level (None or "": WARNING) whatever level. Calling it again
+    (another app in the same process) only updates levels and format."""
     formatter = formatter_for(log_format)
     root = logging.getLogger()
     ours = [handler for handler in root.handlers if getattr(handler, "chat_handler", False)]
@@ -63,7 +83,10 @@ def configure(level, log_format="text"):
         root.setLevel(level)
     if log_format == "json":
         logging.captureWarnings(True)  # a warning is a record too, not lines of its own on standard error
+    for name in DRIVER_LOGGERS:  # the command log carries documents: secrets, never at the app's DEBUG
+        logging.getLogger(name).setLevel(driver_level or DRIVER_LEVEL)
     quiet_gevent()
+
 
 
 def quiet_gevent():

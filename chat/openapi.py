@@ -82,6 +82,10 @@ Partner = _doc("Partner", id=_str(), username=_str(), Online=fields.Boolean(requ
 InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "group"])),
                   ChatId=fields.String(metadata={"description": "Kind personal, with Partner."}),
                   Partner=fields.Nested(Partner), **_group_fields(required=False),
+                  PartnerRead=fields.Integer(metadata={"description": "Kind personal: the Seq the partner has "
+                                                                      "read up to (0: nothing yet)."}),
+                  Closed=fields.Boolean(metadata={"description": "Kind personal: the partner deleted their "
+                                                                 "account; the history stays, nobody can send."}),
                   LastMessage=_one(Message, allow_none=True), Unread=fields.Integer(required=True),
                   UnreadMentions=fields.Integer(metadata={"description": "Kind group: unread messages that "
                                                                          "mention the caller."}),

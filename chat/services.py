@@ -17,6 +17,7 @@ from .blocks.repository import BlockRepository
 from .blocks.service import BlockService
 from .chats.repository import ChatRepository
 from .chats.service import ChatService
+from .files.images import ImageInspector
 from .files.repository import FileRepository
 from .files.service import FileService
 from .groups.repository import GroupRepository
@@ -47,8 +48,10 @@ class Services:
     digest: DigestService  # the email digest
 
 
-def build_services(config, db, on_session_revoked=None, on_group_left=None):
-    """Wire repositories and services for one app."""
+def build_services(config, db, on_session_revoked=None, on_group_left=None, background_db=None):
+    """Wire repositories and services for one app. What runs off the request path (the push workers and the
+    digest loop: chat/notify/) reads and writes through background_db, a client of its own (chat/db.py)."""
+    background_db = db if background_db is None else background_db
     users = UserRepository(db)
     mailer = mailer_from_config(config)
     passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
@@ -57,19 +60,21 @@ def build_services(config, db, on_session_revoked=None, on_group_left=None):
     auth = AuthService(users, session_repo, token_repo, passwords, outbox, config,
                        on_session_revoked=on_session_revoked)
     accounts = AccountService(auth, users, session_repo, token_repo, passwords, config)
-    mail_worker = MailWorker(outbox, mailer, {VERIFY_EMAIL: auth.compose_verification, **accounts.composers()},
+    composers = {VERIFY_EMAIL: auth.compose_verification, **accounts.composers()}
+    mail_worker = MailWorker(MailOutbox(background_db), mailer, composers,  # the worker's own client
                              max_attempts=config["MAIL_MAX_ATTEMPTS"], retry_delay=config["MAIL_RETRY_DELAY"],
                              poll_interval=config["MAIL_POLL_INTERVAL"],
                              retention=timedelta(seconds=config["MAIL_RETENTION"]))
     chat_repository, message_repository = ChatRepository(db), MessageRepository(db)
     chats = ChatService(chat_repository, message_repository, users)
     files = FileService(FileRepository(db), chats, config["FILE_MAX_BYTES"], config["FILE_QUOTA_BYTES"],
-                        config["FILE_MAX_PIXELS"])
+                        ImageInspector.from_config(config))
     messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"], files=files)
     groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config)
-    notify_repo = NotifyRepository(db)
-    notify = NotifyService(notify_repo, users, config)
-    digest = DigestService(notify_repo, chat_repository, message_repository, users, mailer, config)
+    notify_repo = NotifyRepository(db, background_db)
+    notify = NotifyService(notify_repo, config)
+    digest = DigestService(notify_repo, ChatRepository(background_db), MessageRepository(background_db),
+                           UserRepository(background_db), mailer, config)
     # What else a deleted account leaves behind, each removed by a function of the user id.
     deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
                                leftovers=[files.remove_owned_by, notify.forget_user], on_group_left=on_group_left)

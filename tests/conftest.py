@@ -72,6 +72,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message.raw_bytes = envelope.content  # the mail as it came over the wire, for tests of its raw headers
         with self._changed:
             self.messages.append(message)
             self._changed.notify_all()

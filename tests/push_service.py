@@ -1,12 +1,14 @@
 """A push service for tests: a local HTTP server that records the pushes it gets, and a browser's keys to read them.
 
 `PushService(mode)` answers every POST with 201 (`ok`), 410 (`gone`), or never (`hang`: it holds the
-connection until the test ends). `BrowserKeys` is what a browser makes when it subscribes: a P-256 key pair
-and a 16-byte auth secret; `decrypt` reads a push body with them (RFC 8291, as a browser does).
+connection until the test ends). `Tarpit` accepts TCP connections and never reads nor answers. `BrowserKeys`
+is what a browser makes when it subscribes: a P-256 key pair and a 16-byte auth secret; `decrypt` reads a push
+body with them (RFC 8291, as a browser does).
 """
 import base64
 import json
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -88,13 +90,54 @@ class PushService:
         self.server.server_close()
 
 
+class Tarpit:
+    """A local TCP server that accepts every connection and then says nothing, ever; `connections` counts them."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held = []
+        self.accepted = threading.Condition()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with self.accepted:
+                self.held.append(connection)
+                self.accepted.notify_all()
+
+    @property
+    def connections(self):
+        with self.accepted:
+            return len(self.held)
+
+    def endpoint(self, name="sub"):
+        return f"{self.url}/push/{name}"
+
+    def close(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        self.listener.close()
+        with self.accepted:
+            for connection in self.held:
+                connection.close()
+
+
 @pytest.fixture
 def push_services():
-    """push_services(mode) → a PushService ("ok", "gone", "hang", ...); all are closed after the test."""
+    """push_services(mode) → a PushService ("ok", "gone", "hang", ...) or a Tarpit ("tarpit"); all are closed
+    after the test."""
     made = []
 
     def make(mode="ok"):
-        made.append(PushService(mode))
+        made.append(Tarpit() if mode == "tarpit" else PushService(mode))
         return made[-1]
     yield make
     for one in made:

@@ -56,7 +56,9 @@ PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", 
                     "auth.verify", "auth.signup", "auth.login", "auth.resend", "metrics.scrape",
                     "account.forgot_password", "account.reset_password", "account.reset_page", "account.reset_form",
                     # The VAPID public key, the service worker, and the digests' one-click unsubscribe (its token).
-                    "notify.public_key", "notify.service_worker", "notify.unsubscribe_page", "notify.unsubscribe"}
+                    "notify.public_key", "notify.service_worker", "notify.unsubscribe_page", "notify.unsubscribe",
+                    # The old address's link that cancels a pending address change (its token).
+                    "email_change.cancel_page", "email_change.cancel_form"}
 
 
 # The world: alice and bob share a personal chat; alice (admin), bob and carol share a group; alice
@@ -489,6 +491,7 @@ REST_ENDPOINTS = [
     Rest("DELETE", "/me/sessions/<session_id>", _session_path(lambda w: w.alice)),
     Rest("POST", "/me/email", lambda w: "/me/email", lambda w: {"email": "taken@example.test",
                                                                  "password": w.alice["password"]}),
+    Rest("POST", "/me/email/cancel", lambda w: "/me/email/cancel"),
     Rest("DELETE", "/me", lambda w: "/me", lambda w: {"password": w.alice["password"]}),
     Rest("GET", "/users/search", lambda w: f"/users/search?q={w.bob['username'][:4]}"),
     Rest("GET", "/users/<user_id>", lambda w: f"/users/{w.bob['id']}"),
@@ -687,6 +690,7 @@ REST_NOT_APPLICABLE = {
     ("GET", "/me/sessions"): "the caller's own sessions only (test_accounts_live.py)",
     ("DELETE", "/me/sessions"): "the caller's own other sessions only",
     ("POST", "/me/email"): "the caller's own account, behind its password",
+    ("POST", "/me/email/cancel"): "the caller's own pending address change only",
     ("DELETE", "/me"): "the caller's own account, behind its password",
     ("GET", "/users/search"): "a directory of verified users, by design",
     ("GET", "/users/<user_id>"): "any verified user's public {id, username}, by design",

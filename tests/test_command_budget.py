@@ -3,10 +3,10 @@
 A CommandListener on the app's own MongoClient (tests/command_log.py) counts every command an
 operation starts, leaving out the driver's handshakes and monitoring. The budgets:
 
-* a send is at most 2 commands (the chat's Seq, the message), 3 when its ClientId repeats (reading the
-  message stored first), over a socket and over REST, in personal, group and self chats. A REST request
-  also pays for its JWT's session check and the caller's user: those are counted, reported and bounded
-  apart from the send's own share;
+* a send is at most 2 commands (the chat's Seq, the message), 4 when its ClientId repeats (reading the
+  message stored first, and giving the Seq it took back, so that Seq has no hole), over a socket and over
+  REST, in personal, group and self chats. A REST request also pays for its JWT's session check and the
+  caller's user: those are counted, reported and bounded apart from the send's own share;
 * a history page is at most 2;
 * a connect's chat lists cost the same number of commands whatever the number of chats;
 * a repeated ClientId returns the same MessageId and stores one message;
@@ -22,7 +22,10 @@ import pytest
 from command_log import summary
 from conftest import bearer
 
-SEND, SEND_REPEATED, PAGE = 2, 3, 2
+SEND, SEND_REPEATED, PAGE = 2, 4, 2
+# What a repeated ClientId pays, in order: the Seq taken, the refused insert, the message stored first, the Seq
+# given back (the chat's Seq is where it was before).
+REPEAT_PATH = ["findAndModify chats", "insert messages", "find messages", "update chats"]
 # A REST request's own overhead: the JWT's session (sessions) and the caller (users).
 REST_AUTH = {("find", "sessions"), ("find", "users")}
 
@@ -78,7 +81,7 @@ def stored_messages(db, chat_id):
     return db["messages"].count_documents({"chat_id": chat_id})
 
 
-def test_socket_sends_cost_two_commands_and_three_when_the_client_id_repeats(app, people, sockets, commands, db):
+def test_socket_sends_cost_two_commands_and_four_when_the_client_id_repeats(app, people, sockets, commands, db):
     alice, bob, carol = people
     chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))
     group = ok(emit(sockets, 0, "/group", "create-group-chat",
@@ -103,7 +106,7 @@ def test_socket_sends_cost_two_commands_and_three_when_the_client_id_repeats(app
             lambda: emit(sockets, 0, namespace, event, {**target, "Content": "once", "ClientId": f"k-{kind}"}))
         first = ok(ack)["Message"]
         report(f"socket {event} (new ClientId)", keyed)
-        before = stored_messages(db, chat_id)
+        before, seq = stored_messages(db, chat_id), db["chats"].find_one({"_id": chat_id})["seq"]
         ack, repeated = commands.measure(
             lambda: emit(sockets, 0, namespace, event, {**target, "Content": "once", "ClientId": f"k-{kind}"}))
         again = ok(ack)["Message"]
@@ -112,6 +115,7 @@ def test_socket_sends_cost_two_commands_and_three_when_the_client_id_repeats(app
         assert len(plain) <= SEND, f"{kind} send: {summary(plain)}"
         assert len(keyed) <= SEND, f"{kind} send with a ClientId: {summary(keyed)}"
         assert len(repeated) <= SEND_REPEATED, f"{kind} send with a repeated ClientId: {summary(repeated)}"
+        assert list(map(repr, repeated)) == REPEAT_PATH and db["chats"].find_one({"_id": chat_id})["seq"] == seq
         assert again["MessageId"] == first["MessageId"]
         assert stored_messages(db, chat_id) == before
         assert db["messages"].count_documents({"client_key": {"$exists": True}, "chat_id": chat_id}) == 1
@@ -145,7 +149,7 @@ def test_rest_sends_cost_two_commands_of_their_own(app, client, people, sockets,
         response, keyed = commands.measure(lambda: post(url, {"Content": "once", "ClientId": f"r-{kind}"}))
         assert response.status_code == 201
         first = response.get_json()["Message"]
-        before = stored_messages(db, chat_id)
+        before, seq = stored_messages(db, chat_id), db["chats"].find_one({"_id": chat_id})["seq"]
         response, repeated = commands.measure(lambda: post(url, {"Content": "once", "ClientId": f"r-{kind}"}))
         assert response.status_code == 200, response.get_json()
         for what, measured, budget in (("no ClientId", plain, SEND), ("new ClientId", keyed, SEND),
@@ -155,7 +159,8 @@ def test_rest_sends_cost_two_commands_of_their_own(app, client, people, sockets,
             report(f"REST {kind} send ({what}), its own share", own)
             assert len(own) <= budget, f"REST {kind} send ({what}): own share {summary(own)}; total {summary(measured)}"
         assert response.get_json()["Message"]["MessageId"] == first["MessageId"]
-        assert stored_messages(db, chat_id) == before
+        assert stored_messages(db, chat_id) == before and db["chats"].find_one({"_id": chat_id})["seq"] == seq
+        assert list(map(repr, rest_split(repeated)[1])) == REPEAT_PATH
         assert db["messages"].count_documents({"client_key": {"$exists": True}, "chat_id": chat_id}) == 1
 
 
@@ -426,9 +431,10 @@ def test_blocks_cost_no_command_on_a_send_and_mute_is_one(app, client, accounts,
         check(f"REST {what}, its own share", rest_split(measured)[1], MUTE)
     # Rare calls, bounded all the same (their own share: the JWT's session is the request's).
     for what, call, budget in (
-            ("PUT block", lambda: client.put(f"/users/{carol['id']}/block", headers=bearer(alice["access"])), 5),
+            # a block writes the blocker's groups too (the pair, for mentions: chat/blocks/repository.py)
+            ("PUT block", lambda: client.put(f"/users/{carol['id']}/block", headers=bearer(alice["access"])), 6),
             ("GET /me/blocks", lambda: client.get("/me/blocks", headers=bearer(alice["access"])), 2),
-            ("DELETE block", lambda: client.delete(f"/users/{bob['id']}/block", headers=bearer(alice["access"])), 6)):
+            ("DELETE block", lambda: client.delete(f"/users/{bob['id']}/block", headers=bearer(alice["access"])), 7)):
         response, measured = commands.measure(call)
         assert response.status_code == 200, response.get_json()
         check(f"REST {what}, its own share", [c for c in measured if c.collection != "sessions"], budget)

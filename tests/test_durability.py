@@ -57,7 +57,7 @@ def wait_gone(pid, timeout, what):
 def database_pid(app_pid):
     """The pid of the SecantusDB server the app process started."""
     pids = [pid for pid in children(app_pid)
-            if b"secantusd" in (Path("/proc") / str(pid) / "cmdline").read_bytes()]
+            if b"secantus" in (Path("/proc") / str(pid) / "cmdline").read_bytes()]
     assert len(pids) == 1, f"expected one SecantusDB child of {app_pid}, found {pids}"
     return pids[0]
 

@@ -290,7 +290,7 @@ def exercise_notifications(app, accounts, client):
 
     from push_service import BrowserKeys, PushService
     services, worker = app.extensions["chat.services"], app.extensions["chat.notify"]
-    services.notify.allow_local, services.notify.email_delay = True, timedelta(0)  # a local push service, due now
+    services.notify.allow_local, services.digest.delay = True, timedelta(0)  # a local push service, due now
     worker.drain()  # the messages of the exercise so far
     ok, gone = PushService("ok"), PushService("gone")
     try:

@@ -133,10 +133,10 @@ def test_two_users_chat_and_a_retry_is_delivered_once(live_server, smtp, live_so
     assert send(a2, chat_id, "hello again?", ClientId="a-1") == first
     second = send(a1, chat_id, "second")
     reply = send(b1, chat_id, "hi Alice")
-    # Each repeat took a Seq of its own that stays empty (docs/api.md, "Message"): order is kept.
-    assert [first["Seq"], second["Seq"], reply["Seq"]] == [1, 4, 5]
-    b1.wait_for("receive-personal-message", P, match=lambda d: d["Message"]["Seq"] == 4)
-    a1.wait_for("receive-personal-message", P, match=lambda d: d["Message"]["Seq"] == 5)
+    # A repeat gives back the Seq it took (docs/api.md, "Message"): Seq grows by one per stored message.
+    assert [first["Seq"], second["Seq"], reply["Seq"]] == [1, 2, 3]
+    b1.wait_for("receive-personal-message", P, match=lambda d: d["Message"]["Seq"] == 2)
+    a1.wait_for("receive-personal-message", P, match=lambda d: d["Message"]["Seq"] == 3)
     note_to_carol = send(a1, with_carol, "only for Carol")
     c1.wait_for("receive-personal-message", P)
     for sock in (a1, a2, b1, c1):
@@ -146,7 +146,7 @@ def test_two_users_chat_and_a_retry_is_delivered_once(live_server, smtp, live_so
                                               note_to_carol["MessageId"]])
     assert message_ids(a1) == [reply["MessageId"]]
     assert message_ids(c1) == [note_to_carol["MessageId"]]
-    assert [m["Seq"] for m in history(b1, alice)["Messages"]] == [1, 4, 5]
+    assert [m["Seq"] for m in history(b1, alice)["Messages"]] == [1, 2, 3]
 
 
 def test_eight_tabs_opening_the_same_new_chat_at_once_all_get_it(live_server, smtp, live_socket):
@@ -366,7 +366,7 @@ def test_eventlet_serves_a_two_user_chat(eventlet_server, smtp, live_socket):
     assert b.wait_for("receive-personal-message", P)["Message"] == hello
     assert send(a, chat_id, "hello under eventlet", ClientId="e-1") == hello
     reply = send(b, chat_id, "hi")
-    assert a.wait_for("receive-personal-message", P)["Message"] == reply and reply["Seq"] == 3  # the repeat took 2
+    assert a.wait_for("receive-personal-message", P)["Message"] == reply and reply["Seq"] == 2  # the repeat gave its Seq back
     assert "async mode: eventlet" in eventlet_server.log()
 
 

@@ -292,6 +292,30 @@ def test_a_digest_lists_unread_chats_once_per_window(push_app, smtp):
     assert smtp.count(alice["email"]) == 1  # her verification mail only
 
 
+def test_the_unsubscribe_header_is_a_raw_url_however_long(make_app, smtp):
+    """A long PUBLIC_URL once turned List-Unsubscribe into RFC 2047 encoded-words, which no mail provider reads
+    as a link: the header on the wire is `<URL>` itself, on one line, whatever its length."""
+    public_url = "http://chat.test/" + "/".join(["a-rather-long-path-segment"] * 6)
+    app = make_app(NOTIFY_EMAIL_DELAY=0, PUBLIC_URL=public_url, CLIENT_URL="http://client.test")
+    client, accounts = app.test_client(), accounts_of(app, smtp)
+    alice, bob = accounts.user(), accounts.user()
+    send_personal(client, alice, bob, "a message with a long unsubscribe link")
+    drain(app)
+    assert digest_pass(app) == 1
+    raw = smtp.wait_for(bob["email"], 2).raw_bytes
+    headers = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n")
+    line = re.search(rb"^List-Unsubscribe: (.*)$", headers, re.M)
+    assert line, headers
+    url = line.group(1).decode("ascii")
+    assert re.fullmatch(re.escape(f"<{public_url}/unsubscribe?token=") + r"[\w.-]+>", url), url
+    assert len(url) > 200 and b"=?" not in line.group(0)
+    assert re.search(rb"^List-Unsubscribe-Post: List-Unsubscribe=One-Click$", headers, re.M)
+    # The link in it works: one click turns the digest off.
+    answer = client.post(url.strip("<>")[len(public_url):], data="List-Unsubscribe=One-Click",
+                         content_type="application/x-www-form-urlencoded")
+    assert answer.status_code in (200, 204), answer.get_data(as_text=True)
+
+
 def test_a_digest_skips_read_muted_and_already_covered_chats(push_app, smtp):
     client, accounts = push_app.test_client(), accounts_of(push_app, smtp)
     alice, bob, carol = accounts.user(), accounts.user(), accounts.user()

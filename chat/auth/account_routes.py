@@ -3,7 +3,8 @@
 
 The calls that check the account's password are limited per account (RATE_LIMIT_PASSWORD_CHECK), like
 `/login`; the two that need no token are limited per client address, and `/password/forgot` per address
-too, like `/resend`.
+too, like `/resend`; `/me/email` per new address as well (RATE_LIMIT_EMAIL_CHANGE_ADDRESS), whatever the account.
+Cancelling a pending address change: chat/auth/email_routes.py.
 """
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
@@ -160,8 +161,11 @@ def end_other_sessions():
 @bp.post("/me/email")
 @jwt_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
+# Per new address, whatever the account; only requests that mail it count (not a wrong password).
+@_limit("RATE_LIMIT_EMAIL_CHANGE_ADDRESS", key_func=body_field("email"), deduct_when=lambda r: r.status_code == 202)
 @endpoint(ok("status", "A confirmation link went to the new address, a notice to the current one.", 202),
-          auth="access", body=ChangeEmailSchema, errors={**WRONG_PASSWORD, 409: "`email_taken`."})
+          auth="access", body=ChangeEmailSchema, errors={**WRONG_PASSWORD, 409: "`email_taken`.", 429: (
+              "`rate_limited`: too many password checks for this account, or requests for this new address.")})
 def change_email(body):
     """Ask to change the address: it changes when the link mailed to the new address is opened."""
     services().accounts.request_email_change(get_jwt_identity(), body["email"], body["password"])

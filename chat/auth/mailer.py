@@ -78,14 +78,15 @@ def email_change_message(sender, recipient, username, link, ttl_seconds):
         link, "Confirm your new address")
 
 
-def email_change_notice(sender, recipient, username, new_address, client_url):
-    """To the old address: someone asked to move the account to another address."""
+def email_change_notice(sender, recipient, username, new_address, link, client_url):
+    """To the old address: someone asked to move the account to another address; link cancels it."""
     return compose(sender, recipient, "Your email address is being changed", [
         f"Hello {username},",
         f"Someone signed in to your account asked to change its email address to {new_address}. The change "
-        "happens only when that address is confirmed from the link mailed to it.",
-        f"If this was not you, sign in at {client_url} and change your password now: that ends every other "
-        "session of your account."])
+        "happens only when that address is confirmed from the link mailed to it. To cancel it, open this link:",
+        f"If this was not you, cancel it, then sign in at {client_url} and change your password now: that ends "
+        "every other session of your account, and every link mailed before stops working."],
+        link, "Cancel the change")
 
 
 class SmtpMailer:

@@ -1,4 +1,5 @@
-"""The small pages browsers get from mailed links: `/verify` and `/reset-password` (no web client needed).
+"""The small pages browsers get from mailed links: `/verify`, `/reset-password` and `/cancel-email-change` (no web
+client needed).
 
 A page carries its link's token in its address, so it tells the browser to send no Referer anywhere and
 allows nothing but its own inline style and a form posting back to this server.
@@ -15,9 +16,10 @@ button{padding:.5rem 1rem;font:inherit}</style></head>
 <body><h1 class="{{ css }}">{{ title }}</h1><p>{{ text }}</p>
 {% if form %}<form method="post" action="{{ form.action }}">
 <input type="hidden" name="token" value="{{ form.token }}">
+{% if form.button %}<button type="submit">{{ form.button }}</button>{% else %}
 <label>New password <input type="password" name="password" autocomplete="new-password" minlength="8"
  maxlength="128" required autofocus></label>
-<button type="submit">Set the new password</button></form>{% endif %}
+<button type="submit">Set the new password</button>{% endif %}</form>{% endif %}
 {% if client_url %}<p><a href="{{ client_url }}">Open the chat</a></p>{% endif %}</body></html>"""
 
 HEADERS = {"Content-Type": "text/html; charset=utf-8", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
@@ -32,8 +34,8 @@ def wants_html():
 
 
 def page(status, title, text, css, form=None, link_to_client=True):
-    """An HTML answer: a heading (css "ok" or "bad"), a sentence, an optional password form
-    ({"action", "token"}) and a link to the web client."""
+    """An HTML answer: a heading (css "ok" or "bad"), a sentence, an optional form posting the token ({"action",
+    "token"}: a new password; with "button": that button alone) and a link to the web client."""
     client_url = (current_app.config["CLIENT_URL"] or current_app.config["PUBLIC_URL"]) if link_to_client else None
     html = render_template_string(PAGE, title=title, text=text, css=css, form=form, client_url=client_url)
     return html, status, HEADERS

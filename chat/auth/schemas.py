@@ -66,5 +66,9 @@ class DeleteAccountSchema(Schema):
     password = Text(required=True, validate=GIVEN_PASSWORD)
 
 
+class CancelEmailChangeSchema(Schema):
+    token = Text(required=True, validate=validate.Length(min=1, max=512))
+
+
 class ResetPageQuerySchema(Schema):
     token = Text(load_default="", validate=validate.Length(max=512))

@@ -21,6 +21,18 @@ log = logging.getLogger(__name__)
 
 VERIFY_EMAIL = "verify_email"
 CHANGE_EMAIL = "change_email"  # a token confirming a new address; the same /verify link
+CANCEL_EMAIL_CHANGE = "cancel_email_change"  # a token in the notice to the old address, cancelling the change
+
+
+def links_epoch(user):
+    """The account's link generation: a reset or address-change token works only while it names the current one.
+    A password change or reset, a confirmed or cancelled address change move it on (`change_credentials`)."""
+    return user.get("links_epoch") or 0
+
+
+def is_current(record, user):
+    """True when a reset/address-change token record was minted in the account's current link generation."""
+    return (record.get("epoch") or 0) == links_epoch(user)
 
 
 def hash_token(token):
@@ -154,9 +166,11 @@ class AuthService:
             if user["email"] == record["email"]:
                 return user
             raise errors.invalid_token()
+        if not is_current(record, user):  # a password change, reset or other address change came after the mail
+            raise errors.invalid_token()
         self.user_repo.remove_expired_unverified(self.unverified_before(), email=record["email"])
         try:
-            changed = self.user_repo.set_email(user["_id"], record["email"])
+            changed = self.user_repo.change_credentials(user["_id"], links_epoch(user), email=record["email"])
         except DuplicateUser:
             raise self._taken("email") from None
         if changed is None:

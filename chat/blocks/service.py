@@ -4,7 +4,9 @@ Once A blocks B, B's sends to A are refused (`blocked`) by the Seq update of the
 the block (chat/chats/repository.py `take_seq`), and a first message or page that would create that chat is
 refused by the partner check that reads A's user document anyway (chat/chats/service.py `create`). Typing and
 read receipts (chat/push.py) and presence (chat/sockets/root.py) read the same state; search skips A for B
-(chat/users/repository.py). Group chats know nothing of blocks. Blocking is silent: B is told nothing.
+(chat/users/repository.py). In groups, B cannot bring A into a group (chat/groups/service.py) and B's `@A` is no
+mention (each group the two share keeps the pair, `blocks`); messages, typing and receipts in groups they already
+share flow as before. Blocking is silent: B is told nothing.
 """
 from .. import errors
 from ..kinds import pair_key
@@ -27,8 +29,9 @@ class BlockService:
         nothing. Yourself: validation_error; an unknown or unverified user: not_found; more than `most`
         blocks: validation_error.
 
-        Three idempotent writes after the checks: the blocker's list, the blocked user's, and the personal
-        chat when there is one. Any of them failing leaves a state that blocking again completes.
+        Four idempotent writes after the checks: the blocker's list, the blocked user's, the personal chat when
+        there is one, and the groups both are members of.
+        Any of them failing leaves a state that blocking again completes.
         """
         user_id = str(user_id)
         target = self._other_user(user_id, target_id)
@@ -40,6 +43,7 @@ class BlockService:
         self.block_repo.add(user_id, blocked_id)
         self.block_repo.mark_blocked_by(blocked_id, user_id, True)
         self.chat_repo.set_blocked(pair_key(user_id, blocked_id), blocked_id, True)
+        self.block_repo.mark_in_groups(user_id, blocked_id, True)
         return target, created
 
     def unblock(self, user_id, target_id):
@@ -60,6 +64,7 @@ class BlockService:
         self.block_repo.remove(user_id, blocked_id)
         self.block_repo.mark_blocked_by(blocked_id, user_id, False)
         self.chat_repo.set_blocked(pair_key(user_id, blocked_id), blocked_id, False)
+        self.block_repo.mark_in_groups(user_id, blocked_id, False)
         visible = (was and blocked_id not in mine["blocked_by"]
                    and blocked_id in self.chat_repo.partners_of(user_id))
         name = target["username"] if target is not None else "deleted user"

@@ -20,6 +20,9 @@ from .mute import mute_field
 
 # What a send returns of the chat: enough to push the message (not every member's read position).
 _WITHOUT_READS = {"reads": 0}
+# Empty Seqs a chat remembers (a repeated ClientId whose Seq could not be given back): the newest ones, enough
+# for anyone's Unread; pages find older ones empty and read past them anyway.
+GAPS_KEPT = 100
 
 
 def read_field(user_id):
@@ -101,6 +104,20 @@ class ChatRepository:
             query,
             [{"$set": {"seq": taken, "updated_at": utcnow(), read_field(member_id): taken}}],
             projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
+
+    def give_back_seq(self, chat_id, taken, keep=GAPS_KEPT):
+        """Give back a Seq that a send took and stored nothing under (its ClientId repeated), in one update of the
+        chat. While no later send took one, the chat's Seq becomes taken - 1 again and no member's read position
+        stays above it (so the next message is unread for them); otherwise the Seq stays empty and is added to the
+        chat's `gaps` (the newest `keep`), which history pages skip and Unread does not count.
+        """
+        top, back = {"$eq": ["$seq", taken]}, taken - 1
+        reads = {"$arrayToObject": {"$map": {"input": {"$objectToArray": {"$ifNull": ["$reads", {}]}},
+                                             "in": {"k": "$$this.k", "v": {"$min": ["$$this.v", back]}}}}}
+        gaps = {"$slice": [{"$concatArrays": [{"$ifNull": ["$gaps", []]}, [taken]]}, -keep]}
+        self.chats.update_one({"_id": chat_id, "seq": {"$gte": taken}}, [{"$set": {
+            "seq": {"$cond": [top, back, "$seq"]}, "reads": {"$cond": [top, reads, "$reads"]},
+            "gaps": {"$cond": [top, "$gaps", gaps]}}}])
 
     def advance_read(self, chat_id, user_id, seq):
         """Move the member's read position to seq if that is further (it never moves back). True when it moved."""

@@ -119,7 +119,8 @@ def message_history(message_id):
 @counted("message")
 @endpoint(ok("reactions", "The message's reactions after."), auth="access",
           errors={404: "`not_found`: no such message, or not a member of its chat.",
-                  422: "`validation_error`: not one emoji, a deleted message, or a 21st distinct emoji."})
+                  422: "`validation_error`: not one emoji, a deleted message, a 21st distinct emoji, "
+                       "or the caller's 11th."})
 def react(message_id, emoji):
     """React to a message with one emoji (idempotent); the chat's sockets get `message-reactions`."""
     return _reacted(*services().messages.react(get_jwt_identity(), message_id, emoji, True))

@@ -158,5 +158,12 @@ class ChatService:
 
 
 def unread(chat, user_id):
-    """How many Seqs of the chat lie beyond the user's read position."""
-    return max(0, chat.get("seq", 0) - chat.get("reads", {}).get(str(user_id), 0))
+    """How many messages of the chat lie beyond the user's read position."""
+    return stored_beyond(chat, chat.get("reads", {}).get(str(user_id), 0))
+
+
+def stored_beyond(chat, seq):
+    """How many Seqs of the chat lie beyond seq, leaving out the known empty ones (`gaps`: the Seqs of repeated
+    ClientIds that could not be given back, chat/chats/repository.py `give_back_seq`)."""
+    empty = sum(1 for gap in chat.get("gaps") or () if gap > seq)
+    return max(0, chat.get("seq", 0) - seq - empty)

@@ -14,7 +14,8 @@ def partner_of(chat, user_id):
 
 def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
     """The list entries of [(chat, last message, unread)] for user_id, with every partner's presence looked up
-    at once: `PersonalChatList` entries ({"ChatId", "Partner" with "Online", ...}) and `GroupChatList` entries
+    at once: `PersonalChatList` entries ({"ChatId", "Partner" with "Online", "PartnerRead", "Closed", ...}) and
+    `GroupChatList` entries
     (a `Group` with ... and "UnreadMentions", from mentions: {group id: count}), each with "LastMessage",
     "Unread", "UpdatedAt", "Muted", "MutedUntil"; with_kind adds "Kind" (the inbox). A partner who blocked the
     user, or whom the user blocked, reads as offline."""
@@ -25,7 +26,11 @@ def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
         if chat["kind"] == PERSONAL:
             partner = partners[chat["_id"]]
             shown = online.get(partner["id"], False) and not chat.get("blocked")  # a block hides both ways
-            entry = {"ChatId": chat["_id"], "Partner": {**partner, "Online": shown}}
+            # PartnerRead: the Seq the partner has read up to (read ticks after a reload); Closed: the partner
+            # deleted their account (the history stays, nobody can send)
+            entry = {"ChatId": chat["_id"], "Partner": {**partner, "Online": shown},
+                     "PartnerRead": (chat.get("reads") or {}).get(partner["id"], 0),
+                     "Closed": bool(chat.get("closed"))}
         else:
             entry = {**group_out(chat), "UnreadMentions": (mentions or {}).get(chat["_id"], 0)}
         entry.update(LastMessage=message_out(last, group=chat["kind"] == GROUP), Unread=unread,

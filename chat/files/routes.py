@@ -33,7 +33,10 @@ UPLOAD_FORM = {"type": "object", "required": ["file"],
                                        "description": "The file (one part named `file`)."}}}
 UPLOAD_ERRORS = {
     413: "`payload_too_large` (over FILE_MAX_BYTES) or `quota_exceeded` (over FILE_QUOTA_BYTES in all).",
-    415: "`unsupported_media_type`: not PNG, JPEG, GIF, WebP, PDF or plain text (decided from the bytes).",
+    415: "`unsupported_media_type`: not PNG, JPEG, GIF, WebP, PDF or plain text (decided from the bytes), or an "
+         "image of more than FILE_MAX_PIXELS pixels or FILE_DECODE_MAX_BYTES of memory to decode.",
+    503: "`unavailable`: the database is unreachable, or every image decoder is busy and FILE_DECODE_QUEUE uploads "
+         "are waiting; nothing was stored; see Retry-After.",
     422: "`validation_error`: not one part named `file`.",
 }
 BYTES = {"*/*": {"schema": {"type": "string", "format": "binary"}}}

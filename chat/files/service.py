@@ -16,7 +16,6 @@ from io import BytesIO
 from .. import errors
 from ..clock import utcnow
 from ..ids import to_object_id
-from . import images
 from .kinds import IMAGES, sniff
 from .urls import THUMBNAIL
 
@@ -49,17 +48,18 @@ def summary(doc):
 class FileService:
     """Upload, attach, read and remove files."""
 
-    def __init__(self, repo, chats, max_bytes, quota_bytes, max_pixels):
+    def __init__(self, repo, chats, max_bytes, quota_bytes, images):
         self.repo = repo
         self.chats = chats  # ChatService: membership of the chat a file was sent in
         self.max_bytes = max_bytes
         self.quota_bytes = quota_bytes
-        self.max_pixels = max_pixels
+        self.images = images  # images.ImageInspector: decodes off the event loop, within its budgets
 
     def upload(self, owner_id, name, stream):
         """Store an upload (a seekable stream, e.g. werkzeug's spooled temporary file) of owner_id; returns its
         `summary`. 413 payload_too_large over max_bytes, 415 unsupported_media_type for a type not allowed (or
-        an image Pillow refuses), 413 quota_exceeded when the owner's files would exceed the quota."""
+        an image Pillow refuses, or too large to decode), 413 quota_exceeded when the owner's files would exceed
+        the quota, 503 unavailable when too many images are being decoded already."""
         stream.seek(0, os.SEEK_END)
         size = stream.tell()
         stream.seek(0)
@@ -69,7 +69,7 @@ class FileService:
         metadata = {"owner": owner_id, "content_type": kind, "thumbnail": False, "attached": None, "chat_id": None}
         thumbnail = None
         if kind in IMAGES:
-            width, height, thumbnail, thumb_type = images.inspect(stream, kind, self.max_pixels)
+            width, height, thumbnail, thumb_type = self.images.inspect(stream, kind)
             metadata.update(width=width, height=height, thumbnail=True)
         if self.repo.used_by(owner_id) + size > self.quota_bytes:
             raise errors.ApiError("quota_exceeded", f"Your files may take at most {self.quota_bytes} bytes; "

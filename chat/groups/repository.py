@@ -4,9 +4,12 @@ joiners never overfill a group.
 
 Besides `members` (ids, join order) and `names` (id → username), a group keeps `member_count` (set by the
 same update as every membership change: the directory sorts by it), `kicked` (ids removed by an admin,
-who cannot join again by themselves) and, while it is public, `public: true` and `name_grams` (every
-distinct 1-, 2- and 3-character substring of its case-folded name: the directory's search key, see
-`directory`). A deleted or emptied group is no longer public and has no grams.
+who cannot join again by themselves), `blocks` ({"by", "of"}: every block between two members, written by
+chat/blocks when a member blocks another and by each membership change here; mentions read it) and, while it
+is public, `public: true` and `name_grams` (every distinct 1-, 2- and 3-character substring of its case-folded
+name: the directory's search key, see `directory`). A deleted or emptied group is no longer public and has no
+grams.
+
 """
 from bson import ObjectId
 
@@ -37,6 +40,23 @@ def listing(name, public):
     return fields
 
 
+def block_pairs(users, members):
+    """`blocks` of a group of members ({id: user document}): {"by", "of"} for every block between two members."""
+    return [{"by": by, "of": of} for by in members for of in (users[by].get("blocks") or ()) if of in members]
+
+
+def _entering(user_id, user):
+    """An aggregation expression: the group's `blocks` once user_id (with its user document) enters: the pairs
+    that name them replaced by those of their block lists whose other user is a member (before the append)."""
+    others = [{"by": user_id, "of": of} for of in (user.get("blocks") or ())] + [
+        {"by": by, "of": user_id} for by in (user.get("blocked_by") or ())]
+    kept = {"$filter": {"input": {"$ifNull": ["$blocks", []]},
+                        "cond": {"$and": [{"$ne": ["$$this.by", user_id]}, {"$ne": ["$$this.of", user_id]}]}}}
+    fresh = {"$filter": {"input": others,
+                         "cond": {"$or": [{"$in": ["$$this.by", "$members"]}, {"$in": ["$$this.of", "$members"]}]}}}
+    return {"$concatArrays": [kept, fresh]}
+
+
 def _without(array, value):
     """An aggregation expression: array (missing counts as empty) without value."""
     return {"$filter": {"input": {"$ifNull": [array, []]}, "cond": {"$ne": ["$$this", value]}}}
@@ -49,12 +69,15 @@ class GroupRepository:
         self.chats = db["chats"]
         self.max_members = max_members
 
-    def create(self, name, description, admin_id, names, public=False):
-        """A new group of the members in `names` ({user id: username}, in join order), admin_id its admin."""
+    def create(self, name, description, admin_id, names, public=False, blocks=()):
+        """A new group of the members in `names` ({user id: username}, in join order), admin_id its admin, and
+        `blocks` the blocks between them (`block_pairs`)."""
         now = utcnow()
         doc = {"_id": str(ObjectId()), "kind": GROUP, **listing(name, public), "description": description,
                "admin_id": admin_id, "members": list(names), "member_count": len(names), "names": dict(names),
                "seq": 0, "reads": {}, "created_at": now, "updated_at": now, "deleted": False, "archived": False}
+        if blocks:  # only groups with a block between members carry the field
+            doc["blocks"] = list(blocks)
         self.chats.insert_one(doc)
         return doc
 
@@ -63,39 +86,42 @@ class GroupRepository:
             return None
         return self.chats.find_one({"_id": group_id, "kind": GROUP})
 
-    def add_member(self, group_id, admin_id, member_id, username):
+    def add_member(self, group_id, admin_id, member_id, member):
         """Append member if admin_id is still the admin, member is not in yet and there is room.
 
         History from before joining is readable but does not count as unread: the new member's read
         position is the group's Seq, set in the same update, which also records the member's username. An
-        admin adding someone they kicked earlier takes them off `kicked`.
+        admin adding someone they kicked earlier takes them off `kicked`. member is the user document: its
+        blocks with the members go to the group's `blocks`.
         """
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id,
              "members": {"$ne": member_id}, f"members.{self.max_members - 1}": {"$exists": False}},
-            self._appending(member_id, username, {"kicked": _without("$kicked", member_id)}))
+            self._appending(member_id, member, {"kicked": _without("$kicked", member_id)}))
         return result.modified_count == 1
 
-    def join(self, group_id, user_id, username):
+    def join(self, group_id, user_id, user):
         """Append user to a public, live group they are not in, were not kicked from, and that has room.
 
         One conditional update: the filter's `members.<max-1>` must not exist, so of any number of racing
-        joiners exactly as many succeed as there were free places. True when the user got in.
+        joiners exactly as many succeed as there were free places. True when the user got in. user is the
+        joiner's user document (username and block lists).
         (`update_one`, not `find_one_and_update`: SecantusDB reads a findAndModify's conditional filter by
         scanning the collection, an update's through `_id`; see docs/performance.md.)
         """
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "public": True, "deleted": False, "members": {"$ne": user_id},
              "kicked": {"$ne": user_id}, f"members.{self.max_members - 1}": {"$exists": False}},
-            self._appending(user_id, username))
+            self._appending(user_id, user))
         return result.modified_count == 1
 
     @staticmethod
-    def _appending(user_id, username, more=None):
-        """The pipeline update that appends a member (read position, username, count) in one step."""
+    def _appending(user_id, user, more=None):
+        """The pipeline update that appends a member (read position, username, count, blocks) in one step."""
         return [{"$set": {"members": {"$concatArrays": ["$members", [user_id]]},
                           "member_count": {"$add": [{"$size": "$members"}, 1]}, "updated_at": utcnow(),
-                          read_field(user_id): "$seq", f"names.{user_id}": username, **(more or {})}}]
+                          read_field(user_id): "$seq", f"names.{user_id}": user["username"],
+                          "blocks": _entering(user_id, user), **(more or {})}}]
 
     def remove_member(self, group_id, admin_id, member_id):
         """Take member out (and onto `kicked`) if admin_id is still the admin and member is not the admin."""

@@ -4,13 +4,24 @@ Only the admin adds, kicks, deletes, hands over the role and changes the name, d
 visibility; nobody kicks themself; an admin who leaves hands the role to the longest-standing member;
 the last member leaving archives the group. Anyone may find a public group and join it, unless an admin
 kicked them from it (only an admin can add them back); a private or deleted group reveals nothing.
+Nobody brings into a group someone who has blocked them (`blocked`, for create and add-member alike); the
+group keeps the blocks between its members (`blocks`) so that mentions of a blocker by the blocked do not count.
+An account that is deleted or being deleted is `unauthorized` for every operation here: create and join read
+the caller again after writing, so a group made or joined while `DELETE /me` ran is undone (one read more each),
+and a check that fails reads the caller once to tell `unauthorized` from `not_found` (on failure only).
 Each change is one conditional update (see GroupRepository), so racing commands cannot leave a group
 without an admin who is a member, nor with more than GROUP_MAX_MEMBERS members. Returns plain
 documents; transports announce.
 """
 from .. import errors
+from .repository import block_pairs
 
 LEAVE_ATTEMPTS = 5
+
+
+def live(user):
+    """Whether a user document is an account in use: it exists and is not being deleted."""
+    return user is not None and not user.get("deleting_at")
 
 
 class GroupService:
@@ -25,12 +36,21 @@ class GroupService:
 
     # Reading
 
-    def member_group(self, user_id, group_id):
-        """The live group if user is a member; not_found otherwise (revealing nothing)."""
+    def member_group(self, user_id, group_id, leaving=False):
+        """The live group if user is a member; not_found otherwise (revealing nothing), unauthorized for an account
+        deleted or being deleted (with leaving, only for one deleted: the deletion leaves its groups itself)."""
         group = self.group_repo.get(group_id)
         if group is None or group.get("deleted") or str(user_id) not in group["members"]:
+            self._check_caller(user_id, leaving=leaving)
             raise errors.not_found("No such group.")
         return group
+
+    def _check_caller(self, user_id, user=False, leaving=False):
+        """unauthorized unless user_id is an account in use (its document read now, unless given); with leaving,
+        an account being deleted passes."""
+        user = self.user_repo.by_id(user_id) if user is False else user
+        if not (live(user) or (leaving and user is not None)):
+            raise errors.unauthorized("This account is deleted or being deleted.")
 
     def admin_group(self, user_id, group_id):
         """The group if user is its admin; not_found for non-members, forbidden for other members."""
@@ -47,41 +67,60 @@ class GroupService:
     # Changing
 
     def create(self, creator_id, name, description, participant_ids, public=False):
-        """A new group with the creator as admin; participants must be verified users (duplicates ignored)."""
+        """A new group with the creator as admin; participants must be verified users (duplicates ignored).
+        `blocked` (and nothing made) when any participant has blocked the creator; unauthorized for a creator
+        deleted or being deleted, even when the deletion starts while the group is being made (it is undone)."""
+        creator_id = str(creator_id)
         name, description = self._clean_name(name), self._clean_description(description)
-        wanted = [p for p in dict.fromkeys(str(p) for p in participant_ids) if p != str(creator_id)]
+        wanted = [p for p in dict.fromkeys(str(p) for p in participant_ids) if p != creator_id]
         if len(wanted) + 1 > self.max_members:
             raise errors.validation_error({"Participants": [f"A group has at most {self.max_members} members."]})
-        found = self.user_repo.by_ids([str(creator_id), *wanted])
-        missing = [p for p in wanted if p not in found or not found[p].get("verified")]
+        found = self.user_repo.by_ids([creator_id, *wanted])
+        self._check_caller(creator_id, found.get(creator_id))
+        missing = [p for p in wanted if p not in found or not found[p].get("verified") or not live(found[p])]
         if missing:
             raise errors.validation_error({"Participants": [f"Unknown user: {p}" for p in missing]})
-        names = {p: found[p]["username"] for p in (str(creator_id), *wanted)}
-        return self.group_repo.create(name, description, str(creator_id), names, public)
+        if any(creator_id in (found[p].get("blocks") or ()) for p in wanted):
+            raise errors.blocked("A participant has blocked you; you cannot add them to a group.")
+        names = {p: found[p]["username"] for p in (creator_id, *wanted)}
+        group = self.group_repo.create(name, description, creator_id, names, public, block_pairs(found, names))
+        if not live(self.user_repo.by_id(creator_id)):  # DELETE /me began meanwhile: it may not have seen this group
+            self.group_repo.delete(group["_id"], creator_id)
+            self._check_caller(creator_id, None)
+        return group
 
     def add_member(self, admin_id, group_id, member_id):
         """Add a verified user; returns (group after, member doc)."""
         group = self.admin_group(admin_id, group_id)
         member = self.user_repo.by_id(member_id)
-        if member is None or not member.get("verified"):
+        if not live(member) or not member.get("verified"):
             raise errors.not_found("No such user.")
+        if str(admin_id) in (member.get("blocks") or ()):
+            raise errors.blocked("This user has blocked you; you cannot add them to a group.")
         member_id = str(member["_id"])
         if member_id in group["members"]:
             raise errors.validation_error({"Member": ["Already a member."]})
         if len(group["members"]) >= self.max_members:
             raise errors.validation_error({"Member": [f"A group has at most {self.max_members} members."]})
-        if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member["username"]):
+        if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member):
             self._explain_failure(admin_id, group_id)
         return self.group_repo.get(group["_id"]), member
 
     def join(self, user, group_id):
         """The caller joins a public group by themself; returns (group after, True), or (group, False) when they
         are a member already. not_found for a private, deleted or unknown group (whatever the caller was),
-        forbidden for someone an admin kicked from it, conflict when it is full."""
+        forbidden for someone an admin kicked from it, conflict when it is full; unauthorized for an account
+        deleted or being deleted (a join that raced `DELETE /me` is undone)."""
         user_id = str(user["id"])
-        if isinstance(group_id, str) and self.group_repo.join(group_id, user_id, user["username"]):
+        me = self.user_repo.by_id(user_id)  # its block lists go to the group's `blocks`
+        self._check_caller(user_id, me)
+        if isinstance(group_id, str) and self.group_repo.join(group_id, user_id, me):
+            if not live(self.user_repo.by_id(user_id)):  # DELETE /me began meanwhile and may not have seen it
+                self.leave(user_id, group_id)
+                self._check_caller(user_id, None)
             return self.group_repo.get(group_id), True
         group = self.group_repo.get(group_id)
+
         if group is None or group.get("deleted"):
             raise errors.not_found("No such group.")
         if user_id in group["members"]:
@@ -131,8 +170,9 @@ class GroupService:
     def leave(self, user_id, group_id):
         """Leave the group; returns (group before, group after). Retries when the group changed meanwhile."""
         for _ in range(LEAVE_ATTEMPTS):
-            group = self.member_group(user_id, group_id)
+            group = self.member_group(user_id, group_id, leaving=True)
             if self.group_repo.leave(group, str(user_id)):
+
                 return group, self.group_repo.get(group["_id"])
         raise errors.ApiError("conflict", "The group is changing too fast; try again.", 409)
 

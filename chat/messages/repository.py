@@ -98,10 +98,11 @@ class MessageRepository:
         self.messages.update_many({"reply_to.id": message_id_},
                                   {"$set": {"reply_to.excerpt": "", "reply_to.deleted": True}})
 
-    def react(self, chat_id, message_id_, user_id, emoji, on, max_emoji):
+    def react(self, chat_id, message_id_, user_id, emoji, on, max_emoji, max_own=None):
         """Add (on) or remove user_id's emoji on an undeleted message, in one atomic update: adding twice is one
-        reaction, and a new emoji beyond max_emoji distinct ones is not added. Returns the message after (whose
-        `reactions` say whether it was added), or None when there is no such undeleted message."""
+        reaction, and a new emoji is not added beyond max_emoji distinct ones on the message, nor beyond max_own
+        distinct ones of user_id (None: no such limit). Returns the message after (whose `reactions` say whether
+        it was added), or None when there is no such undeleted message."""
         if seq_of(message_id_, chat_id) is None:
             return None
         query = {"_id": message_id_, "deleted": False}
@@ -116,7 +117,11 @@ class MessageRepository:
                                                                   {"$eq": ["$$this.user_id", user_]}]}}}
         full = {"$and": [{"$not": [{"$in": [emoji_, used]}]},
                          {"$gte": [{"$size": {"$setUnion": [used, []]}}, max_emoji]}]}
-        keep = {"$or": [{"$gt": [{"$size": mine}, 0]}, full]}
+        over = [full]
+        if max_own is not None:
+            own = {"$filter": {"input": reactions, "cond": {"$eq": ["$$this.user_id", user_]}}}
+            over.append({"$gte": [{"$size": own}, max_own]})
+        keep = {"$or": [{"$gt": [{"$size": mine}, 0]}, *over]}
         added = {"$concatArrays": [reactions, [{"emoji": emoji_, "user_id": user_}]]}
         return self.messages.find_one_and_update(
             query, [{"$set": {"reactions": {"$cond": [keep, reactions, added]}}}],

@@ -44,9 +44,12 @@ def clean_emoji(emoji):
 
 def mentioned(content, group, sender_id):
     """The ids of the group's current members that content mentions as `@username` (case-insensitive), each
-    once, in order of first mention, never the sender. `group` is the group document (its `names` map of member
-    ids to usernames and its `members`). A name followed by punctuation (`@bob.` or `@bob-`) still counts."""
-    members = set(group.get("members", ()))
+    once, in order of first mention, never the sender, nor a member who has blocked the sender. `group` is the
+    group document (its `names` map of member ids to usernames, its `members`, and its `blocks` between members,
+    chat/groups/repository.py). A name followed by punctuation (`@bob.` or `@bob-`) still counts."""
+    blockers = {pair.get("by") for pair in group.get("blocks") or () if pair.get("of") == sender_id}
+    members = set(group.get("members", ())) - blockers
+
     by_name = {name.lower(): user_id for user_id, name in group.get("names", {}).items() if user_id in members}
     found = {}
     for token in MENTION.findall(content):

@@ -5,11 +5,12 @@ Each takes the user and a `ChatRef` (how the request names the chat), resolves t
 membership once, stores, and returns what the transport pushes and answers. A send is two database
 commands whatever the chat: one update of the chat document (membership, the next Seq, activity time and
 the sender's read position, atomically, and refusing a sender the partner blocked) and one insert of the
-message with its idempotency key; a repeated ClientId costs a third (reading the message stored first), a
-refused send one read of the chat to say why (`blocked` or not_found). A reply costs one read more (the
-replied-to message, by id); mentions cost nothing more (they are resolved from the group document the Seq
-update returns). A page is two: the chat and the messages of a Seq range. A reaction is two: the chat
-(membership) and one conditional update of the message.
+message with its idempotency key; a repeated ClientId costs two more (reading the message stored first, and
+giving its Seq back in one conditional update of the chat), a refused send one read of the chat to say why
+(`blocked` or not_found). A reply costs one read more (the replied-to message, by id); mentions cost nothing
+more (they are resolved from the group document the Seq update returns). A page is two: the chat and the
+messages of the Seqs next to its cursor (more only past empty Seqs, chat/messages/paging.py). A reaction is
+two: the chat (membership) and one conditional update of the message, which checks both emoji limits.
 """
 import unicodedata
 
@@ -18,7 +19,7 @@ from ..chats.service import NEWEST_LOOKBACK
 from ..clock import utcnow
 from ..fields import storable
 from ..kinds import GROUP
-from . import rules
+from . import paging, reactions, rules
 from .repository import chat_id_of, client_key, message_id, seq_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -62,9 +63,10 @@ class MessageService:
         """Store a message from sender ({"id", "username"}) in the chat ref names: (chat, message, created).
 
         The message is stored (with the chat's next Seq) before anyone is told. A repeated ClientId from the
-        same sender returns the stored message with created=False (its Seq stays empty). The self chat and a
-        personal chat named by its partner are created by their first valid message. reply_to, a MessageId,
-        must name an undeleted message of the same chat (validation_error otherwise, and nothing is written);
+        same sender returns the stored message with created=False; the Seq it took is given back (or, when a
+        later send took the next one meanwhile, recorded as a gap that pages skip and Unread does not count). The
+        self chat and a personal chat named by its partner are created by their first valid message. reply_to, a
+        MessageId, must name an undeleted message of the same chat (validation_error otherwise, nothing written);
         in a group, `@username` of a current member becomes one of the message's Mentions. attachments, a list
         of 1..10 FileIds of the sender's own uploads not attached before, go with the message (Content may then be
         empty); they are claimed before the Seq is taken and given back if the send is refused (two commands
@@ -99,7 +101,10 @@ class MessageService:
             doc["attachments"] = attached
         if client_id is not None:
             doc["client_key"] = client_key(chat_id, sender["id"], client_id)
-        return (chat, *self.message_repo.insert(doc))
+        message, created = self.message_repo.insert(doc)
+        if not created:  # a repeated ClientId: the Seq taken stays empty; given back, or kept as a known gap
+            self.chat_repo.give_back_seq(chat_id, chat["seq"])
+        return chat, message, created
 
     def _refused_send(self, sender, ref, chat_id):
         """After the Seq update matched nothing: the chat made on first use (the self chat, a personal chat named
@@ -126,8 +131,9 @@ class MessageService:
         """(chat, messages oldest→newest, has_more) of the chat ref names (more: older for Before and the newest
         page, newer for After). A first page without a cursor creates the self chat or a personal chat.
 
-        The page is the ids of a Seq range, looked up at once (the cursor's Seq is read from its id): its cost
-        does not grow with the chat.
+        The page is the ids of the Seqs next to the cursor, looked up at once (the cursor's Seq is read from its
+        id): its cost does not grow with the chat. Empty Seqs are skipped (chat/messages/paging.py), so a page holds
+        `limit` messages whenever has_more is true.
         """
         if before is not None and after is not None:
             raise errors.validation_error({"Before": ["Give Before or After, not both."]})
@@ -137,12 +143,9 @@ class MessageService:
             raise errors.validation_error({cursor: ["Not a message of this chat."]})
         limit = DEFAULT_LIMIT if limit is None else limit
         if after is not None:
-            start = self._cursor(chat, after, "After") + 1
-            end = min(chat["seq"], start + limit - 1)
-            return chat, self.message_repo.in_range(chat["_id"], start, end), end < chat["seq"]
-        end = self._cursor(chat, before, "Before") - 1 if before is not None else chat["seq"]
-        start = max(1, end - limit + 1)
-        return chat, self.message_repo.in_range(chat["_id"], start, end), start > 1
+            return chat, *paging.newer(self.message_repo, chat, self._cursor(chat, after, "After") + 1, limit)
+        end = self._cursor(chat, before, "Before") - 1 if before is not None else chat.get("seq", 0)
+        return chat, *paging.older(self.message_repo, chat, end, limit)
 
     @staticmethod
     def _cursor(chat, message_id_, name):
@@ -212,18 +215,23 @@ class MessageService:
 
     def react(self, user_id, message_id_, emoji, on, ref=None):
         """Add (on True) or take back the user's emoji on a message of a chat they are a member of:
-        (chat, message). Idempotent; a deleted message, or a 21st distinct emoji, is validation_error."""
+        (chat, message). Idempotent; a deleted message, a 21st distinct emoji, an 11th distinct one of the same
+        member, or tag characters other than a subdivision flag (chat/messages/reactions.py) are validation_error.
+        """
         emoji = rules.clean_emoji(emoji)
+        if on:  # one already stored can always be taken back
+            reactions.check_new(emoji)
         chat = self._chat_of(user_id, message_id_, ref)
         self.chats.check_not_blocked(chat, user_id)
         user_id = str(user_id)
-        message = self.message_repo.react(chat["_id"], message_id_, user_id, emoji, bool(on), rules.MAX_EMOJI)
+        message = self.message_repo.react(chat["_id"], message_id_, user_id, emoji, bool(on), rules.MAX_EMOJI,
+                                          reactions.MEMBER_MAX_EMOJI)
         if message is None:
             if self.message_repo.get(chat["_id"], message_id_) is None:
                 raise errors.not_found("No such message.")
             raise errors.validation_error({"MessageId": ["This message was deleted."]})
         if on and {"emoji": emoji, "user_id": user_id} not in message.get("reactions", []):
-            raise errors.validation_error({"Emoji": [f"At most {rules.MAX_EMOJI} different emoji on a message."]})
+            raise reactions.refusal(message, user_id, rules.MAX_EMOJI)
         return chat, message
 
     def message(self, user_id, message_id_):

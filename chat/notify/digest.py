@@ -1,11 +1,12 @@
 """The email digest: one mail listing a user's chats with unread messages, for users who are away.
 
-A message that reaches a member while they are away marks a digest due NOTIFY_EMAIL_DELAY seconds later
-(`notify_state.due_at`, chat/notify/service.py). Every NOTIFY_DIGEST_POLL seconds each process looks at the due
-digests. For each: a user who is online again, or whose last digest's window (NOTIFY_EMAIL_INTERVAL) has not
-ended, has it moved later; otherwise one compare-and-set of the due time read (`claim_digest`) decides which
-process sends it, so two processes never send the same digest. The claim moves the due time a lease ahead:
-a process that dies before finishing leaves the digest due again then, so the next one is never lost.
+Every NOTIFY_DIGEST_POLL seconds each process sweeps the chats with new messages for members away with unread
+ones (chat/notify/sweep.py), which marks their digest due NOTIFY_EMAIL_DELAY seconds after that activity
+(`notify_state.due_at`), then looks at the due digests. For each: a user who is online again, or whose last
+digest's window (NOTIFY_EMAIL_INTERVAL) has not ended, has it moved later; otherwise one compare-and-set of
+the due time read (`claim_digest`) decides which process sends it, so two processes never send the same
+digest. The claim moves the due time a lease ahead: a process that dies before finishing leaves the digest due
+again then, so the next one is never lost.
 
 A digest lists the user's chats (self chats aside) with unread messages beyond what the previous digest covered
 (`digested.<chat id>`), never a muted one, only personal chats and mentions for `mentions`; each with its name,
@@ -25,10 +26,13 @@ from html import escape
 from .. import errors
 from ..auth.mailer import MailError, report
 from ..chats.mute import is_muted
+from ..chats.service import stored_beyond
 from ..clock import utcnow
 from ..ids import to_object_id
 from ..kinds import GROUP, PERSONAL
+from .listheaders import LIST_POLICY
 from .service import email_setting, excerpt
+from .sweep import sweep
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,10 @@ class DigestService:
         self.online = online or (lambda user_ids: {user_id: False for user_id in user_ids})
 
     def send_due(self, limit=100):
-        """Send the digests due now (at most limit looked at). Returns how many were sent by this process."""
+        """Sweep the chats active since the last pass for digests to mark due, then send the digests due now (at
+        most limit looked at). Returns how many were sent by this process."""
         now = utcnow()
+        sweep(self.repo, self.message_repo, self.online, self.delay, now)
         return sum(self._consider(state, now) for state in self.repo.due(now, limit))
 
     def _consider(self, state, now):
@@ -113,9 +119,9 @@ class DigestService:
             for chat in self.chat_repo.for_member(user_id, kind):
                 read = (chat.get("reads") or {}).get(user_id, 0)
                 since = max(read, covered.get(chat["_id"], 0))
-                if chat.get("deleted") or chat.get("seq", 0) <= since or is_muted(chat, user_id):
+                if chat.get("deleted") or stored_beyond(chat, since) == 0 or is_muted(chat, user_id):
                     continue
-                rows.append({"chat": chat, "since": since, "unread": chat.get("seq", 0) - read})
+                rows.append({"chat": chat, "since": since, "unread": stored_beyond(chat, read)})
         if setting == "mentions":
             groups = {row["chat"]["_id"]: row["since"] for row in rows if row["chat"]["kind"] == GROUP}
             mentioned = self.message_repo.count_mentions(user_id, groups) if groups else {}
@@ -150,7 +156,7 @@ class DigestService:
         user_id = str(user["_id"])
         unsubscribe = self.unsubscribe_url(user_id)
         total = sum(row["unread"] for row in chats)
-        message = EmailMessage()
+        message = EmailMessage(policy=LIST_POLICY)  # List-Unsubscribe as a raw <URL>, never encoded-words
         message["From"], message["To"] = self.sender, user["email"]
         message["Subject"] = (f"{total} unread message{'s' if total != 1 else ''} in "
                               f"{len(chats)} chat{'s' if len(chats) != 1 else ''}")

@@ -2,20 +2,21 @@
 
 Only `https`, no credentials in the URL, and a host whose every address is public: no loopback, private,
 shared (100.64/10), link-local (169.254/16, where cloud metadata services live), multicast, reserved or
-unspecified range, IPv4 or IPv6 (IPv4-mapped IPv6 addresses are judged as their IPv4 address). The rules are
-checked when a subscription is stored and again at every send, where the connection goes to the very address
-that was checked (no second DNS lookup that could answer differently), with a short timeout for each step
-and TOTAL_STEPS of them for the whole exchange.
+unspecified range, nor 6to4, Teredo, NAT64 or site-local (chat/outbound.py: the one rule for all outbound HTTP).
+The rules are checked when a subscription is stored and again at every send, where the connection goes to the
+very address that was checked (no second DNS lookup that could answer differently), with a short timeout for
+each step and TOTAL_STEPS of them for the whole exchange.
 
 PUSH_ALLOW_INSECURE_LOCAL (tests only; production refuses to start with it) also lets `http` and loopback
 addresses through, so that a test can run its own push endpoint; every other private range is still refused.
 """
 import http.client
-import ipaddress
 import socket
 import ssl
 import threading
 from urllib.parse import urlsplit
+
+from ..outbound import is_public_address
 
 MAX_ENDPOINT_CHARS = 2048
 TOTAL_STEPS = 3  # one push: at most this many timeouts in all
@@ -23,15 +24,6 @@ TOTAL_STEPS = 3  # one push: at most this many timeouts in all
 
 class EndpointRefused(Exception):
     """The endpoint breaks the rules (the message says which)."""
-
-
-def _public(address, allow_local):
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if allow_local and ip.is_loopback:
-        return True
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_link_local)
 
 
 def parse(endpoint, allow_local=False):
@@ -63,7 +55,7 @@ def resolve(host, port, allow_local=False):
     if not found:
         raise EndpointRefused(f"the host {host!r} does not resolve")
     for _family, _type, _proto, _name, sockaddr in found:
-        if not _public(sockaddr[0], allow_local):
+        if not is_public_address(sockaddr[0], allow_local):
             raise EndpointRefused(f"the host {host!r} resolves to a non-public address")
     return [(family, sockaddr) for family, _type, _proto, _name, sockaddr in found]
 

@@ -1,24 +1,27 @@
 """Notification settings, push subscriptions, and what a new message does for members who are away.
 
 A member is away when they have no open connection on any process (chat/sockets/presence*.py). For each new
-message, `deliver` (run off the request path by chat/notify/worker.py) pushes to the away members'
-subscriptions and marks a digest due for them (chat/notify/digest.py), except:
-- the sender, and a member who blocked the sender (their `blocks` list);
-- a member who muted the chat (`is_muted`): no push unless a group message mentions them, and never a digest;
-- digests follow the member's EmailNotifications: `off` none, `mentions` personal messages and mentions only.
-Each (message, subscription) is claimed in the database before its push, so none is pushed twice; a push
-service answering 404 or 410 has its subscription deleted.
+message, `plan` (run off the request path by chat/notify/worker.py) returns a push job per member away who has a
+push subscription, which `push` runs (chat/notify/pushjobs.py), except:
+- the sender, and a member who blocked the sender (read from the chat itself: a group's `blocks` pairs, a
+  personal chat's `blocked`);
+- a member who muted the chat (`is_muted`): no push unless a group message mentions them.
+What a message costs the database here is one query (the subscriptions of the members pushed to) whatever the
+number of members, plus one claim per subscription pushed. It marks no digest: the digest sweep finds them from
+the chats' read positions (chat/notify/sweep.py), where EmailNotifications (`off` none, `mentions` personal
+messages and mentions only) and mutes apply.
+Each (message, subscription) is claimed in the database just before its push, so none is pushed twice; a push
+service answering 404 or 410 has its subscription deleted; a host that keeps timing out is skipped a while.
 """
 import http.client
 import logging
 import threading
-from datetime import timedelta
 
 from .. import errors
 from ..chats.mute import is_muted
-from ..clock import as_utc, utcnow
 from ..kinds import GROUP, SELF
-from . import endpoints, webpush
+from . import endpoints, pushjobs, webpush
+from .hosts import HostBackoff, host_of
 from .repository import subscription_id
 
 log = logging.getLogger(__name__)
@@ -42,11 +45,12 @@ def email_setting(state):
 class NotifyService:
     """Settings, subscriptions, the VAPID key and the delivery of one message to members who are away."""
 
-    def __init__(self, repo, user_repo, config, online=None):
-        self.repo, self.user_repo = repo, user_repo
+    def __init__(self, repo, config, online=None):
+        self.repo = repo
         self.allow_local = bool(config["PUSH_ALLOW_INSECURE_LOCAL"])
         self.timeout = float(config["PUSH_TIMEOUT"])
-        self.email_delay = timedelta(seconds=config["NOTIFY_EMAIL_DELAY"])
+        self.user_budget, self.message_budget = float(config["PUSH_USER_BUDGET"]), float(config["PUSH_MESSAGE_BUDGET"])
+        self.hosts = HostBackoff(config["PUSH_HOST_FAILURES"], config["PUSH_HOST_COOLDOWN"])  # per process
         self.private_key_setting = config["VAPID_PRIVATE_KEY"]
         self.subject = config["VAPID_SUBJECT"] or _mailto(config["MAIL_FROM"])
         self.online = online or (lambda user_ids: {user_id: False for user_id in user_ids})
@@ -112,57 +116,63 @@ class NotifyService:
 
     # Delivery
 
-    def deliver(self, chat, message):
-        """Push a new message to the members who are away and mark their digests due. Returns
-        {"pushed": n, "gone": n, "failed": n, "digests": n}. Blocking network calls: run it off the request path."""
+    def plan(self, chat, message):
+        """({"pushed": 0, "gone": 0, "failed": 0, "digests": n}, [PushJob]) for a new message: a push job per
+        member to push to (run each with `push`); `digests` counts the members away for whom the message may go
+        into a digest (neither muted nor blocking the sender; the sweep applies their email setting). One query
+        whatever the number of members, none when nobody is away."""
         outcome = {"pushed": 0, "gone": 0, "failed": 0, "digests": 0}
         sender = message["sender_id"]
         members = [m for m in chat.get("members") or () if m != sender]
         if chat["kind"] == SELF or not members:
-            return outcome
+            return outcome, []
         online = self.online(members)
-        away = [m for m in members if not online.get(m)]
-        users = self.user_repo.by_ids(away) if away else {}
-        reached = [m for m in away if m in users and sender not in (users[m].get("blocks") or ())]
+        blockers = blockers_of(chat, sender)
+        reached = [m for m in members if not online.get(m) and m not in blockers]
         if not reached:
-            return outcome
+            return outcome, []
         group = chat["kind"] == GROUP
         mentioned = set(message.get("mentions") or ())
         muted = {m for m in reached if is_muted(chat, m)}
-        self._mark_digests(reached, muted, mentioned, group, outcome)
+        outcome["digests"] = len(reached) - len(muted)
         pushable = [m for m in reached if m not in muted or (group and m in mentioned)]
-        if pushable:
-            data = {"Type": "message", ("GroupId" if group else "ChatId"): chat["_id"],
-                    "Sender": {"id": sender, "username": message.get("sender_name")},
-                    "Excerpt": excerpt(message.get("content"))}
-            for subscription in self.repo.subscriptions_of(pushable):
-                if self.repo.claim_push(message["_id"], subscription["_id"]):
-                    outcome[self._push(subscription, data)] += 1
-        return outcome
+        data = {"Type": "message", ("GroupId" if group else "ChatId"): chat["_id"],
+                "Sender": {"id": sender, "username": message.get("sender_name")},
+                "Excerpt": excerpt(message.get("content"))}
+        budget, theirs = pushjobs.Budget(self.message_budget), {}
+        for subscription in self.repo.subscriptions_of(pushable) if pushable else ():
+            theirs.setdefault(subscription["user_id"], []).append(subscription)
+        return outcome, [pushjobs.PushJob(member, str(message["_id"]), data, budget, tuple(subscriptions))
+                         for member, subscriptions in theirs.items()]
 
-    def _mark_digests(self, reached, muted, mentioned, group, outcome):
-        states = self.repo.states(reached)
-        due_at = utcnow() + self.email_delay
-        due = {}
-        for member in reached:
-            state = states.get(member) or {}
-            setting = email_setting(state)
-            if member in muted or setting == "off" or (setting == "mentions" and group and member not in mentioned):
-                continue
-            if state.get("due_at") is None or as_utc(state["due_at"]) > due_at:  # else due already: no write
-                due[member] = due_at
-        self.repo.mark_due(due)
-        outcome["digests"] = len(due)
+    def push(self, job):
+        """Run a push job (chat/notify/pushjobs.py): ({"pushed", "gone", "failed"}: counts, [(PushJob, when)]: the
+        pushes put off, to queue again). Blocking network calls: run it off the request path."""
+        # A later round reads again those of its subscriptions that still exist and are still the user's.
+        subscriptions = job.subscriptions if job.sub_ids is None else self.repo.subscriptions_by_ids(job.user_id,
+                                                                                                     job.sub_ids)
+
+        def push_one(subscription):
+            if not self.repo.claim_push(job.message_id, subscription["_id"]):
+                return None
+            return self._push(subscription, job.data)
+        return pushjobs.run(job, subscriptions, push_one, self.hosts, self.user_budget)
 
     def _push(self, subscription, data):
+        host = host_of(subscription["endpoint"])
         try:
             status = webpush.send(self.vapid(), self.subject, subscription, data, self.timeout, self.allow_local)
         except endpoints.EndpointRefused as exc:
             log.warning("push to subscription %s refused: %s", subscription["_id"][:12], exc)
             return "failed"
+        except TimeoutError as exc:
+            self.hosts.timed_out(host)
+            log.warning("push to subscription %s timed out: %s", subscription["_id"][:12], exc)
+            return "failed"
         except (OSError, http.client.HTTPException) as exc:
             log.warning("push to subscription %s failed: %s", subscription["_id"][:12], exc)
             return "failed"
+        self.hosts.answered(host)
         if status in (404, 410):
             self.repo.drop_subscription(subscription["_id"])
             return "gone"
@@ -170,6 +180,14 @@ class NotifyService:
             log.warning("push to subscription %s: the push service answered %d", subscription["_id"][:12], status)
             return "failed"
         return "pushed"
+
+
+def blockers_of(chat, sender):
+    """The members who blocked the sender, as the chat document records it: a group keeps every block between two
+    of its members (`blocks`: {"by", "of"}), a personal chat whom a block shuts out (`blocked`)."""
+    if chat["kind"] == GROUP:
+        return {pair.get("by") for pair in chat.get("blocks") or () if pair.get("of") == sender}
+    return set(chat.get("members") or ()) - {sender} if sender in (chat.get("blocked") or ()) else set()
 
 
 def _mailto(mail_from):

@@ -74,12 +74,21 @@ class UserRepository:
         fields = {"password_hash": password_hash, **({"verified": True} if verified else {})}
         self.users.update_one({"_id": to_object_id(user_id)}, {"$set": fields})
 
-    def set_email(self, user_id, email):
-        """Make email the account's address; returns the updated user (None when it is gone). Raises DuplicateUser
-        ("email") when another account has it."""
+    def change_credentials(self, user_id, epoch, **fields):
+        """Set fields (a new `password_hash`, `email`, `verified`; none for a cancelled address change) and move the
+        account's `links_epoch` on, which every mailed reset or address-change link names: the older ones stop
+        working. Only while the epoch is still epoch (0: never moved; None: whatever it is); returns the updated user,
+        None when it moved or the account is gone. Raises DuplicateUser("email") when another account has the new
+        address."""
+        if "email" in fields:
+            fields["email"] = fields["email"].lower()
+        query = {"_id": to_object_id(user_id), "deleting_at": None}
+        if epoch is not None:
+            query["links_epoch"] = epoch or {"$in": [0, None]}
         try:
             return self.users.find_one_and_update(
-                {"_id": to_object_id(user_id), "deleting_at": None}, {"$set": {"email": email.lower()}},
+                query,
+                {"$set": {**fields, "links_changed_at": utcnow()}, "$inc": {"links_epoch": 1}},
                 return_document=ReturnDocument.AFTER)
         except DuplicateKeyError:
             raise DuplicateUser("email") from None

@@ -7,13 +7,16 @@ import * as chat from "./chat-view.js";
 import { $, clearNotice, notify } from "./dom.js";
 import * as groups from "./groups.js";
 import { forgetPush, initNotifications } from "./notifications.js";
+import { flush } from "./outbox.js";
 import * as session from "./session.js";
+import { forgetAll } from "./session-store.js";
 import * as sockets from "./sockets.js";
 import { reset, state } from "./state.js";
 
 const REFUSED_AUTH = new Set(["unauthorized", "token_expired", "token_revoked"]);
 let signingOut = false;
 let hadHello = false;
+let connectionNotice = null; // the text of a "cannot connect" notice, taken down once connected
 const lastRetry = new Map();
 const lastReconnect = new Map();
 
@@ -25,7 +28,7 @@ function events() {
     "/": {
       "user-id": hello,
       "personal-chat-list": (d) => chat.setPersonalList(d.PersonalChatList),
-      "group-chat-list": (d) => chat.setGroupList(d.GroupChatList),
+      "group-chat-list": (d) => { chat.setGroupList(d.GroupChatList); chat.restoreOpen(); },
       presence: chat.presenceChanged,
       "session-ended": ended,
     },
@@ -66,8 +69,9 @@ function hello(data) {
   state.me = { id: data.userId, username: data.userName };
   $("#me-name").textContent = data.userName;
   chat.renderList();
-  if (hadHello) chat.reopen(); // back after a disconnect: fetch what we missed
+  if (hadHello) chat.reopen(); // back after a disconnect: fetch what we missed, keeping what is shown
   hadHello = true;
+  flush(); // what was written while offline (or before a reload) goes out now
 }
 
 /** Show the chat screen and connect. `user` is known after a login, not after a reload. */
@@ -81,12 +85,19 @@ function enterChat(user) {
   $("#chat-view").hidden = false;
   chat.renderConversation();
   if (state.me) chat.renderList();
-  sockets.open({ events: events(), refused, disconnected, status });
+  sockets.open({ events: events(), refused, disconnected, status, connected });
   status();
 }
 
+/** A namespace (re)connected: the outbox goes out, and a notice that we could not connect comes down. */
+function connected() {
+  flush();
+  if (connectionNotice && $("#notice-text").textContent === connectionNotice) clearNotice();
+  connectionNotice = null;
+}
+
 function status() {
-  const online = sockets.connected("/");
+  const online = sockets.allConnected();
   $("#conn-dot").className = online ? "dot online" : "dot";
   $("#conn-dot").title = online ? "Connected" : "Not connected";
   $("#conn-text").textContent = online ? "" : "connecting…";
@@ -108,7 +119,10 @@ async function refused(ns, socket, err) {
     return;
   }
   if (REFUSED_AUTH.has(code)) endSession(`The server refused the connection: ${err.message}`);
-  else notify(`Cannot connect to the chat server: ${err.message}${code ? ` (${code})` : ""}`);
+  else {
+    connectionNotice = `Cannot connect to the chat server: ${err.message}${code ? ` (${code})` : ""}`;
+    notify(connectionNotice);
+  }
 }
 
 function disconnected(ns, socket, reason) {
@@ -158,6 +172,7 @@ async function endedBy(work, info) {
 async function signOut() {
   signingOut = true;
   await forgetPush(); // while still signed in: this browser stops getting the account's pushes
+  forgetAll(); // drafts, the outbox and the open chat of this user stay nowhere in this browser
   leave();
   await session.logout();
   showAuth("You have signed out.");
@@ -191,10 +206,17 @@ function start() {
   if (verified) window.history.replaceState(null, "", window.location.pathname);
   // A reset link opened in a signed-in tab shows its form; signing in afterwards replaces the old session.
   if (!resetLinkOpened() && session.restore()) {
-    // A reload: this tab's refresh token gets a new access token, then we connect.
+    // A reload: this tab's refresh token gets a new access token (from the tab that keeps the session
+    // when another tab of it is open), then we connect.
     session.refreshNow().then(() => enterChat()).catch((error) => {
       if (error.code === "network") notify(describe(error));
       showAuth(error.code === "network" ? "" : "Your session has ended; please sign in again.");
+    });
+  } else if (!resetLinkOpened()) {
+    // A new tab: signed in already when another tab of this browser hands over its session.
+    session.adopt().then((adopted) => {
+      if (adopted) enterChat();
+      else showAuth(verified ? "Your email address is confirmed. Sign in to start chatting." : "");
     });
   } else {
     showAuth(verified ? "Your email address is confirmed. Sign in to start chatting." : "");

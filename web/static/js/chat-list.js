@@ -66,7 +66,12 @@ export function renderList() {
     items.push(listItem(key, muted ? [].concat(title, muted) : title, avatar, typing || preview(kind, entry),
       shortTime(activity(entry)), entry.Unread || 0, () => choose(kind, id), Boolean(typing), entry.UnreadMentions || 0));
   }
+  const focused = document.activeElement && document.activeElement.closest("#chat-list li");
   $("#chat-list").replaceChildren(...items);
+  if (focused) { // redrawn: the entry that had focus keeps it (a keyboard user does not land on <body>)
+    const again = items.find((li) => li.dataset.key === focused.dataset.key);
+    if (again) again.focus({ preventScroll: true });
+  }
   const unread = rows.reduce((sum, row) => sum + (row.entry.Unread || 0), 0);
   document.title = unread ? `(${unread}) Chat` : "Chat";
 }
@@ -88,6 +93,9 @@ function listItem(key, name, avatar, text, time, unread, onOpen, typing = false,
 /** Keep a personal chat's list entry, and what we know of its partner's presence. */
 export function addPersonal(entry) {
   state.personal.set(entry.ChatId, entry);
+  // The partner's stored read position: read ticks survive a reload (read acks move it on from there).
+  const read = Math.max(entry.PartnerRead || 0, state.partnerRead.get(entry.ChatId) || 0);
+  if (read) state.partnerRead.set(entry.ChatId, read);
   state.presence.set(entry.Partner.id, { ...presenceOf(entry.Partner.id), Online: Boolean(entry.Partner.Online) });
 }
 

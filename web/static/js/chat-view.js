@@ -2,13 +2,18 @@
 // search and the group panel to each other, and takes the lists and presence the server pushes.
 // The messages, reads and typing it pushes go straight to the conversation (re-exported below for app.js).
 import { describe } from "./api.js";
-import { addPersonal, onChoose, renderList } from "./chat-list.js";
-import { cancelEdit, deliver, initComposer, removeMessage, startEdit, startReply, stopTyping } from "./composer.js";
-import { PAGE, afterRender, initConversation, open, plugComposer, renderHeader } from "./conversation.js";
+import { addPersonal, entryOf, onChoose, renderList } from "./chat-list.js";
+import {
+  cancelEdit, deliver, initComposer, loadDraft, removeMessage, startEdit, startReply, stopTyping,
+} from "./composer.js";
+import {
+  PAGE, PARTNER_GONE, afterRender, closeCurrent, initConversation, open, plugComposer, renderHeader,
+} from "./conversation.js";
 import { notify } from "./dom.js";
 import { renderPanel } from "./groups.js";
 import { initPeople, onPeopleChanged, renderPeopleMenu } from "./people.js";
 import { initPeopleSearch } from "./search.js";
+import { openChat } from "./session-store.js";
 import { call } from "./sockets.js";
 import { presenceOf, state } from "./state.js";
 
@@ -21,7 +26,8 @@ export {
  * the group panel follows the open chat. */
 export function initChat() {
   onChoose(open);
-  plugComposer({ retry: deliver, edit: startEdit, remove: removeMessage, reply: startReply, cancelEdit, stopTyping });
+  plugComposer({ retry: deliver, edit: startEdit, remove: removeMessage, reply: startReply, cancelEdit, stopTyping,
+    opened: loadDraft });
   afterRender(() => { renderPanel(); renderPeopleMenu(); });
   onPeopleChanged(() => { renderHeader(); renderPeopleMenu(); });
   initPeople();
@@ -57,8 +63,18 @@ async function openPartner(user) {
 export function setPersonalList(list) {
   state.personal.clear();
   for (const entry of list || []) addPersonal(entry);
+  const c = state.current;
+  const entry = c && c.kind === "personal" ? state.personal.get(c.id) : null;
+  if (entry && entry.Closed && !c.closed) closeCurrent(PARTNER_GONE); // deleted while we were away
   renderList();
   renderHeader();
+}
+
+/** After a reload (the lists are in): open the chat this tab had open, if it is still there. */
+export function restoreOpen() {
+  const saved = state.current ? null : openChat();
+  if (!saved || !state.me) return;
+  if (saved.kind === "self" ? saved.id === state.me.id : entryOf(saved.kind, saved.id)) open(saved.kind, saved.id);
 }
 
 export function setGroupList(list) {

@@ -1,16 +1,18 @@
 // The message box under the open chat: sending (and retrying), replying, editing and deleting one's own
 // messages, `@` suggestions of group members, and telling the others we are typing.
 import { describe } from "./api.js";
-import { entryOf, renderList } from "./chat-list.js";
-import { changed, merge, nearEnd, renderMessages, scrollToEnd } from "./conversation.js";
+import { changed, scrollToEnd } from "./conversation.js";
 import { $, clientId, notify } from "./dom.js";
 import { clearTray, initFiles, readyFiles } from "./files.js";
 import { initMentionInput } from "./mention-input.js";
-import { blockedNotice } from "./people.js";
+import { deliver } from "./outbox.js";
 import { replyOf } from "./rich.js";
 import * as session from "./session.js";
+import { draft, saveDraft } from "./session-store.js";
 import { CHAT_NS, call, signal } from "./sockets.js";
 import { state } from "./state.js";
+
+export { deliver } from "./outbox.js";
 
 const TYPING_RESEND_MS = 3000;  // while typing, tell the others again this often
 const TYPING_IDLE_MS = 2500;    // a pause this long ends "typing"
@@ -37,9 +39,17 @@ export function initComposer() {
     else if (event.key === "Escape" && replying) cancelReply();
   });
   input.addEventListener("input", typed);
+  input.addEventListener("input", () => {
+    if (state.current && !editing) saveDraft(state.current.key, input.value);
+  });
   $("#cancel-edit").addEventListener("click", () => cancelEdit());
   $("#cancel-reply").addEventListener("click", () => cancelReply());
   initFiles();
+}
+
+/** A chat was opened: its draft (if any) goes in the box. */
+export function loadDraft(c) {
+  if (!editing) $("#composer-input").value = c ? draft(c.key) : "";
 }
 
 // ---------- replying ----------
@@ -107,6 +117,7 @@ function submit() {
     return;
   }
   input.value = "";
+  saveDraft(c.key, "");
   clearTray();
   stopTyping();
   const pending = { ClientId: clientId(), Content: content, Sender: { ...state.me }, CreatedAt: new Date().toISOString(),
@@ -116,39 +127,6 @@ function submit() {
   c.messages.push(pending);
   deliver(c, pending);
   scrollToEnd();
-}
-
-/** Send (or send again: the same ClientId never stores a message twice) and show how it went. */
-export async function deliver(c, pending) {
-  pending.pending = true;
-  pending.failed = null;
-  if (state.current === c) renderMessages();
-  try {
-    const payload = { Content: pending.Content, ClientId: pending.ClientId };
-    if (pending.ReplyTo) payload.ReplyTo = pending.ReplyTo.MessageId;
-    if (pending.Attachments && pending.Attachments.length) payload.Attachments = pending.Attachments.map((f) => f.FileId);
-    const ack = c.kind === "self" ? await call("/self", "send-self-message", payload)
-      : c.kind === "personal" ? await call("/personal", "send-personal-message", { ChatId: c.id, ...payload })
-        : await call("/group", "send-group-message", { GroupId: c.id, ...payload });
-    pending.pending = false;
-    blockedNotice(c, false);
-    merge(c, [ack.Message]);
-    c.readSeq = Math.max(c.readSeq || 0, ack.Message.Seq);
-    const entry = entryOf(c.kind, c.id);
-    if (entry) {
-      entry.LastMessage = ack.Message;
-      entry.UpdatedAt = ack.Message.CreatedAt;
-    }
-    renderList();
-  } catch (error) {
-    pending.pending = false;
-    pending.failed = describe(error);
-    if (error.code === "blocked") blockedNotice(c, true);
-  }
-  if (state.current === c) {
-    renderMessages();
-    if (nearEnd()) scrollToEnd();
-  }
 }
 
 // ---------- editing and deleting ----------
@@ -171,7 +149,7 @@ export function cancelEdit(onlyFor = null) {
   if (!editing || (onlyFor && editing.MessageId !== onlyFor.MessageId)) return;
   editing = null;
   $("#editing").hidden = true;
-  $("#composer-input").value = "";
+  $("#composer-input").value = state.current ? draft(state.current.key) : ""; // back to what was being written
 }
 
 async function saveEdit(c, m, content) {

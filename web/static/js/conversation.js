@@ -1,24 +1,30 @@
 // The open conversation: its header, its messages (read ticks, edits, deletes, replies, reactions, mentions,
 // group notes), paging back through history, marking it read, and the messages, reads, reactions and typing
 // the server pushes.
+import { announce } from "./alerts.js";
 import { describe } from "./api.js";
 import { entryOf, presenceClass, presenceWords, reloadInbox, renderList, typingWords } from "./chat-list.js";
+import { fullDate, withDays } from "./dates.js";
 import { $, clock, confirmable, h, notify } from "./dom.js";
 import { attachmentList } from "./files.js";
+import { decorate, initMessageMenu } from "./message-ui.js";
 import { blocks } from "./people.js";
 import { contentNodes, initRich, onRedraw, openHistory, quote, reactionRow, togglePicker } from "./rich.js";
-import { CHAT_NS, call } from "./sockets.js";
+import { rememberOpen, waiting } from "./session-store.js";
+import { CHAT_NS, call, ready } from "./sockets.js";
 import { chatKey, isAdmin, state } from "./state.js";
 
 export const PAGE = 30;
 const TYPING_SHOWN_MS = 6000; // a "typing" we hear is shown this long unless renewed or ended
+const CATCH_UP_PAGES = 10; // after a reconnect, fetch at most this many pages of what we missed, else start anew
+export const PARTNER_GONE = "This account was deleted: you can read the history, but nobody can write here any more.";
 
 // The composer's half of a message's buttons and of leaving a chat. composer.js imports this module, so
 // this one cannot import it back: the composer's functions are plugged in here instead.
-const composer = { retry() {}, edit() {}, remove() {}, reply() {}, cancelEdit() {}, stopTyping() {} };
+const composer = { retry() {}, edit() {}, remove() {}, reply() {}, cancelEdit() {}, stopTyping() {}, opened() {} };
 let rendered = () => {};
 
-/** `handlers`: {retry(c, m), edit(m), remove(c, m), reply(m), cancelEdit(onlyFor?), stopTyping()}. */
+/** `handlers`: {retry(c, m), edit(m), remove(c, m), reply(m), cancelEdit(onlyFor?), stopTyping(), opened(c)}. */
 export function plugComposer(handlers) { Object.assign(composer, handlers); }
 
 /** `callback()` runs after every renderConversation (the group panel follows the open chat). */
@@ -30,6 +36,7 @@ export function initConversation() {
   $("#messages").addEventListener("scroll", () => { if ($("#messages").scrollTop < 60) loadOlder(); });
   onRedraw(renderMessages);
   initRich();
+  initMessageMenu();
 }
 
 // ---------- opening and closing ----------
@@ -38,8 +45,12 @@ export function initConversation() {
 export async function open(kind, id, page = null) {
   composer.cancelEdit();
   composer.stopTyping();
-  const current = { key: chatKey(kind, id), kind, id, messages: [], hasMore: false, loading: true, closed: null };
+  const entry = kind === "personal" ? state.personal.get(id) : null;
+  const closed = entry && entry.Closed ? PARTNER_GONE : null; // the partner deleted their account
+  const current = { key: chatKey(kind, id), kind, id, messages: [], hasMore: false, loading: true, closed };
   state.current = current;
+  rememberOpen(current);
+  composer.opened(current);
   renderList();
   renderConversation();
   $("#composer-input").focus();
@@ -47,7 +58,7 @@ export async function open(kind, id, page = null) {
     const reply = page || await fetchPage(current);
     if (state.current !== current) return;
     current.loading = false;
-    merge(current, reply.Messages);
+    merge(current, [...reply.Messages, ...waiting(current.key)]);
     current.hasMore = reply.HasMore;
     if (reply.Group) updateGroup(reply.Group);
     renderConversation();
@@ -61,10 +72,35 @@ export async function open(kind, id, page = null) {
   }
 }
 
-/** Fetch the open chat again (after a reconnect: what we missed). */
-export function reopen() {
+/** After a reconnect: fetch what the open chat missed (`After` its newest message), keeping what is shown. */
+export async function reopen() {
   const c = state.current;
-  if (c && !c.closed) open(c.kind, c.id);
+  if (!c || c.catchingUp || c.closed) return;
+  const newest = [...c.messages].reverse().find((m) => m.MessageId && !m.system);
+  if (!newest) {
+    if (!c.loading) open(c.kind, c.id);
+    return;
+  }
+  c.catchingUp = true;
+  try {
+    let after = newest.MessageId;
+    for (let pages = 0; after; pages += 1) {
+      if (pages === CATCH_UP_PAGES) return open(c.kind, c.id); // away for long: the newest page, anew
+      const reply = await fetchPage(c, null, after);
+      if (state.current !== c) return;
+      const follow = nearEnd();
+      merge(c, reply.Messages);
+      if (reply.Group) updateGroup(reply.Group);
+      renderMessages();
+      if (follow) scrollToEnd();
+      after = reply.HasMore && reply.Messages.length ? reply.Messages[reply.Messages.length - 1].MessageId : null;
+    }
+    markRead();
+  } catch (error) {
+    if (error.code !== "offline" && state.current === c) notify(describe(error));
+  } finally {
+    c.catchingUp = false;
+  }
 }
 
 /** Close the open chat's composer with a reason (kicked out, group deleted). */
@@ -79,13 +115,16 @@ export function closeCurrent(reason) {
 /** Nothing open. */
 export function closeConversation() {
   state.current = null;
+  rememberOpen(null);
   composer.cancelEdit();
   renderConversation();
   renderList();
 }
 
-function fetchPage(c, before) {
-  const cursor = before ? { Before: before } : {};
+// A page of chat c's history (Before or After a MessageId, or the newest), once its namespace is connected.
+async function fetchPage(c, before, after = null) {
+  await ready(CHAT_NS[c.kind]);
+  const cursor = before ? { Before: before } : after ? { After: after } : {};
   if (c.kind === "self") return call("/self", "fetch-self-chat", { Limit: PAGE, ...cursor });
   if (c.kind === "group") return call("/group", "fetch-group-chat", { GroupId: c.id, Limit: PAGE, ...cursor });
   const entry = state.personal.get(c.id);
@@ -195,16 +234,17 @@ export function renderMessages() {
   const c = state.current;
   if (!c) return;
   $("#load-older").hidden = !c.hasMore;
-  const items = c.messages.map((m) => (m.system ? h("li", { class: "system" }, m.text) : messageItem(c, m)));
+  const items = withDays(c.messages, (m) => (m.system ? h("li", { class: "system" }, m.text) : messageItem(c, m)));
   if (!items.length) {
     items.push(h("li", { class: "system" }, c.loading ? "Loading…"
       : c.kind === "self" ? "Write notes to yourself here." : "No messages yet. Say hello!"));
   }
   $("#message-list").replaceChildren(...items);
+  decorate();
 }
 
 function tick(c, m) {
-  if (m.pending) return h("span", { class: "tick", title: "Sending" }, "…");
+  if (m.pending) return h("span", { class: "tick sending", title: "Sending" }, "sending…");
   if (m.failed || c.kind !== "personal") return null;
   const read = (state.partnerRead.get(c.id) || 0) >= m.Seq;
   return h("span", { class: read ? "tick read" : "tick", title: read ? "Read" : "Sent",
@@ -225,7 +265,7 @@ function messageItem(c, m) {
     h("div", { class: "meta" },
       m.EditedAt && !m.Deleted ? h("button", { type: "button", class: "edited link",
         title: `Edited ${clock(m.EditedAt)}: show every version`, onclick: () => openHistory(m) }, "edited") : null,
-      h("time", { datetime: m.CreatedAt }, clock(m.CreatedAt)),
+      h("time", { datetime: m.CreatedAt, title: fullDate(m.CreatedAt) }, clock(m.CreatedAt)),
       mine ? tick(c, m) : null),
     m.failed ? h("div", { class: "failed-text" }, `Not sent: ${m.failed} `,
       h("button", { type: "button", class: "link", onclick: () => composer.retry(c, m) }, "Retry")) : null,
@@ -295,6 +335,7 @@ export function readAck(kind, id, readerId, upTo) {
 export function received(kind, id, message) {
   typingOff(kind, id, message.Sender.id);
   const entry = entryOf(kind, id);
+  announce(kind, id, message, entry);
   if (kind !== "self" && !entry) reloadInbox();
   if (entry) {
     entry.LastMessage = message;

@@ -1,8 +1,9 @@
 // Richer messages in the open conversation: the quote of a reply (a click jumps to the message it answers),
-// reactions under a message with a picker of common emoji (yours highlighted), mentions highlighted in the
-// text, and the versions an edit kept ("edited" opens them).
+// reactions under a message with a picker of common emoji (yours highlighted), the text formatted and its
+// mentions highlighted, and the versions an edit kept ("edited" opens them).
 import { describe } from "./api.js";
 import { $, clock, h, notify } from "./dom.js";
+import { formatText } from "./format.js";
 import * as session from "./session.js";
 import { CHAT_NS, call } from "./sockets.js";
 import { state } from "./state.js";
@@ -52,26 +53,30 @@ export function replyOf(m) {
 
 // ---------- mentions ----------
 
-/** A message's text with the users it mentions highlighted (you more than the others). */
+/** A message's text, formatted (format.js), with the users it mentions highlighted (you more than the others). */
 export function contentNodes(c, m) {
   if (m.Deleted) return ["Message deleted"];
-  if (c.kind !== "group" || !m.Mentions || !m.Mentions.length) return [m.Content];
+  if (c.kind !== "group" || !m.Mentions || !m.Mentions.length) return formatText(m.Content);
   const group = state.groups.get(c.id);
   const names = new Map(((group && group.Members) || []).filter((u) => m.Mentions.includes(u.id))
     .map((u) => [u.username.toLowerCase(), u.id]));
+  return formatText(m.Content, (text) => mentionNodes(text, names));
+}
+
+function mentionNodes(text, names) {
   const nodes = [];
   let at = 0;
-  for (const match of m.Content.matchAll(MENTION)) {
+  for (const match of text.matchAll(MENTION)) {
     let name = match[2];
     while (name && !names.has(name.toLowerCase()) && /[.-]$/.test(name)) name = name.slice(0, -1);
     const id = names.get(name.toLowerCase());
     if (!id) continue;
     const start = match.index + match[1].length;
-    nodes.push(m.Content.slice(at, start),
+    nodes.push(text.slice(at, start),
       h("span", { class: id === state.me.id ? "mention me" : "mention" }, `@${name}`));
     at = start + name.length + 1;
   }
-  nodes.push(m.Content.slice(at));
+  nodes.push(text.slice(at));
   return nodes;
 }
 

@@ -7,9 +7,10 @@ export const NAMESPACES = ["/", "/self", "/personal", "/group"];
 export const CHAT_NS = { self: "/self", personal: "/personal", group: "/group" };
 const ACK_TIMEOUT_MS = 10_000;
 let sockets = {};
+let waiting = []; // callbacks of ready() calls, tried again at every connect
 
 /** Connect every namespace. `handlers`: {events: {ns: {event: fn(data)}}, refused(ns, socket, err),
- * disconnected(ns, socket, reason), status()}. */
+ * disconnected(ns, socket, reason), status(), connected(ns)}. */
 export function open(handlers) {
   close();
   for (const ns of NAMESPACES) {
@@ -20,7 +21,11 @@ export function open(handlers) {
       reconnectionDelayMax: 5000,
     });
     for (const [event, handler] of Object.entries(handlers.events[ns] || {})) socket.on(event, handler);
-    socket.on("connect", handlers.status);
+    socket.on("connect", () => {
+      handlers.status();
+      if (handlers.connected) handlers.connected(ns);
+      for (const wake of waiting.splice(0)) wake();
+    });
     socket.on("disconnect", (reason) => handlers.disconnected(ns, socket, reason));
     socket.on("connect_error", (err) => { handlers.refused(ns, socket, err); handlers.status(); });
     sockets[ns] = socket;
@@ -37,6 +42,18 @@ export function close() {
 }
 
 export function connected(ns = "/") { return Boolean(sockets[ns] && sockets[ns].connected); }
+
+/** Every namespace is connected. */
+export function allConnected() { return NAMESPACES.every((ns) => connected(ns)); }
+
+/** Resolves once namespace `ns` is connected (at once when it is): a fetch waits for the connection instead of
+ * failing while it comes back. */
+export function ready(ns) {
+  return new Promise((resolve) => {
+    const check = () => (connected(ns) ? resolve() : waiting.push(check));
+    check();
+  });
+}
 
 /** Emit with an acknowledgement: resolves with {"ok": true, ...}, rejects with an ApiError in words. */
 export function call(ns, event, data = {}) {
