@@ -12,7 +12,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@echo "make: creating $(VENV) and installing the Python packages (a minute or two the first time)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[localdb,test]'
+	$(PY) -m pip install --quiet -e '.[localdb,test,prod]'
 	touch $(STAMP)
 	@echo "make: Python packages installed"
 
@@ -39,9 +39,21 @@ web-if-npm:
 run: install web-if-npm
 	$(PY) wsgi.py
 
+# The suite in two pytest runs (docs/testing.md): first the tests marked `serial` (they measure time) alone, then
+# all the others on every core (pytest-xdist: a database server and a live server per worker, each file on one
+# worker). Each run lists its 20 slowest tests; `make test` fails when either does. PYTEST_ARGS goes to both runs
+# (e.g. PYTEST_ARGS=tests/test_groups.py), PYTEST_WORKERS sets the workers (a number, or auto: one per core).
+PYTEST_WORKERS ?= auto
+
 test: install web-if-npm
 	$(PY) -m ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
+	@serial=0; $(PY) -m pytest -m serial --durations=20 $(PYTEST_ARGS) || [ $$? -eq 5 ] || serial=1; \
+	parallel=0; $(PY) -m pytest -m "not serial" -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS) \
+		|| [ $$? -eq 5 ] || parallel=1; \
+	if [ $$serial = 1 ]; then echo "make test: the serial run (the first above) failed" >&2; fi; \
+	[ $$serial = 0 ] && [ $$parallel = 0 ]
 
 # Keeps var/db (the local database's data); delete it by hand to start from an empty database.
 clean:

@@ -1,8 +1,9 @@
 """Entry point: monkey-patch for ASYNC_MODE first, then load .env, start the local database when no
 MONGO_URI is set, build the app and serve it.
 
-    python wsgi.py                      # what `make run` does
-    gunicorn -k gevent -w 1 wsgi:app    # one worker per process; see docs/operations.md
+    python wsgi.py                                  # what `make run` does
+    gunicorn -c deploy/gunicorn.conf.py wsgi:app    # production: one gevent worker per process, drained on
+                                                    # SIGTERM; see docs/operations.md
 """
 import os
 
@@ -26,8 +27,9 @@ import sys  # noqa: E402
 
 from chat import create_app  # noqa: E402  (after monkey-patching, on purpose)
 from chat.config import config_for  # noqa: E402
+from chat.drain import gate as gate_while_draining  # noqa: E402
 from chat.gctune import tune as tune_gc  # noqa: E402
-from chat.localdb import LocalDatabase, LocalDatabaseError  # noqa: E402
+from chat.localdb import DataDirectoryInUse, LocalDatabase, LocalDatabaseError  # noqa: E402
 from chat.logs import WsgiErrorLog, redact_tokens  # noqa: E402
 
 _signal_watchers = []  # gevent's signal handlers, kept alive
@@ -41,6 +43,13 @@ def start_local_database():
         os.environ["MONGO_POOL_SIZE"] = "1"
     try:
         os.environ["MONGO_URI"] = database.start()
+    except DataDirectoryInUse as exc:
+        if not (exc.uri and serves_nothing()):
+            raise SystemExit(f"cannot start the local database: {exc}") from None
+        os.environ["MONGO_URI"] = exc.uri
+        print(f"local database: the running server's, on {exc.uri} (data in {database.storage})",
+              file=sys.stderr, flush=True)
+        return None
     except LocalDatabaseError as exc:
         raise SystemExit(f"cannot start the local database: {exc}") from None
     atexit.register(database.stop)
@@ -63,6 +72,15 @@ def start_local_database():
     return database
 
 
+def serves_nothing():
+    """True in a `flask` command other than `run` (`flask --app wsgi init-db`, `shell`, `routes`): it may use the
+    local database of the server already running on DATA_DIR. A process that serves (`python wsgi.py`, gunicorn,
+    `flask run`) never does: that database stops with its owner, so a second server on it is refused."""
+    program = sys.argv[0].replace(os.sep, "/")
+    is_flask = program.rsplit("/", 1)[-1] == "flask" or program.endswith("/flask/__main__.py")
+    return is_flask and "run" not in sys.argv[1:]
+
+
 def interrupt_main_greenlet_only():
     """Under gevent, Ctrl-C (SIGINT) raises KeyboardInterrupt in the main greenlet, which stops serving.
 
@@ -80,6 +98,7 @@ if ASYNC_MODE == "gevent":
     interrupt_main_greenlet_only()
 local_database = None if os.environ.get("MONGO_URI") else start_local_database()
 app = create_app()
+gate_while_draining(app)  # new requests answer 503 once a stop has begun (chat/drain.py, deploy/gunicorn.conf.py)
 socketio = app.extensions["socketio"]
 _gc_thresholds, _gc_frozen = tune_gc(app.config)  # GC_THRESHOLDS and GC_FREEZE (chat/gctune.py), once built
 app.logger.info("garbage collection: thresholds %s, %d objects frozen", _gc_thresholds, _gc_frozen)
@@ -155,6 +174,7 @@ def main():
     """Serve on HOST:PORT with the configured async mode (create_app has logged what it runs on)."""
     config = app.config
     app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
+    app.logger.info("links in mails open %s (PUBLIC_URL)", config["PUBLIC_URL"])
     # gevent listens with a queue of 128 by default: too short for a storm of reconnecting clients.
     # Its error log (clients that send garbage and the like) goes through logging, a line each (chat/logs.py).
     extra = {}

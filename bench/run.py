@@ -68,9 +68,13 @@ SIZES = {
     "chats_sends": env_int("BENCH_CHATS_SENDS", 30 if QUICK else 100),
     # BENCH_CHATS_UNPATCHED=1 also runs `chats` on SecantusDB without the project's patch (the before figure).
     "chats_unpatched": env_int("BENCH_CHATS_UNPATCHED", 0),
+    # Issue 32: messages, chats, and how many of them the searching user is a member of.
+    "search": _list("BENCH_SEARCH", "10000,100,50" if QUICK else "100000,1000,50"),
+    # Issue 30: a catch-up with 10 changes since the client's Rev, at these chat lengths (one run).
+    "sync": _list("BENCH_SYNC", "100,5000" if QUICK else "100,100000"),
 }
 SCENARIOS = ("commands", "delivery", "fanout", "deflate", "gc", "capacity", "storm", "history", "login", "scaleout",
-             "keepalive", "away", "chats")
+             "keepalive", "away", "chats", "search", "sync")
 
 
 def _modes():
@@ -188,6 +192,29 @@ async def run_chats(records):
     if SIZES["chats_unpatched"]:
         records.append(await chats.run(SIZES["chats"], sends=SIZES["chats_sends"], duration=SIZES["duration"],
                                        patched=False))
+
+
+async def run_search(records):
+    """Issue 32: a two-term search for a member of 50 of 1,000 chats of 100,000 messages (bench/scenarios/search.py)."""
+    out = subprocess.run([PY, "-m", "bench.scenarios.search", *map(str, SIZES["search"])], capture_output=True,
+                         text=True, timeout=1800)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    name = record.pop("name")
+    records.append(write_result(name, record))
+
+
+async def run_sync(records):
+    """Issue 30: `GET /chats/<id>/changes` and `sync-chat`'s service call, 10 changes since the client's Rev, at
+    100 and 100,000 messages (bench/scenarios/sync.py)."""
+    out = subprocess.run([PY, "-m", "bench.scenarios.sync", *map(str, SIZES["sync"])], capture_output=True,
+                         text=True, timeout=1800)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    name = record.pop("name")
+    records.append(write_result(name, record))
 
 
 async def main(names):

@@ -205,6 +205,16 @@ def summarise(records, context=None):
         elif scenario in ("keepalive", "away", "chats"):
             from .summary27 import ISSUE_27  # issue 27's scenarios (it imports this module's helpers)
             ISSUE_27[scenario](rows, checks, real, variant)
+        elif scenario == "sync":  # issue 30: a catch-up with 10 changes, by chat length
+            rows += ["| messages in chat | state | REST p50 / p95 ms | service p50 / p95 ms |", "|---|---|---|---|"]
+            for s in real["metrics"]["syncs"]:
+                rows += [f"| {s['messages_in_chat']} | {state} | {t['rest']['p50_ms']} / {t['rest']['p95_ms']} | "
+                         f"{t['service']['p50_ms']} / {t['service']['p95_ms']} |"
+                         for state, t in (("fresh", s["fresh"]), ("settled", s["settled"]))]
+            small, big = real["metrics"]["syncs"][0], real["metrics"]["syncs"][-1]
+            worst = max(big[st]["rest"]["p50_ms"] / small[st]["rest"]["p50_ms"] for st in ("fresh", "settled"))
+            checks.append((f"a sync of 10 changes at {big['messages_in_chat']:,} messages costs the same as at "
+                           f"{small['messages_in_chat']:,} (REST p50 ≤ 1.5×)", worst <= 1.5, f"worst {worst:.2f}×"))
         elif scenario == "gc":
             line = real["metrics"]["light"]
             report = line.get("gc_report") or {}

@@ -3,9 +3,9 @@ from flask import Flask
 
 from . import db
 from .config import TestingConfig, config_for
-from .errors import register_error_handlers
+from .error_handlers import register_error_handlers
 from .extensions import create_socketio, jwt, limiter
-from .metrics import register_metrics
+from .metrics_route import register_metrics
 from .security import register_security_headers
 from .services import build_services
 
@@ -22,7 +22,7 @@ def create_app(config=None):
     register_logging(app)
     register_extensions(app)
     register_services(app)
-    register_metrics(app)  # GET /metrics and its hooks (chat/metrics.py)
+    register_metrics(app)  # GET /metrics and its hooks (chat/metrics_route.py)
     register_security_headers(app)  # before the blueprints, so that a page's own policy is applied last
     register_blueprints(app)
     register_sockets(app)
@@ -79,12 +79,11 @@ def register_extensions(app):
 
 
 def register_services(app):
-    from .sockets.group import left_group
-    from .sockets.sessions import close_session_sockets
+    """The services, announcing to the Socket.IO publisher (chat/sockets/publisher.py), and their workers."""
+    from .sockets.publisher import SocketPublisher
     store = db.get_store(app)
     app.extensions["chat.services"] = build_services(
-        app.config, store.db, on_session_revoked=close_session_sockets, on_group_left=left_group,
-        background_db=store.background_db)
+        app.config, store.db, events=SocketPublisher(app), background_db=store.background_db)
     from .auth import outbox, sweeper
     services = app.extensions["chat.services"]
     services.auth.on_mail_queued = outbox.init_app(app, services.mail_worker)  # the mail worker, or none
@@ -95,7 +94,7 @@ def register_services(app):
     file_sweeper.init_app(app, services.files)  # the upload sweep, unless FILE_SWEEP_INTERVAL is 0
     from .notify import worker as notify_worker
     notify_worker.init_app(app, services)  # pushes off the request path, and the digest loop
-    from .auth.tokens import register_jwt_callbacks
+    from .http import register_jwt_callbacks
     register_jwt_callbacks(jwt)
 
 
@@ -116,6 +115,12 @@ def register_blueprints(app):
                       health_bp, openapi_bp, web_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(notify_bp)  # push subscriptions, /me/settings, the digests' unsubscribe, /sw.js
+    from .auth.twofactor_routes import bp as twofactor_bp
+    app.register_blueprint(twofactor_bp)  # /me/2fa/*, /login/2fa
+    from .auth.oidc_routes import bp as oidc_bp
+    app.register_blueprint(oidc_bp)  # /auth/providers, /auth/oidc/*: single sign-on
+    from .search.routes import bp as search_bp
+    app.register_blueprint(search_bp)  # GET /search
 
 
 def register_sockets(app):

@@ -19,6 +19,15 @@ def _list(value):
     return [item.strip() for item in str(value).split(",") if item.strip()]
 
 
+def _served_url(host, port):
+    """http://HOST:PORT as a browser opens it: a wildcard host (0.0.0.0, ::) as localhost, IPv6 in brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def _thresholds(value):
     """GC_THRESHOLDS: one to three whole numbers ≥ 0, comma-separated (gc.set_threshold's), or empty."""
     items = _list(value)
@@ -53,7 +62,9 @@ class Config:
         self.HOST = get("HOST", "127.0.0.1")
         self.PORT = int(get("PORT", "5000"))
         self.ASYNC_MODE = get("ASYNC_MODE", "gevent")
-        self.PUBLIC_URL = get("PUBLIC_URL", f"http://localhost:{self.PORT}").rstrip("/")
+        # Unset or empty: the address `python wsgi.py` announces ("listening on http://HOST:PORT"), so the links in
+        # mails open the client on the origin the user already has open (its tabs share the session per origin).
+        self.PUBLIC_URL = (get("PUBLIC_URL") or _served_url(self.HOST, self.PORT)).rstrip("/")
         self.CLIENT_URL = get("CLIENT_URL", "").rstrip("/")
         # Origins allowed for browsers (CORS and Socket.IO); empty means same origin only.
         self.CORS_ORIGINS = _list(get("CORS_ORIGINS", self.CLIENT_URL))
@@ -96,6 +107,15 @@ class Config:
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.VERIFY_TOKEN_TTL = timedelta(seconds=int(get("VERIFY_TOKEN_TTL", str(24 * 3600))))
         self.RESET_TOKEN_TTL = int(get("RESET_TOKEN_TTL", "3600"))
+        # Two-factor sign-in (chat/auth/twofactor.py): the key the TOTP secrets are encrypted with (empty: derived
+        # from JWT_SECRET_KEY; changing it leaves enrolled accounts with their recovery codes only), the name
+        # authenticator apps show, and the seconds an mfa_token from /login lasts.
+        self.TOTP_ENCRYPTION_KEY = get("TOTP_ENCRYPTION_KEY", "")
+        self.TOTP_ISSUER = get("TOTP_ISSUER", "Chat")
+        self.MFA_TOKEN_TTL = int(get("MFA_TOKEN_TTL", "300"))
+        # Single sign-on (chat/auth/oidc*.py): a JSON list of OpenID Connect providers, each {"name", "issuer",
+        # "client_id", "client_secret"}, optionally "label", "scope", "token_auth", "trust_email" (docs/operations.md).
+        self.OIDC_PROVIDERS = get("OIDC_PROVIDERS", "")
         # Accounts not verified within UNVERIFIED_TTL seconds are removed: checked at signup, and swept every
         # ACCOUNT_SWEEP_INTERVAL seconds (with stalled account deletions) by each process; 0: no sweep.
         self.UNVERIFIED_TTL = int(get("UNVERIFIED_TTL", str(7 * 86400)))
@@ -127,6 +147,9 @@ class Config:
         self.RATE_LIMIT_SIGNUP = get("RATE_LIMIT_SIGNUP", "10/hour")
         self.RATE_LIMIT_LOGIN_IP = get("RATE_LIMIT_LOGIN_IP", "30/minute")
         self.RATE_LIMIT_LOGIN_ACCOUNT = get("RATE_LIMIT_LOGIN_ACCOUNT", "10/minute")
+        # POST /login/2fa: every request per client address; wrong codes per account.
+        self.RATE_LIMIT_2FA_IP = get("RATE_LIMIT_2FA_IP", "30/minute")
+        self.RATE_LIMIT_2FA_ACCOUNT = get("RATE_LIMIT_2FA_ACCOUNT", "5/minute;20/hour")
         self.RATE_LIMIT_RESEND_IP = get("RATE_LIMIT_RESEND_IP", "10/hour")
         self.RATE_LIMIT_RESEND_ADDRESS = get("RATE_LIMIT_RESEND_ADDRESS", "3/hour")
         self.RATE_LIMIT_REFRESH = get("RATE_LIMIT_REFRESH", "60/minute")
@@ -136,6 +159,7 @@ class Config:
         # Calls that check the account's password (/me/password, /me/email, DELETE /me), per account.
         self.RATE_LIMIT_PASSWORD_CHECK = get("RATE_LIMIT_PASSWORD_CHECK", "10/minute")
         self.RATE_LIMIT_EMAIL_CHANGE_ADDRESS = get("RATE_LIMIT_EMAIL_CHANGE_ADDRESS", "3/hour")  # per new address
+        self.RATE_LIMIT_OIDC_IP = get("RATE_LIMIT_OIDC_IP", "30/minute")  # each of the OIDC start, callback, exchange
         # Socket events, per connection and per user (across tabs and processes); see chat/sockets/ratelimit.py.
         self.SOCKET_LIMIT_MESSAGE = get("SOCKET_LIMIT_MESSAGE", "30/10 seconds")
         self.SOCKET_LIMIT_MESSAGE_USER = get("SOCKET_LIMIT_MESSAGE_USER", "60/10 seconds")

@@ -37,6 +37,13 @@ INDEXES = {
         IndexModel([("user_id", ASCENDING), ("purpose", ASCENDING)], name="tokens_by_user"),
         IndexModel([("expires_at", ASCENDING)], name="tokens_ttl", expireAfterSeconds=0),
     ],
+    # Two-factor sign-in (chat/auth/twofactor_repository.py): `two_factor` is read by `_id` (the user id) only;
+    # an mfa_token by its hash (`_id`), a deleted account's by user.
+    "mfa_challenges": [
+        IndexModel([("user_id", ASCENDING)], name="mfa_challenges_by_user"),
+        # Clean-up only: expiry is always checked in code as well.
+        IndexModel([("expires_at", ASCENDING)], name="mfa_challenges_ttl", expireAfterSeconds=0),
+    ],
     "chats": [
         # Chat lists: a user's chats of one kind, most recent activity first.
         IndexModel([("members", ASCENDING), ("kind", ASCENDING), ("updated_at", DESCENDING)],
@@ -60,9 +67,16 @@ INDEXES = {
         # quote a delete empties (sparse: only replies carry `reply_to.id`).
         IndexModel([("mentions", ASCENDING), ("chat_id", ASCENDING), ("seq", ASCENDING)], name="messages_mentions"),
         IndexModel([("reply_to.id", ASCENDING)], name="messages_replies", sparse=True),
+        # Catch-up (sync-chat, GET /chats/<id>/changes): a chat's messages changed since a Rev, in Rev order, read
+        # as one range, so its cost follows what changed and not the history's length.
+        IndexModel([("chat_id", ASCENDING), ("rev", ASCENDING)], name="messages_by_rev"),
         # A deleted account's messages, wherever they are, and the replies that quote them (chat/auth/deletion.py).
         IndexModel([("sender_id", ASCENDING), ("chat_id", ASCENDING)], name="messages_by_sender"),
         IndexModel([("reply_to.sender_id", ASCENDING)], name="messages_replies_by_sender", sparse=True),
+        # Search (chat/search/): a gram of the query in the caller's chats, newest first. Multikey on `grams`
+        # (every 2- and 3-character piece of the message's words; emptied on delete, replaced on edit).
+        IndexModel([("grams", ASCENDING), ("chat_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                   name="messages_search"),
     ],
     # Attachments in GridFS (chat/files/repository.py): GridFS's own chunk index, for both buckets (downloads read
     # a file's chunks in order from it); a user's files (quota, account deletion); the sweep of uploads never
@@ -91,6 +105,17 @@ INDEXES = {
     "push_claims": [
         # Claims older than a day are deleted in code (no TTL index).
         IndexModel([("created_at", ASCENDING)], name="push_claims_by_age"),
+    ],
+    # Single sign-on (chat/auth/oidc_repository.py): flows and hand-offs are keyed by the hash of their state or
+    # code, their expiry checked in code (the TTL indexes only clean up); one account per provider's subject.
+    "oidc_flows": [IndexModel([("expires_at", ASCENDING)], name="oidc_flows_ttl", expireAfterSeconds=0)],
+    "oidc_handoffs": [
+        IndexModel([("expires_at", ASCENDING)], name="oidc_handoffs_ttl", expireAfterSeconds=0),
+        IndexModel([("user_id", ASCENDING)], name="oidc_handoffs_by_user", sparse=True),
+    ],
+    "oidc_links": [
+        IndexModel([("provider", ASCENDING), ("subject", ASCENDING)], name="oidc_links_subject", unique=True),
+        IndexModel([("user_id", ASCENDING)], name="oidc_links_by_user"),
     ],
 }
 

@@ -2,10 +2,10 @@
 
 Every failure becomes `{"error": {"code", "message", "fields"?}}`. Services raise
 `ApiError` (through the named factories below); transports turn it into a response
-or an ack. Nothing here imports Flask at module level except the handler registration.
+or an ack. Nothing here imports Flask: the HTTP handlers are chat/error_handlers.py.
 """
 from marshmallow import ValidationError
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError, WriteConcernError
 
 
 class ApiError(Exception):
@@ -87,6 +87,11 @@ def unavailable(message="The database is unavailable; nothing was changed. Try a
 
 
 DATABASE_DOWN = (ConnectionFailure, ServerSelectionTimeoutError)
+# A writeConcernError (a replica set that could not replicate the write in time, a primary shutting down): the
+# write is on the primary but not confirmed, so the answer is unavailable (it was a 500) and says that a retry
+# is safe (docs/reliability.md).
+UNCONFIRMED = ("The database did not confirm the change; it may have been stored. Try again shortly: a retry "
+               "finds it (a send with the same ClientId is stored once).")
 
 
 def _as_field_lists(fields):
@@ -112,48 +117,7 @@ def from_exception(exc):
         return validation_error(messages)
     if isinstance(exc, DATABASE_DOWN):
         return unavailable()
+    if isinstance(exc, WriteConcernError):
+        return unavailable(UNCONFIRMED)
     return None
 
-
-def register_error_handlers(app):
-    """Route every error Flask can see through the one envelope."""
-    from flask import jsonify
-    from werkzeug.exceptions import HTTPException
-
-    def respond(error):
-        response = jsonify({"error": error.to_dict()})
-        response.status_code = error.status
-        response.headers.update(error.headers)
-        return response
-
-    @app.errorhandler(ApiError)
-    def handle_api_error(exc):
-        return respond(exc)
-
-    @app.errorhandler(ValidationError)
-    def handle_validation_error(exc):
-        return respond(from_exception(exc))
-
-    @app.errorhandler(ConnectionFailure)
-    def handle_database_down(exc):
-        app.logger.warning("database unavailable: %s", exc)
-        return respond(unavailable())
-
-    @app.errorhandler(HTTPException)
-    def handle_http_exception(exc):
-        status = exc.code or 500
-        if status == 429:
-            retry_after = exc.get_response().headers.get("Retry-After")
-            return respond(rate_limited(float(retry_after) if retry_after else 60))
-        if status == 413:
-            return respond(payload_too_large())
-        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 415: "validation_error"}.get(status, "http_error")
-        kept = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}  # 405 must say what is allowed
-        return respond(ApiError(code, exc.description or exc.name, status, headers=kept))
-
-    @app.errorhandler(Exception)
-    def handle_unexpected(exc):
-        # HTTPExceptions never get here: Flask picks the handler of the nearest class in the MRO.
-        app.logger.exception("unhandled error")
-        return respond(ApiError("internal_error", "Something went wrong on our side.", 500))

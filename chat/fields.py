@@ -16,7 +16,7 @@ class Storable:
     """The rule of every input string (mixed into `Text` and `Email`): a string that cannot be stored is a
     validation_error at the edge, before any validator, service or database sees it."""
 
-    default_error_messages = {"unstorable": "Not valid Unicode text (it holds a lone surrogate)."}
+    default_error_messages: dict = {"unstorable": "Not valid Unicode text (it holds a lone surrogate)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -61,6 +61,13 @@ class StrictBoolean(fields.Boolean):
 # A reply names the message it answers; an emoji's real rule (one emoji, 1..32 characters) is the service's.
 REPLY_TO = Text(validate=ID)
 EMOJI = Text(required=True, validate=validate.Length(min=1, max=32))
+
+
+class SyncSchema(Schema):
+    """A socket catch-up (`sync-chat`): the Rev an earlier answer gave (0 the first time) and a Limit."""
+
+    SinceRev = StrictInteger(required=True, validate=validate.Range(min=0, max=2 ** 53))
+    Limit = StrictInteger(validate=validate.Range(min=1, max=100))
 
 
 class Empty(Schema):

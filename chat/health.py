@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app
 
 from .db import get_store
+from .drain import draining
 from .http import endpoint
 from .openapi import ok
 
@@ -26,13 +27,17 @@ def redis_state():
 
 @bp.get("/health")
 @endpoint({**ok("health", "Up, and the database answers."),
-           **ok("health", "The database is unreachable (with `error`).", 503)}, db=False)
+           **ok("health", "The database is unreachable, or the process is draining to stop (with `error`).", 503)},
+          db=False)
 def health():
     """200 {"status": "ok", "db": "ok"}; 503 with the error envelope when the database is unreachable.
 
     With REDIS_URL set, "redis" says whether Redis answers; without it this process still serves its
     own clients, so the status is "degraded" (200), not down.
     """
+    if draining(current_app):  # stopping (chat/drain.py): the proxy should send new clients elsewhere
+        return {"status": "unavailable", "db": "ok", "error": {
+            "code": "unavailable", "message": "This process is shutting down."}}, 503, {"Retry-After": "5"}
     body = {"status": "ok", "db": "ok"}
     redis = redis_state()
     if redis is not None:

@@ -1,16 +1,16 @@
 """The HTTP edge shared by every blueprint: each route's input and output declared once (`endpoint`), JSON
-bodies and query strings loaded through marshmallow, per-user limits, the caller, and a sent message's answer.
+bodies and query strings loaded through marshmallow, per-user limits, the caller, a sent message's answer, and
+flask-jwt-extended's callbacks (the session check and the one error envelope).
 """
 import functools
 from dataclasses import dataclass, field
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity
 from marshmallow import ValidationError
 
-from . import push
-from .errors import ApiError, from_exception, validation_error
-from .kinds import GROUP
+from .errors import ApiError, from_exception, token_expired, token_revoked, unauthorized, validation_error
+from .kinds import kind_of
 from .messages.schemas import message_out
 from .services import services
 
@@ -27,12 +27,12 @@ class Operation:
     """
 
     ok: dict
-    query: type = None
-    body: type = None
+    query: type | None = None
+    body: type | None = None
     body_required: bool = True
-    form: type = None  # a form post (application/x-www-form-urlencoded) loaded as the body, for pages
-    multipart: dict = None  # a multipart/form-data body (an OpenAPI schema): documented only, the view reads it
-    auth: str = None  # "access" or "refresh"
+    form: type | None = None  # a form post (application/x-www-form-urlencoded) loaded as the body, for pages
+    multipart: dict | None = None  # a multipart/form-data body (an OpenAPI schema): documented only, the view reads it
+    auth: str | None = None  # "access" or "refresh"
     errors: dict = field(default_factory=dict)
     db: bool = True
     html_errors: tuple = ()
@@ -130,12 +130,41 @@ def caller():
 
 
 def sent(chat, message, created):
-    """Push a new message, and answer 201 {"Message"}, or 200 with the stored one for a repeated ClientId."""
-    if created:
-        push.new_message(chat, message)
-    return {"Message": message_out(message, group=chat["kind"] == GROUP)}, 201 if created else 200
+    """Answer a send: 201 {"Message"}, or 200 with the stored one for a repeated ClientId (the service has
+    announced a new one)."""
+    return {"Message": message_out(message, group=kind_of(chat).room)}, 201 if created else 200
 
 
 def history_page(user, ref, query):
     """(chat, messages, has_more) of the chat ref names, for a loaded history query (before/after/limit)."""
     return services().messages.page(user, ref, query.get("before"), query.get("after"), query.get("limit"))
+
+
+def register_jwt_callbacks(jwt):
+    """Route flask-jwt-extended's checks and errors through the session store and the one envelope."""
+    def envelope(error):
+        return jsonify({"error": error.to_dict()}), error.status
+
+    @jwt.token_in_blocklist_loader
+    def is_revoked(_header, payload):
+        return not services().auth.session_is_active(payload.get("sid"), payload.get("sub"))
+
+    @jwt.expired_token_loader
+    def expired(_header, _payload):
+        return envelope(token_expired())
+
+    @jwt.revoked_token_loader
+    def revoked(_header, _payload):
+        return envelope(token_revoked())
+
+    @jwt.invalid_token_loader
+    def invalid(reason):
+        return envelope(unauthorized(f"Invalid token: {reason}"))
+
+    @jwt.unauthorized_loader
+    def missing(reason):
+        return envelope(unauthorized(f"Authentication is required: {reason}"))
+
+    @jwt.user_lookup_error_loader
+    def unknown_user(_header, _payload):
+        return envelope(unauthorized("The token's user no longer exists."))

@@ -15,7 +15,9 @@ The server stops with its owner on every exit path: `stop()` (called from atexit
 handlers in `wsgi.py`), and, should the owner die without running them (`kill -9`), the kernel sends
 the server SIGTERM (Linux's parent-death signal), so it shuts down cleanly and its data is kept. A
 data directory is held by one owner at a time (an exclusive lock file), so a second `make run` on
-the same directory stops with a clear error instead of opening a store that is in use.
+the same directory stops with a clear error instead of opening a store that is in use. While it runs, its
+URI is written beside the lock (`chat-localdb.uri`), so a command that serves nothing (`flask --app wsgi init-db`)
+can use that server instead of failing on the lock. The server's log is `db.log` in the data directory too.
 """
 import ctypes
 import fcntl
@@ -35,11 +37,21 @@ COMMAND = "secantusd-py"
 PATCH = Path(__file__).resolve().parent.parent / "localdb" / "secantus_point_lookup.py"
 MEMORY = ":memory:"
 LOCK_NAME = "chat-localdb.lock"
+URI_NAME = "chat-localdb.uri"  # the running server's URI, beside the lock (present while it serves)
+LOG_NAME = "db.log"  # the server's log, in the data directory: one log per data directory
 _PR_SET_PDEATHSIG = 1
 
 
 class LocalDatabaseError(RuntimeError):
     """The local server could not be started (say why, and what to do)."""
+
+
+class DataDirectoryInUse(LocalDatabaseError):
+    """Another process's server holds the data directory; `uri` is that server's (None while it starts)."""
+
+    def __init__(self, message, uri=None):
+        super().__init__(message)
+        self.uri = uri
 
 
 def free_port(host="127.0.0.1"):
@@ -71,8 +83,11 @@ def _die_with_parent():
 class LocalDatabase:
     """One SecantusDB server process: `start()` returns its URI, `stop()` ends it (idempotent)."""
 
-    def __init__(self, storage, host="127.0.0.1", port=None, log_path=None, patched=True):
+    def __init__(self, storage, host="127.0.0.1", port=None, log_path=None, patched=True, test_commands=False):
         self.patched = patched  # run through localdb/secantus_point_lookup.py (False: plain secantusd-py)
+        # Tests only: `--enable-test-commands`, MongoDB's `configureFailPoint` (tests/test_failpoints.py). Off
+        # otherwise, as in mongod: anyone reaching the port could arm a fail point that breaks every command.
+        self.test_commands = test_commands
         self.storage = storage if storage == MEMORY else str(Path(storage).resolve())
         self.host = host
         self.port = port
@@ -100,11 +115,12 @@ class LocalDatabase:
             self._lock()
         self.port = self.port or free_port(self.host)
         if self.log_path is None:
-            self.log_path = (Path(self.storage).parent / "db.log") if self.persistent else os.devnull
+            self.log_path = (Path(self.storage) / LOG_NAME) if self.persistent else os.devnull
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*self._program(command), "--host", self.host, "--port", str(self.port),
-                 "--storage-path", self.storage, "--log-level", "WARNING"],
+                 "--storage-path", self.storage, "--log-level", "WARNING",
+                 *(["--enable-test-commands"] if self.test_commands else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 # Its own session: a Ctrl-C in the terminal reaches the app, which stops the server in order.
                 start_new_session=True, preexec_fn=_die_with_parent)
@@ -113,6 +129,8 @@ class LocalDatabase:
         except BaseException:
             self.stop()
             raise
+        if self.persistent:
+            (Path(self.storage) / URI_NAME).write_text(self.uri + "\n")
         return self.uri
 
     def _program(self, command):
@@ -136,14 +154,28 @@ class LocalDatabase:
             handle.seek(0)
             owner = handle.read().strip() or "another process"
             handle.close()
-            raise LocalDatabaseError(
+            raise DataDirectoryInUse(
                 f"the data directory {self.storage} is in use by {owner}; stop that server first, "
-                "or set DATA_DIR to another directory") from None
+                "or set DATA_DIR to another directory", self._running_uri()) from None
+        (Path(self.storage) / URI_NAME).unlink(missing_ok=True)  # a URI left by a killed owner is no server's
         handle.seek(0)
         handle.truncate()
         handle.write(f"process {os.getpid()}\n")
         handle.flush()
         self._lock_file = handle
+
+    def _running_uri(self):
+        """The URI the lock holder wrote once its server answered, or None (not yet, or an old layout)."""
+        path = Path(self.storage) / URI_NAME
+        return (path.read_text().strip() or None) if path.is_file() else None
+
+    def _unlock(self):
+        """Forget the URI file, then let the data directory go (the URI is never there without the lock)."""
+        if self._lock_file is not None:
+            if self.persistent:
+                (Path(self.storage) / URI_NAME).unlink(missing_ok=True)
+            self._lock_file.close()
+            self._lock_file = None
 
     def _wait_until_ready(self, timeout):
         deadline = time.monotonic() + timeout
@@ -174,9 +206,7 @@ class LocalDatabase:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout)
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+        self._unlock()
 
     def kill(self):
         """SIGKILL, as a crash would (tests of durability)."""
@@ -184,6 +214,4 @@ class LocalDatabase:
             self.process.kill()
             self.process.wait(15)
         self.process = None
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+        self._unlock()

@@ -1,4 +1,5 @@
-"""`GET /metrics`: what this process is doing, in Prometheus' text format (prometheus_client).
+"""What this process is doing, as Prometheus metrics (prometheus_client): the counters and the hooks that record
+them. `GET /metrics` and the HTTP timing hooks are the HTTP edge's (chat/metrics_route.py).
 
 Each app has a registry of its own (never prometheus_client's global one), so that several apps in one
 process (the tests) do not collide. Every `python wsgi.py` process is scraped on its own address, and
@@ -13,11 +14,10 @@ The recording functions below (`socket_connection`, `timed_event`, `push`, `rate
 hooks the rest of the code calls; each does nothing outside an app that has metrics.
 """
 import functools
-import hmac
 import os
 import time
 
-from flask import Blueprint, current_app, g, has_app_context, request
+from flask import current_app, has_app_context
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -29,15 +29,9 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from .errors import ApiError
-from .http import endpoint
-
-bp = Blueprint("metrics", __name__)
-
 # Seconds. Acks and requests: from a millisecond to a password hash under load; database commands are faster.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def multiprocess_dir():
@@ -105,42 +99,6 @@ class Metrics:
         return encoder(registry), content_type
 
 
-def register_metrics(app):
-    """Give app its metrics: the registry, the HTTP timing, the database and mail hooks, and `GET /metrics`."""
-    metrics = app.extensions["chat.metrics"] = Metrics()
-    store = app.extensions.get("chat.store")
-    timer = getattr(store, "command_timer", None)
-    if timer is not None:
-        timer.sink = metrics
-    mailer = getattr(app.extensions.get("chat.services"), "mailer", None)
-    if mailer is not None:
-        mailer.on_outcome = metrics.mail  # chat/auth/mailer.py `report`
-    # First of all before_request functions, so that a request refused by one of them (a rate limit) is timed.
-    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
-    app.after_request(_count_request)
-    app.register_blueprint(bp)
-
-
-def _start_timer():
-    g.chat_request_started = time.perf_counter()
-
-
-def _count_request(response):
-    metrics = current()
-    if metrics is None:
-        return response
-    name = request.endpoint or "unmatched"  # the route's name, never the path: the label set stays small
-    method = request.method if request.method in HTTP_METHODS else "other"
-    metrics.http_requests.labels(name, method, str(response.status_code)).inc()
-    started = g.get("chat_request_started")
-    if started is not None:
-        metrics.http_request_seconds.labels(name).observe(time.perf_counter() - started)
-    view = current_app.view_functions.get(request.endpoint)
-    if response.status_code == 429 and not getattr(view, "rate_category", None):
-        metrics.rate_limited.labels(f"http:{name}").inc()  # Flask-Limiter's; `counted` ones count in `hit`
-    return response
-
-
 # Hooks for the rest of the code: no-ops outside an app with metrics.
 
 def current():
@@ -180,7 +138,7 @@ def _error_code(ack):
 
 
 def push(event, outcome):
-    """One server-to-client emit (chat/push.py): "sent" or "failed"."""
+    """One server-to-client emit (chat/sockets/emitter.py): "sent" or "failed"."""
     metrics = current()
     if metrics is not None:
         metrics.pushes.labels(event, outcome).inc()
@@ -191,33 +149,3 @@ def rate_limited(category):
     metrics = current()
     if metrics is not None:
         metrics.rate_limited.labels(category).inc()
-
-
-# The route.
-
-TEXT = {"schema": {"type": "string"}}
-
-
-@bp.get("/metrics")
-@endpoint({200: {"description": "Prometheus' text format (OpenMetrics when the Accept header asks for it).",
-                 "content": {"text/plain": TEXT, "application/openmetrics-text": TEXT}}},
-          db=False, errors={401: "`unauthorized`: no `Authorization: Bearer <METRICS_TOKEN>` header.",
-                            403: "`forbidden`: not the METRICS_TOKEN.",
-                            404: "`not_found`: metrics are off (METRICS_TOKEN is not set)."})
-def scrape():
-    """This process's metrics for Prometheus; needs `Authorization: Bearer <METRICS_TOKEN>`.
-
-    Off (404) while METRICS_TOKEN is not set. Never cached.
-    """
-    token = current_app.config.get("METRICS_TOKEN") or ""
-    if not token:
-        raise ApiError("not_found", "Not found.", 404)
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        raise ApiError("unauthorized", "Send Authorization: Bearer <METRICS_TOKEN>.", 401,
-                       headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ApiError("forbidden", "That is not the metrics token.", 403)
-    body, content_type = current().exposition(request.headers.get("Accept"))
-    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}
-

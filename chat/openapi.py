@@ -76,7 +76,9 @@ Message = _doc("Message", MessageId=_str(), ChatId=fields.String(metadata={"desc
                Mentions=fields.List(fields.String(), required=True,
                                     metadata={"description": "User ids (group messages)."}),
                Attachments=fields.List(fields.Nested(File), required=True, metadata={
-                   "description": "Files sent with the message (empty when Deleted)."}))
+                   "description": "Files sent with the message (empty when Deleted)."}),
+               Rev=fields.Integer(required=True, metadata={
+                   "description": "The chat's revision at the message's latest change (catch-up)."}))
 Group = _doc("Group", **_group_fields(required=True))
 Partner = _doc("Partner", id=_str(), username=_str(), Online=fields.Boolean(required=True))
 InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "group"])),
@@ -90,6 +92,8 @@ InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "
                   UnreadMentions=fields.Integer(metadata={"description": "Kind group: unread messages that "
                                                                          "mention the caller."}),
                   UpdatedAt=fields.DateTime(required=True),
+                  Rev=fields.Integer(required=True, metadata={"description": "The chat's revision: it moved "
+                                                                             "since the last sync-chat, sync."}),
                   Muted=fields.Boolean(required=True, metadata={"description": "The caller muted it (and the mute "
                                                                                "has not ended)."}),
                   MutedUntil=fields.DateTime(required=True, allow_none=True, metadata={
@@ -103,7 +107,9 @@ REPLIES = {
     "status": _doc("StatusReply", status=_str()),
     "login": _doc("LoginReply", **TOKENS, user=_one(OwnUser)),
     "tokens": _doc("TokenPair", **TOKENS),
-    "me": _doc("MeReply", user=_one(OwnUser)),
+    "me": _doc("MeReply", user=_one(_doc("Me", id=_str(), username=_str(), email=_str(),
+                                         verified=fields.Boolean(required=True), TwoFactor=fields.Boolean(
+                                             required=True, metadata={"description": "2FA (TOTP) is on."})))),
     "user": User,
     "users": _doc("UserList", users=_many(User)),
     "inbox": _doc("Inbox", entries=_many(InboxEntry), state=_one(_doc("InboxState", **{
@@ -119,9 +125,12 @@ REPLIES = {
             key: fields.Integer(required=True) for key in ("page", "per_page", "total", "total_pages")}))),
     "group_page": _doc("GroupPage", GroupId=_str(), Group=_one(Group), **PAGE),
     "message": _doc("MessageReply", Message=_one(Message)),
+    "changes": _doc("Changes", Messages=_many(Message), Rev=fields.Integer(required=True, metadata={
+        "description": "Pass it as since_rev next time."}), HasMore=fields.Boolean(required=True)),
     "file": _doc("FileReply", File=_one(File)),
     "reactions": _doc("Reactions", ChatId=fields.String(), GroupId=fields.String(), MessageId=_str(),
-                      Reactions=_many(Reaction)),
+                      Reactions=_many(Reaction), Rev=fields.Integer(required=True, metadata={
+                          "description": "The message's Rev after the change."})),
     "history": _doc("MessageHistory", MessageId=_str(), Versions=_many(_doc(
         "MessageVersion", Content=_str(), EditedAt=fields.DateTime(required=True, allow_none=True, metadata={
             "description": "When this version was written; null for the original."})))),
@@ -144,6 +153,11 @@ REPLIES = {
     "mute": _doc("MuteReply", ChatId=fields.String(metadata={"description": "Self and personal chats."}),
                  GroupId=fields.String(metadata={"description": "Groups (instead of ChatId)."}),
                  Muted=fields.Boolean(required=True), MutedUntil=fields.DateTime(required=True, allow_none=True)),
+    "search": _doc("SearchReply", Results=_many(_doc(
+        "SearchResult", Message=_one(Message), ChatId=fields.String(metadata={"description": "Self, personal."}),
+        GroupId=fields.String(metadata={"description": "Groups (instead of ChatId)."}),
+        Kind=_str(validate=validate.OneOf(["self", "personal", "group"])))),
+        Next=_str(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null: no more."})),
 }
 
 

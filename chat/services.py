@@ -1,7 +1,8 @@
 """The service container: every service built once per app from its repositories and settings.
 
 Transports (routes, socket namespaces) reach services through `services()`; services themselves
-never import Flask or Socket.IO.
+never import Flask or Socket.IO. Every service that changes something announces it to the one events
+publisher given here (chat/events.py; over Socket.IO: chat/sockets/publisher.py).
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,14 +10,18 @@ from datetime import timedelta
 from .auth.accounts import AccountService
 from .auth.deletion import AccountDeletion
 from .auth.mailer import mailer_from_config
+from .auth.oidc import build_oidc
 from .auth.outbox import MailOutbox, MailWorker
 from .auth.passwords import Passwords
 from .auth.repository import OneTimeTokenRepository, SessionRepository
 from .auth.service import VERIFY_EMAIL, AuthService
+from .auth.twofactor import TwoFactorService
+from .auth.twofactor_repository import ChallengeRepository, TwoFactorRepository
 from .blocks.repository import BlockRepository
 from .blocks.service import BlockService
 from .chats.repository import ChatRepository
 from .chats.service import ChatService
+from .events import Publisher
 from .files.images import ImageInspector
 from .files.repository import FileRepository
 from .files.service import FileService
@@ -27,6 +32,8 @@ from .messages.service import MessageService
 from .notify.digest import DigestService
 from .notify.repository import NotifyRepository
 from .notify.service import NotifyService
+from .search.repository import SearchRepository
+from .search.service import SearchService
 from .users.repository import UserRepository
 from .users.service import UserService
 
@@ -46,20 +53,28 @@ class Services:
     mail_worker: MailWorker
     notify: NotifyService  # push subscriptions, settings, delivery to members who are away
     digest: DigestService  # the email digest
+    events: Publisher | None = None  # what the services announce to (chat/events.py)
+    twofactor: TwoFactorService | None = None  # TOTP enrolment and the second step of a login
+    oidc: object = None  # single sign-on with OpenID Connect (chat/auth/oidc.py)
+    search: SearchService | None = None  # GET /search (chat/search/)
 
 
-def build_services(config, db, on_session_revoked=None, on_group_left=None, background_db=None):
-    """Wire repositories and services for one app. What runs off the request path (the push workers and the
-    digest loop: chat/notify/) reads and writes through background_db, a client of its own (chat/db.py)."""
+def build_services(config, db, events=None, background_db=None):
+    """Wire repositories and services for one app, each announcing to events (default: a Publisher that does
+    nothing). What runs off the request path (the push workers and the digest loop: chat/notify/) reads and
+    writes through background_db, a client of its own (chat/db.py)."""
     background_db = db if background_db is None else background_db
+    events = Publisher() if events is None else events
     users = UserRepository(db)
     mailer = mailer_from_config(config)
     passwords = Passwords(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
     outbox = MailOutbox(db)
     session_repo, token_repo = SessionRepository(db), OneTimeTokenRepository(db)
-    auth = AuthService(users, session_repo, token_repo, passwords, outbox, config,
-                       on_session_revoked=on_session_revoked)
+    auth = AuthService(users, session_repo, token_repo, passwords, outbox, config, events=events)
     accounts = AccountService(auth, users, session_repo, token_repo, passwords, config)
+    twofactor = TwoFactorService(auth, TwoFactorRepository(db), ChallengeRepository(db), config)
+    auth.second_factor = twofactor.challenge_if_enabled  # /login asks accounts with 2FA for a code
+    oidc = build_oidc(config, db, auth, users)  # single sign-on
     composers = {VERIFY_EMAIL: auth.compose_verification, **accounts.composers()}
     mail_worker = MailWorker(MailOutbox(background_db), mailer, composers,  # the worker's own client
                              max_attempts=config["MAIL_MAX_ATTEMPTS"], retry_delay=config["MAIL_RETRY_DELAY"],
@@ -69,19 +84,22 @@ def build_services(config, db, on_session_revoked=None, on_group_left=None, back
     chats = ChatService(chat_repository, message_repository, users)
     files = FileService(FileRepository(db), chats, config["FILE_MAX_BYTES"], config["FILE_QUOTA_BYTES"],
                         ImageInspector.from_config(config))
-    messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"], files=files)
-    groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config)
+    messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"], files=files,
+                              events=events)
+    groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config, events=events)
     notify_repo = NotifyRepository(db, background_db)
     notify = NotifyService(notify_repo, config)
     digest = DigestService(notify_repo, ChatRepository(background_db), MessageRepository(background_db),
                            UserRepository(background_db), mailer, config)
     # What else a deleted account leaves behind, each removed by a function of the user id.
     deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
-                               leftovers=[files.remove_owned_by, notify.forget_user], on_group_left=on_group_left)
-    blocks = BlockService(BlockRepository(db), users, chat_repository)
+                               leftovers=[files.remove_owned_by, notify.forget_user, twofactor.forget_user,
+                                          oidc.forget_user])
+    blocks = BlockService(BlockRepository(db), users, chat_repository, events=events)
     return Services(auth=auth, accounts=accounts, deletion=deletion, users=UserService(users), chats=chats,
                     messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
-                    mail_worker=mail_worker, notify=notify, digest=digest)
+                    mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
+                    oidc=oidc, search=SearchService(SearchRepository(db)))
 
 
 def services(app=None):

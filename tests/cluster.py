@@ -13,7 +13,7 @@ import uuid
 import pytest
 import redis
 
-from conftest import LiveServer, free_port, start_live_server, stop_live_server
+from conftest import DEADLINE, LiveServer, free_port, start_live_server, stop_live_server
 
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
 
@@ -41,7 +41,7 @@ class RedisServer:
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
             try:
                 if client.ping():

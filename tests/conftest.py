@@ -2,13 +2,16 @@
 
 One database server for the whole session: a local SecantusDB with `:memory:` storage, started as
 `make run` starts one (chat/localdb.py), or the MongoDB that TEST_MONGO_URI names. Every test gets a
-database of its own, dropped afterwards. Unit tests build the app with `create_app({...})`;
+database of its own, dropped afterwards. Under pytest-xdist (`make test`) each worker is a session of its
+own, with its own database server, SMTP sink and live server on free ports (docs/testing.md).
+Unit tests build the app with `create_app({...})`;
 transport-level tests start the real server process, exactly as `make run` does, and talk to it over
 HTTP and WebSocket.
 """
 import contextlib
 import email
 import email.policy
+import functools
 import logging
 import os
 import re
@@ -30,11 +33,15 @@ from chat.localdb import MEMORY, LocalDatabase, free_port  # noqa: F401  (free_p
 from command_log import record_commands
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
-pytest_plugins = ["push_service"]  # its `push_services` fixture: local push services for the notification tests
+pytest_plugins = ["push_service", "events_capture"]  # local push services; `captured_events` (services)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_MONGO_URI = os.environ.get("TEST_MONGO_URI", "")
 PASSWORD = "correct horse battery"
+# How long a test waits for an event (a mail, a push, an ack, a server answering) before it calls it lost. It only
+# bounds a hang: a passing test never waits it out, so it is generous enough for a loaded machine running the suite
+# on every core (docs/testing.md). Waits that prove something did NOT happen are short and say so where they are.
+DEADLINE = 60
 
 
 class _Database:
@@ -55,35 +62,44 @@ def database_server(tmp_path_factory):
     """One database server for the whole session: TEST_MONGO_URI, or a local SecantusDB in memory."""
     if TEST_MONGO_URI:
         yield TEST_MONGO_URI
+        close_mongo_clients()
         return
     server = LocalDatabase(MEMORY, log_path=tmp_path_factory.mktemp("db") / "secantusd.log")
     _Database.uri, _Database.server = server.start(), server
     yield _Database.uri
+    close_mongo_clients()
     server.stop()
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every received mail and lets tests wait for one."""
+    """An aiosmtpd handler that keeps every received mail and lets tests wait for one.
+
+    The mails are kept by recipient as they arrive: the sink lives as long as the session (thousands of mails), and a
+    wait that parsed every mail's header on every arrival once made signups late in the suite take seconds.
+    """
 
     def __init__(self):
         self.messages = []
         self.port = None
+        self._to = {}  # the To header as sent → its mails, in order
         self._changed = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         message.raw_bytes = envelope.content  # the mail as it came over the wire, for tests of its raw headers
+        recipient = str(message["To"])
         with self._changed:
             self.messages.append(message)
+            self._to.setdefault(recipient, []).append(message)
             self._changed.notify_all()
         return "250 Message accepted"
 
-    def wait_for(self, recipient, count=1, timeout=10):
+    def wait_for(self, recipient, count=1, timeout=DEADLINE):
         """The count-th mail to recipient (waiting up to timeout seconds)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                mails = [m for m in self.messages if m["To"] == recipient]
+                mails = self._to.get(recipient, ())
                 if len(mails) >= count:
                     return mails[count - 1]
                 remaining = deadline - time.monotonic()
@@ -92,8 +108,9 @@ class Inbox:
                 self._changed.wait(remaining)
 
     def count(self, recipient):
+        """How many mails to recipient have arrived so far."""
         with self._changed:
-            return sum(1 for m in self.messages if m["To"] == recipient)
+            return len(self._to.get(recipient, ()))
 
     def link(self, recipient, count=1, path="verify"):
         """The link to path (verify, reset-password) in the count-th mail to recipient, as written in its text part."""
@@ -182,7 +199,7 @@ class HttpClient:
         self.url = url
 
     def request(self, method, path, **kwargs):
-        response = requests.request(method, self.url + path, timeout=10, **kwargs)
+        response = requests.request(method, self.url + path, timeout=DEADLINE, **kwargs)
         response.get_json = response.json
         return response
 
@@ -196,12 +213,14 @@ class HttpClient:
 class Accounts:
     """Signs users up, verifies them through the real mail, and logs them in: the one signup flow.
 
-    `client` is an app's test client, or an HttpClient on a live server (`LiveServer.accounts`).
+    `client` is an app's test client, or an HttpClient on a live server (`LiveServer.accounts`); `database` is a
+    function that returns the database it serves (for `verified_user`; a test client's app knows its own).
     """
 
-    def __init__(self, client, smtp):
+    def __init__(self, client, smtp, database=None):
         self.client = client
         self.smtp = smtp
+        self.database = database
         self._mails = {}  # address → the number of its verification mail (the SMTP sink is the session's)
 
     def signup(self, username=None, email_address=None, password=PASSWORD):
@@ -239,6 +258,26 @@ class Accounts:
         user = self.signup(username)
         self.verify(user)
         return self.login(user)
+
+    def verified_user(self, username=None):
+        """A verified, logged-in user as `user()` makes, without the mail round trip, for tests the mail is not
+        about: the account is written through the users repository (as signup and its link write it, with a
+        cheap argon2id hash, as the tests' servers use) and logged in over the real /login. No mail is sent."""
+        from chat.users.repository import UserRepository
+        username = username or unique()
+        db = self.database() if self.database else self.client.application.extensions["chat.store"].db
+        users = UserRepository(db)
+        created = users.create(username, f"{username}@example.test", _cheap_hash(PASSWORD))
+        users.mark_verified(created["_id"])
+        return self.login({"username": username, "email": created["email"], "password": PASSWORD,
+                           "id": str(created["_id"])})
+
+
+@functools.cache
+def _cheap_hash(password):
+    """argon2id at the tests' cost (ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024), once per password."""
+    from argon2 import PasswordHasher
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
 
 
 def expired_access(app, user):
@@ -305,7 +344,15 @@ class LiveServer:
 
     def accounts(self, smtp=None):
         """The signup flow (Accounts) over HTTP against this server (logging in alone needs no smtp)."""
-        return Accounts(HttpClient(self.url), smtp)
+        return Accounts(HttpClient(self.url), smtp, database=self.db)
+
+    def db(self):
+        """The server's database (on the session's database server, or wherever its MONGO_URI points)."""
+        return mongo_client(self.env["MONGO_URI"])[self.env["MONGO_DB"]]
+
+    def verified_user(self, username=None):
+        """A verified, logged-in user of this server without the mail round trip (`Accounts.verified_user`)."""
+        return self.accounts().verified_user(username)
 
     def signup_verify_login(self, smtp, username=None):
         """Walk signup → mail → verify → login over HTTP; returns the user with tokens."""
@@ -314,6 +361,24 @@ class LiveServer:
         assert accounts.link(user).startswith(self.url + "/verify?token=")
         accounts.verify(user)
         return accounts.login(user)
+
+
+_mongo_clients, _mongo_clients_lock = {}, threading.Lock()
+
+
+def mongo_client(uri):
+    """One pymongo client per database URI for the whole session (closed when the session ends); thread-safe."""
+    with _mongo_clients_lock:
+        if uri not in _mongo_clients:
+            from pymongo import MongoClient
+            _mongo_clients[uri] = MongoClient(uri, serverSelectionTimeoutMS=DEADLINE * 1000)
+        return _mongo_clients[uri]
+
+
+def close_mongo_clients():
+    """Close the clients `mongo_client` opened."""
+    while _mongo_clients:
+        _mongo_clients.popitem()[1].close()
 
 
 def live_env(smtp, port, **extra):
@@ -339,7 +404,7 @@ def start_live_server(smtp, tmp_path, command=None, **extra):
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path, env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{server.log()}")
@@ -350,7 +415,7 @@ def start_live_server(smtp, tmp_path, command=None, **extra):
             pass
         time.sleep(0.1)
     stop_live_server(server)
-    raise AssertionError(f"server did not answer /health within 30 s:\n{server.log()}")
+    raise AssertionError(f"server did not answer /health within {DEADLINE} s:\n{server.log()}")
 
 
 def stop_live_server(server):
@@ -486,7 +551,7 @@ class SocketRecorder:
             self.client.on("disconnect", self._disconnection(namespace), namespace=namespace)
         self._tap_wire()
 
-    def connect(self, timeout=10):
+    def connect(self, timeout=DEADLINE):
         """Connect every namespace; raises socketio.exceptions.ConnectionError when one is refused."""
         self.client.connect(self.url, namespaces=self.namespaces, auth=self.auth, transports=["websocket"],
                             wait_timeout=timeout)
@@ -554,23 +619,23 @@ class SocketRecorder:
         with self._changed:
             return [data for name, data in self.events[namespace] if name == event]
 
-    def wait_for(self, event, namespace="/", match=None, count=1, timeout=10):
+    def wait_for(self, event, namespace="/", match=None, count=1, timeout=DEADLINE):
         """The data of the count-th `event` in namespace for which match(data) holds."""
         def found():
             hits = [data for data in self.received(event, namespace) if match is None or match(data)]
             return hits[count - 1] if len(hits) >= count else None
         return self._until(found, timeout, f"no {event!r} #{count} in {namespace}")
 
-    def wait_disconnected(self, namespace="/", timeout=10):
+    def wait_disconnected(self, namespace="/", timeout=DEADLINE):
         """Block until the server has disconnected namespace."""
         self._until(lambda: True if namespace in self.disconnected else None, timeout,
                     f"{namespace} not disconnected")
 
-    def call(self, event, data=None, namespace="/", timeout=10):
+    def call(self, event, data=None, namespace="/", timeout=DEADLINE):
         """Emit with an acknowledgement and return the ack."""
         return self.client.call(event, data, namespace=namespace, timeout=timeout)
 
-    def sync(self, timeout=10):
+    def sync(self, timeout=DEADLINE):
         """A round trip; then wait until every event that came before its answer is recorded.
 
         After it, "not received" means the server did not send it (before this point).
@@ -600,7 +665,7 @@ def live_socket():
     """
     made = []
 
-    def make(server, user=None, namespaces=("/",), auth=None, connect=True, timeout=10):
+    def make(server, user=None, namespaces=("/",), auth=None, connect=True, timeout=DEADLINE):
         recorder = SocketRecorder(server.url, socket_auth(user) if auth is None else auth, namespaces)
         made.append(recorder)
         return recorder.connect(timeout) if connect else recorder

@@ -77,7 +77,7 @@ class PushService:
     def endpoint(self, name="sub"):
         return f"{self.url}/push/{name}"
 
-    def wait_for(self, count, timeout=10):
+    def wait_for(self, count, timeout=60):  # bounds a hang only (conftest.DEADLINE)
         """The first count pushes, waiting up to timeout seconds for them."""
         with self.received:
             if not self.received.wait_for(lambda: len(self.pushes) >= count, timeout):

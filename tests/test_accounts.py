@@ -98,6 +98,8 @@ def test_a_deletion_cut_off_by_a_database_outage_finishes_when_retried(cutter, p
     assert db.users.find_one({"username": alice["username"]}) is None
     message = db.messages.find_one({"sender_id": alice["id"]})
     assert (message["content"], message["sender_name"], message["deleted"]) == ("", "deleted user", True)
+    # blanked at the chat's newest Rev, taken by the retry (the cut attempt's Rev stays unused): a sync brings it
+    assert message["rev"] == db.chats.find_one({"_id": message["chat_id"]})["rev"] == 3
     assert db.sessions.count_documents({"user_id": alice["id"]}) == 0
     assert client.get("/me", headers=bearer(alice["access"])).status_code == 401
 

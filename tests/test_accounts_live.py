@@ -12,7 +12,7 @@ import requests
 from bson import ObjectId
 from pymongo import MongoClient
 
-from conftest import PASSWORD, database_uri, start_live_server, stop_live_server, unique
+from conftest import DEADLINE, PASSWORD, database_uri, start_live_server, stop_live_server, unique
 
 NEW_PASSWORD = "a-new-password-1"
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -415,7 +415,7 @@ def test_the_background_sweep_removes_expired_unverified_accounts(expiring_serve
     accounts = expiring_server.accounts(smtp)
     pending, verified = accounts.signup(), accounts.user()
     users = database(expiring_server).users
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + DEADLINE
     while users.find_one({"username": pending["username"]}) is not None:
         assert time.monotonic() < deadline, "the sweep did not remove the expired account"
         time.sleep(0.2)

@@ -196,7 +196,7 @@ def test_me_returns_the_caller(client, accounts):
     response = client.get("/me", headers=bearer(user["access"]))
     assert response.status_code == 200
     assert response.get_json()["user"] == {"id": user["id"], "username": user["username"],
-                                           "email": user["email"], "verified": True}
+                                           "email": user["email"], "verified": True, "TwoFactor": False}
 
 
 def test_refresh_rotates_and_reuse_ends_the_session(client, accounts):

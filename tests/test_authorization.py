@@ -58,7 +58,9 @@ PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", 
                     # The VAPID public key, the service worker, and the digests' one-click unsubscribe (its token).
                     "notify.public_key", "notify.service_worker", "notify.unsubscribe_page", "notify.unsubscribe",
                     # The old address's link that cancels a pending address change (its token).
-                    "email_change.cancel_page", "email_change.cancel_form"}
+                    "email_change.cancel_page", "email_change.cancel_form",
+                    # Single sign-on (before there is a session) and the second step of a password sign-in.
+                    "oidc.providers", "oidc.start", "oidc.callback", "oidc.exchange", "twofactor.login_code"}
 
 
 # The world: alice and bob share a personal chat; alice (admin), bob and carol share a group; alice
@@ -275,6 +277,7 @@ SOCKET_CASES = [
       "validation_error", "a reply to alice's note"),
     S("/self", "react-message", "mallory",
       lambda w: {"MessageId": w.note["MessageId"], "Emoji": "👍", "On": True}, "not_found", "alice's note"),
+    S("/self", "sync-chat", "mallory", lambda w: {"SinceRev": 0}, "own", "the caller's self chat only"),
     # `/personal`: alice and bob's chat, by mallory.
     S("/personal", "fetch-personal-chat", "mallory", lambda w: {"Partner": w.bob["id"], "ChatId": w.ab},
       "not_found"),
@@ -295,6 +298,11 @@ SOCKET_CASES = [
       "own chat, a reply to alice and bob's message"),
     S("/personal", "react-message", "mallory",
       lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"], "Emoji": "👍", "On": True}, "not_found"),
+    S("/personal", "sync-chat", "mallory", lambda w: {"ChatId": w.ab, "SinceRev": 0}, "not_found"),
+    S("/personal", "sync-chat", "mallory", lambda w: {"ChatId": w.group, "SinceRev": 0}, "not_found",
+      "a group id as ChatId"),
+    S("/personal", "sync-chat", "mallory", lambda w: {"ChatId": w.alice["id"], "SinceRev": 0}, "not_found",
+      "alice's self chat id as ChatId"),
     S("/personal", "react-message", "mallory",
       lambda w: {"ChatId": w.md, "MessageId": w.ab_alice["MessageId"], "Emoji": "👍", "On": False}, "not_found",
       "own ChatId, alice's MessageId"),
@@ -348,6 +356,8 @@ SOCKET_CASES = [
       lambda w: {"GroupId": w.group, "Content": "re", "ReplyTo": w.g_bob["MessageId"]}, "not_found",
       "kicked member, a reply"),
     S("/group", "fetch-group-chat", "kim", lambda w: {"GroupId": w.group}, "not_found", "kicked member"),
+    S("/group", "sync-chat", "mallory", lambda w: {"GroupId": w.group, "SinceRev": 0}, "not_found"),
+    S("/group", "sync-chat", "kim", lambda w: {"GroupId": w.group, "SinceRev": 0}, "not_found", "kicked member"),
     S("/group", "join-group", "mallory", lambda w: {"GroupId": w.group}, "not_found", "a private group"),
     S("/group", "join-group", "kim", lambda w: {"GroupId": w.open_group}, "forbidden",
       "kicked from a public group: only an admin can add her back"),
@@ -492,6 +502,10 @@ REST_ENDPOINTS = [
     Rest("POST", "/me/email", lambda w: "/me/email", lambda w: {"email": "taken@example.test",
                                                                  "password": w.alice["password"]}),
     Rest("POST", "/me/email/cancel", lambda w: "/me/email/cancel"),
+    Rest("POST", "/me/2fa/setup", lambda w: "/me/2fa/setup", lambda w: {"password": w.alice["password"]}),
+    Rest("POST", "/me/2fa/enable", lambda w: "/me/2fa/enable", lambda w: {"Code": "000000"}),
+    Rest("POST", "/me/2fa/disable", lambda w: "/me/2fa/disable",
+         lambda w: {"password": w.alice["password"], "Code": "000000"}),
     Rest("DELETE", "/me", lambda w: "/me", lambda w: {"password": w.alice["password"]}),
     Rest("GET", "/users/search", lambda w: f"/users/search?q={w.bob['username'][:4]}"),
     Rest("GET", "/users/<user_id>", lambda w: f"/users/{w.bob['id']}"),
@@ -507,6 +521,7 @@ REST_ENDPOINTS = [
     Rest("PUT", "/messages/<message_id>/reactions/<emoji>", lambda w: f"{_message_path(w)}/reactions/👍"),
     Rest("DELETE", "/messages/<message_id>/reactions/<emoji>", lambda w: f"{_message_path(w)}/reactions/👍"),
     Rest("POST", "/chats/<chat_id>/read", lambda w: f"/chats/{w.ab}/read", lambda w: {}),
+    Rest("GET", "/chats/<chat_id>/changes", lambda w: f"/chats/{w.ab}/changes?since_rev=0"),
     Rest("GET", "/groups/<group_id>", lambda w: f"/groups/{w.group}"),
     Rest("GET", "/groups/<group_id>/messages", lambda w: f"/groups/{w.group}/messages"),
     Rest("POST", "/groups/<group_id>/messages", lambda w: f"/groups/{w.group}/messages",
@@ -526,6 +541,7 @@ REST_ENDPOINTS = [
     Rest("DELETE", "/me/push-subscriptions", lambda w: "/me/push-subscriptions",
          lambda w: {"endpoint": "https://push.example.test/x"}),
     Rest("GET", "/me/settings", lambda w: "/me/settings"),
+    Rest("GET", "/search", lambda w: "/search?q=hi"),
     Rest("PATCH", "/me/settings", lambda w: "/me/settings", lambda w: {"EmailNotifications": "off"}),
 ]
 
@@ -612,6 +628,14 @@ REST_CASES = [
       lambda w: {"UpTo": w.g_bob["MessageId"]}, 404, "not_found", "group"),
     R("POST", "/chats/<chat_id>/read", "mallory", lambda w: f"/chats/{w.alice['id']}/read", lambda w: {}, 404,
       "not_found", "alice's self chat"),
+    R("GET", "/chats/<chat_id>/changes", "mallory", lambda w: f"/chats/{w.ab}/changes?since_rev=0", None, 404,
+      "not_found", "personal chat"),
+    R("GET", "/chats/<chat_id>/changes", "mallory", lambda w: f"/chats/{w.group}/changes?since_rev=0", None, 404,
+      "not_found", "group"),
+    R("GET", "/chats/<chat_id>/changes", "mallory", lambda w: f"/chats/{w.alice['id']}/changes?since_rev=0", None,
+      404, "not_found", "alice's self chat"),
+    R("GET", "/chats/<chat_id>/changes", "kim", lambda w: f"/chats/{w.group}/changes?since_rev=0", None, 404,
+      "not_found", "kicked member"),
     R("GET", "/groups/<group_id>", "mallory", lambda w: f"/groups/{w.group}", None, 404, "not_found"),
     R("GET", "/groups/<group_id>", "mallory", lambda w: f"/groups/{w.md}", None, 404, "not_found",
       "the caller's own personal chat"),
@@ -675,6 +699,11 @@ REST_CASES = [
       "kicked member, a file sent after the kick"),
     R("GET", "/files/<file_id>/thumbnail", "mallory", lambda w: f"/files/{w.g_file}/thumbnail", None, 404,
       "not_found", "a group's file"),
+    # Search: only the caller's chats of now; naming another chat is not_found (what they do find: below).
+    R("GET", "/search", "mallory", lambda w: f"/search?q=hi&chat={w.ab}", None, 404, "not_found", "personal chat"),
+    R("GET", "/search", "mallory", lambda w: f"/search?q=note&chat={w.alice['id']}", None, 404, "not_found",
+      "alice's self chat"),
+    R("GET", "/search", "kim", lambda w: f"/search?q=hello&chat={w.group}", None, 404, "not_found", "kicked member"),
 ]
 
 # Endpoints where no chat of anyone else is involved, and why; the tests below check what they do show.
@@ -691,6 +720,9 @@ REST_NOT_APPLICABLE = {
     ("DELETE", "/me/sessions"): "the caller's own other sessions only",
     ("POST", "/me/email"): "the caller's own account, behind its password",
     ("POST", "/me/email/cancel"): "the caller's own pending address change only",
+    ("POST", "/me/2fa/setup"): "the caller's own second factor, behind its password",
+    ("POST", "/me/2fa/enable"): "the caller's own second factor",
+    ("POST", "/me/2fa/disable"): "the caller's own second factor, behind its password and a code",
     ("DELETE", "/me"): "the caller's own account, behind its password",
     ("GET", "/users/search"): "a directory of verified users, by design",
     ("GET", "/users/<user_id>"): "any verified user's public {id, username}, by design",
@@ -721,6 +753,18 @@ def test_the_inbox_shows_only_the_callers_chats(world):
     response = _call(world, "GET", "/chats?per_page=100", world.mallory["access"])
     ids = {entry.get("ChatId") or entry.get("GroupId") for entry in response.get_json()["entries"]}
     assert world.ab not in ids and world.group not in ids and world.md in ids
+
+
+def test_search_finds_only_the_callers_chats(world):
+    def contents(user, q):
+        response = _call(world, "GET", f"/search?q={q}", user["access"])
+        assert response.status_code == 200, response.get_json()
+        return sorted(result["Message"]["Content"] for result in response.get_json()["Results"])
+
+    assert contents(world.mallory, "hi") == ["hi dave"] and contents(world.mallory, "secret") == []
+    assert contents(world.kim, "hello") == [] and contents(world.kim, "kim") == []  # kicked: not even their own
+    assert "my secret note" in contents(world.alice, "secret") and contents(world.bob, "secret") == []
+    assert world.pushes() == {}
 
 
 def test_the_directory_lists_public_groups_only(world):

@@ -83,6 +83,26 @@ def test_day_separators_and_full_dates(playwright_api, pair):
     assert labels == ["Today", "Yesterday", "Monday 3 March", "Tuesday, 31 December 2024"]
 
 
+def test_the_attach_button_is_an_icon_that_needs_no_emoji_font(playwright_api, pair):
+    """It was a 📎 character: a blank box where no emoji font is installed (headless Chromium, many Linux
+    desktops). Now an inline SVG drawn in the button's own colour, named by its aria-label."""
+    expect = playwright_api.expect
+    alice, bob = pair
+    a = alice.page
+    alice.entry(bob.username).click()
+    button = a.get_by_role("button", name="Attach files")
+    expect(button).to_be_visible()
+    assert button.evaluate("b => b.textContent.trim()") == ""  # no character that a font has to draw
+    icon = button.locator("svg")
+    expect(icon).to_have_attribute("aria-hidden", "true")
+    box = icon.bounding_box()
+    assert box["width"] >= 16 and box["height"] >= 16, box
+    drawn = icon.locator("path").evaluate("""p => { const box = p.getBBox();
+      return { width: box.width, height: box.height, stroke: getComputedStyle(p).stroke,
+               colour: getComputedStyle(p.closest('button')).color }; }""")
+    assert drawn["width"] > 5 and drawn["height"] > 5 and drawn["stroke"] == drawn["colour"], drawn
+
+
 def test_dark_mode_follows_the_system_and_the_toggle(playwright_api, pair, browser, web_server):
     expect = playwright_api.expect
     alice, bob = pair

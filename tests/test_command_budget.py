@@ -9,6 +9,8 @@ operation starts, leaving out the driver's handshakes and monitoring. The budget
   caller's user: those are counted, reported and bounded apart from the send's own share;
 * a history page is at most 2;
 * a connect's chat lists cost the same number of commands whatever the number of chats;
+* a browser connect (four namespaces over one Engine.IO connection) is at most 4 commands: the tokens are
+  checked once for the connection (one more for the newest messages when the user has chats);
 * a repeated ClientId returns the same MessageId and stores one message;
 * attachments cost a send 2 more, whatever their number (one conditional update of each file in one command,
   one read of them);
@@ -20,7 +22,7 @@ Every measurement is printed (run with -s to see them).
 import pytest
 
 from command_log import summary
-from conftest import bearer
+from conftest import bearer, socket_auth
 
 SEND, SEND_REPEATED, PAGE = 2, 4, 2
 # What a repeated ClientId pays, in order: the Seq taken, the refused insert, the message stored first, the Seq
@@ -268,10 +270,11 @@ def test_the_chat_lists_of_a_connect_cost_the_same_whatever_the_number_of_chats(
 
 
 # Richer messages (SPEC v2): a reply reads the replied-to message once more; mentions are resolved from the
-# group document the Seq update returns (no query per mentioned user); a reaction is the chat (membership)
-# and one write; UnreadMentions is one query for the whole group list.
+# group document the Seq update returns (no query per mentioned user); a reaction is the chat (membership),
+# its Rev (one update of the chat, SPEC v3 catch-up) and one write; UnreadMentions is one query for the whole
+# group list.
 
-REPLY, REACT = SEND + 1, 2
+REPLY, REACT = SEND + 1, 2 + 1
 
 
 def test_replies_mentions_and_reactions_stay_within_the_budget(app, client, accounts, people, sockets, commands):
@@ -438,4 +441,95 @@ def test_blocks_cost_no_command_on_a_send_and_mute_is_one(app, client, accounts,
         response, measured = commands.measure(call)
         assert response.status_code == 200, response.get_json()
         check(f"REST {what}, its own share", [c for c in measured if c.collection != "sessions"], budget)
+    assert not over, "over budget:\n" + "\n".join(over)
+
+
+# A browser connect (`/`, `/self`, `/personal`, `/group` over one Engine.IO connection) checks its tokens once
+# (chat/sockets/shared.py): the session (one findAndModify, which also writes its LastUsedAt) and the user, then
+# `/`'s two lists from one query of the chats and `/group`'s rooms from one more. A user with messages pays the
+# lookup of the newest ones on top (constant whatever the number of chats: above).
+
+BROWSER = ("/", "/self", "/personal", "/group")
+BROWSER_CONNECT = 4
+
+
+def browser(app, user, connect_socket):
+    """A test client connected to the four namespaces over one Engine.IO connection (one eio_sid)."""
+    client = connect_socket(app, user, "/")
+    for namespace in BROWSER[1:]:
+        client.connect(namespace, auth=socket_auth(user))
+    return client
+
+
+def test_a_browser_connect_checks_the_tokens_once_and_costs_at_most_four_commands(
+        app, accounts, connect_socket, commands):
+    fresh, busy, partner = accounts.user(), accounts.user(), accounts.user()
+    client, measured = commands.measure(lambda: browser(app, fresh, connect_socket))
+    print(f"\n[commands] browser connect, no chats: {len(measured)} ({summary(measured)})")
+    assert all(client.is_connected(namespace) for namespace in BROWSER)
+    assert [c.name for c in measured if c.collection == "sessions"] == ["findAndModify"], summary(measured)
+    assert [c.name for c in measured if c.collection == "users"] == ["find"], summary(measured)
+    assert len(measured) <= BROWSER_CONNECT, summary(measured)
+
+    own = browser(app, busy, connect_socket)
+    chat = ok(own.emit("fetch-personal-chat", {"Partner": partner["id"]}, namespace="/personal", callback=True))
+    ok(own.emit("send-personal-message", {"ChatId": chat["ChatId"], "Content": "hi"}, namespace="/personal",
+                callback=True))
+    group = ok(own.emit("create-group-chat", {"Name": "g", "Participants": [partner["id"]]}, namespace="/group",
+                        callback=True))["Group"]
+    ok(own.emit("send-group-message", {"GroupId": group["GroupId"], "Content": "hi"}, namespace="/group",
+                callback=True))
+    again, measured = commands.measure(lambda: browser(app, busy, connect_socket))
+    print(f"[commands] browser connect, a personal chat and a group with messages: {len(measured)} "
+          f"({summary(measured)})")
+    assert all(again.is_connected(namespace) for namespace in BROWSER)
+    assert len([c for c in measured if c.collection in ("sessions", "users")]) == 2, summary(measured)
+    assert len(measured) <= BROWSER_CONNECT + 1, summary(measured)  # + the newest messages of the lists
+
+
+# Catch-up (SPEC v3): a send still costs 2 (its Rev rides the Seq update); an edit and a deletion pay one
+# command more than before (the chat update that takes their Rev); a sync is the chat and one range of the
+# (chat_id, rev) index, the same at 30 messages as at 300.
+EDIT, DELETE, SYNC = 2 + 1, 3 + 1, 2
+
+
+def test_edits_deletions_and_syncs_stay_within_the_budget(app, client, people, sockets, commands):
+    alice, bob, _carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))["ChatId"]
+    target, over = {"ChatId": chat}, []
+    first = ok(emit(sockets, 0, "/personal", "send-personal-message", {**target, "Content": "a"}))["Message"]
+    ack, measured = commands.measure(lambda: emit(sockets, 0, "/personal", "edit-personal-message", {
+        **target, "MessageId": first["MessageId"], "Content": "b"}))
+    assert ok(ack)["Message"]["Rev"] == 2
+    report("socket edit-personal-message", measured)
+    if len(measured) > EDIT:
+        over.append(f"edit: {summary(measured)}")
+    ack, measured = commands.measure(lambda: emit(sockets, 0, "/personal", "delete-personal-message", {
+        **target, "MessageId": first["MessageId"]}))
+    assert ok(ack)["Message"]["Rev"] == 3
+    report("socket delete-personal-message", measured)
+    if len(measured) > DELETE:
+        over.append(f"delete: {summary(measured)}")
+    costs = {}
+    for total in (30, 300):
+        last = first
+        while last["Seq"] < total:
+            last = ok(emit(sockets, 0, "/personal", "send-personal-message", {**target, "Content": "x"}))["Message"]
+        ok(emit(sockets, 0, "/personal", "send-personal-message", {**target, "Content": "new"}))
+        since = last["Rev"]
+        ack, measured = commands.measure(lambda: emit(sockets, 1, "/personal", "sync-chat", {
+            **target, "SinceRev": since, "Limit": 5}))
+        assert [m["Content"] for m in ok(ack)["Messages"]] == ["new"]
+        report(f"socket sync-chat at {total} messages", measured)
+        costs[total] = summary(measured)
+        if len(measured) > SYNC:
+            over.append(f"sync at {total}: {summary(measured)}")
+        response, measured = commands.measure(lambda: client.get(
+            f"/chats/{chat}/changes?since_rev={since}", headers=bearer(bob["access"])))
+        assert response.status_code == 200, response.get_json()
+        _auth, own = rest_split(measured)
+        report(f"REST GET changes at {total} messages, its own share", own)
+        if len(own) > SYNC:
+            over.append(f"REST changes at {total}: {summary(own)}")
+    assert costs[30] == costs[300], costs
     assert not over, "over budget:\n" + "\n".join(over)

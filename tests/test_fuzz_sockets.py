@@ -164,6 +164,7 @@ FETCH_PERSONAL = ("/personal", "fetch-personal-chat")
     ("/self", "fetch-self-chat", {"Before": UNKNOWN_ID}),
     ("/self", "send-self-message", {"Content": "   "}),
     ("/self", "send-self-message", {"Content": 5}),
+    ("/self", "sync-chat", {"SinceRev": 1}),
 ])
 def test_a_refused_first_use_creates_no_chat(app, db, accounts, connect_socket, namespace, event, payload):
     user, stranger = accounts.user(), accounts.user()

@@ -38,6 +38,7 @@ def stored_files(app):
 
 
 @pytest.mark.live
+@pytest.mark.serial  # every probe under 0.5 s: alone, not beside other tests
 def test_two_bombs_uploaded_at_once_do_not_stop_the_server_answering(live_server, smtp):
     """At the default settings: each of these took the event loop for 0.6 to 0.9 s when it was decoded there."""
     user = live_server.signup_verify_login(smtp)

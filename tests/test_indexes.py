@@ -264,6 +264,12 @@ def exercise_everything(app, accounts, client, connect_socket):
                        headers=headers).status_code == 201
     assert client.post("/chats/self/messages", json={"Content": "rest note"}, headers=headers).status_code == 201
     assert client.get("/chats/self/messages", headers=headers).status_code == 200
+    # Search (chat/search/): a page with a cursor, every filter, and one chat.
+    first = client.get("/search?q=rest&limit=1", headers=headers).get_json()
+    assert first["Results"] and first["Next"], first
+    assert client.get(f"/search?q=rest note&cursor={first['Next']}&from={alice['id']}&has=file"
+                      "&after=2000-01-01T00:00:00Z&before=2999-01-01T00:00:00Z", headers=headers).status_code == 200
+    assert client.get(f"/search?q=re&chat={chat['ChatId']}", headers=headers).get_json()["Results"]
     assert client.patch(f"/messages/{sent[2]['MessageId']}", json={"Content": "x"}, headers=headers).status_code == 200
     assert client.delete(f"/messages/{sent[2]['MessageId']}", headers=headers).status_code == 200
     assert client.post(f"/chats/{chat['ChatId']}/read", json={}, headers=bearer(bob["access"])).status_code == 200
@@ -281,6 +287,31 @@ def exercise_everything(app, accounts, client, connect_socket):
     exercise_block_and_mute(app, accounts, client, connect_socket)
     exercise_files(app, accounts, client, connect_socket)
     exercise_notifications(app, accounts, client)
+    exercise_two_factor(accounts, client)
+
+
+def exercise_two_factor(accounts, client):
+    """Two-factor sign-in: setup, enable, /me, the otp_required login and its second step (a wrong code, a right
+    one, a recovery code), disable, and a deleted account's enrolment and challenges."""
+    import time
+
+    import pyotp
+    gil = accounts.user("gil_x")
+    headers = bearer(gil["access"])
+    secret = client.post("/me/2fa/setup", json={"password": gil["password"]}, headers=headers).get_json()["Secret"]
+    codes = client.post("/me/2fa/enable", json={"Code": pyotp.TOTP(secret).now()}, headers=headers).get_json()
+    assert client.get("/me", headers=headers).get_json()["user"]["TwoFactor"] is True
+
+    def second_step(code):
+        token = client.post("/login", json={"login": "gil_x", "password": gil["password"]}).get_json()["mfa_token"]
+        return client.post("/login/2fa", json={"mfa_token": token, "Code": code}).status_code
+
+    assert second_step("00000-00000") == 401
+    assert second_step(pyotp.TOTP(secret).at(time.time() + 30)) == 200
+    assert second_step(codes["RecoveryCodes"][0]) == 200
+    assert client.post("/me/2fa/disable", json={"password": gil["password"], "Code": codes["RecoveryCodes"][1]},
+                       headers=headers).status_code == 200
+    assert client.delete("/me", json={"password": gil["password"]}, headers=headers).status_code == 200
 
 
 def exercise_notifications(app, accounts, client):

@@ -13,7 +13,7 @@ import requests
 
 from conftest import start_live_server, stop_live_server
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.serial]  # medians of milliseconds: alone, not beside other tests
 SAMPLES = 30
 
 

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from conftest import PASSWORD, start_live_server, stop_live_server, unique
+from conftest import DEADLINE, PASSWORD, start_live_server, stop_live_server, unique
 
 pytestmark = pytest.mark.live
 
@@ -52,7 +52,7 @@ def test_dev_outbox_is_used_without_smtp(smtp, tmp_path):
         response = requests.post(f"{server.url}/signup", json={"username": name, "email": f"{name}@example.test",
                                                                "password": PASSWORD}, timeout=10)
         assert response.status_code == 201
-        deadline = time.monotonic() + 10  # the mail worker writes it just after the answer
+        deadline = time.monotonic() + DEADLINE  # the mail worker writes it just after the answer
         while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
             time.sleep(0.05)
         files = list(outbox.glob("*.eml"))

@@ -1,10 +1,13 @@
 """The real server process over WebSocket: python-socketio clients (gevent, and eventlet), and the
 official JS client. Negative checks ("nobody else got it") come after `sync()`, a round trip that
 orders them after everything the server sent before."""
+import fcntl
 import json
 import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -19,7 +22,7 @@ BOTH = ("/", P)
 
 
 def people(server, smtp, count):
-    return [server.signup_verify_login(smtp) for _ in range(count)]
+    return [server.verified_user() for _ in range(count)]  # the signup mail is tested in test_live_auth.py
 
 
 def open_chat(sock, partner):
@@ -366,7 +369,8 @@ def test_eventlet_serves_a_two_user_chat(eventlet_server, smtp, live_socket):
     assert b.wait_for("receive-personal-message", P)["Message"] == hello
     assert send(a, chat_id, "hello under eventlet", ClientId="e-1") == hello
     reply = send(b, chat_id, "hi")
-    assert a.wait_for("receive-personal-message", P)["Message"] == reply and reply["Seq"] == 2  # the repeat gave its Seq back
+    # the repeat gave its Seq back
+    assert a.wait_for("receive-personal-message", P)["Message"] == reply and reply["Seq"] == 2
     assert "async mode: eventlet" in eventlet_server.log()
 
 
@@ -403,11 +407,14 @@ def js_command(script):
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         pytest.skip("node and npm are needed on PATH to run the socket.io-client check")
-    if not (JS / "node_modules" / "socket.io-client").is_dir():
-        install = subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=JS, capture_output=True,
-                                 text=True, timeout=300)
-        if install.returncode != 0:
-            pytest.skip(f"npm install of socket.io-client failed (offline?): {install.stderr[-500:]}")
+    # Test workers run side by side (pytest-xdist): one installs while the others wait for it.
+    with open(Path(tempfile.gettempdir()) / "chat-tests-js-npm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (JS / "node_modules" / "socket.io-client").is_dir():
+            install = subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=JS, capture_output=True,
+                                     text=True, timeout=300)
+            if install.returncode != 0:
+                pytest.skip(f"npm install of socket.io-client failed (offline?): {install.stderr[-500:]}")
     return [node, str(JS / script)]
 
 

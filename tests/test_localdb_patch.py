@@ -58,6 +58,7 @@ def _conditional_take(collection, i, write=None):
     return collection.find_one_and_update(query, change, return_document=ReturnDocument.AFTER)
 
 
+@pytest.mark.serial  # a ratio of medians: alone, not beside other tests
 def test_the_patch_is_what_makes_a_conditional_find_and_modify_a_point_lookup(chats):
     patched, collection, log = chats
     update = _median_ms(lambda i: _conditional_take(collection, i, collection.update_one))

@@ -144,6 +144,7 @@ def test_resend_does_the_same_database_work_for_every_address(commands, make_app
 
 
 @pytest.mark.live
+@pytest.mark.serial  # medians of milliseconds: alone, not beside other tests
 def test_resend_answers_as_fast_for_an_unverified_address_as_for_an_unknown_one(live_server, smtp):
     """Interleaved /resend requests to the real server: the medians of 30 each differ by a few milliseconds at
     most (the mail used to be sent inside the request, which made an unverified address several milliseconds

@@ -11,6 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import (
+    DEADLINE,
     Accounts,
     SocketRecorder,
     bearer,
@@ -207,7 +208,7 @@ def test_live_server_scrape_sees_an_open_socket(smtp, tmp_path):
             assert value(scraped, "chat_db_command_seconds_count", command="find") > 0
         finally:
             sockets.close()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DEADLINE
         while value(live_scrape(), "chat_socket_connections", namespace="/") != 0:
             assert time.monotonic() < deadline, "the gauge did not drop when the socket closed"
             time.sleep(0.1)

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from cluster import RedisServer, require_redis_binary, start_cluster
+from conftest import DEADLINE
 
 pytestmark = [pytest.mark.live, pytest.mark.redis]
 PRESENCE_TTL = 2
@@ -167,7 +168,7 @@ def test_redis_restart_loses_nothing_acknowledged(pair, redis_server, live_socke
     redis_server.stop()
     send("while redis is down")  # stored and acknowledged; the push may be lost
     redis_server.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + DEADLINE
     while True:  # deliveries resume once both instances have resubscribed
         send(f"after restart {len(acked)}")
         try:

@@ -1,6 +1,7 @@
 """Notifications through real server processes: pushes from the gevent workers to a local push service that
 decrypts them, a hanging push service that delays no send, and email digests sent exactly once by two processes
 sharing one database and one Redis (each with its own digest loop)."""
+import re
 import time
 
 import pytest
@@ -9,7 +10,7 @@ from push_service import BrowserKeys
 from pymongo import MongoClient
 
 from cluster import RedisServer, require_redis_binary, start_cluster
-from conftest import bearer, database_uri, start_live_server, stop_live_server
+from conftest import DEADLINE, bearer, database_uri, start_live_server, stop_live_server
 
 pytestmark = [pytest.mark.live]
 
@@ -67,7 +68,7 @@ def test_a_gone_subscription_is_deleted_by_the_server(server, smtp, push_service
     client = MongoClient(database_uri())
     try:
         subscriptions = client[server.env["MONGO_DB"]]["push_subscriptions"]
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DEADLINE
         while subscriptions.count_documents({"user_id": bob["id"]}) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert subscriptions.count_documents({"user_id": bob["id"]}) == 0
@@ -97,8 +98,12 @@ def test_two_processes_send_one_digest_per_window_never_for_muted_chats(smtp, tm
                 answer = requests.post(f"{server.url}/chats/personal/{partner['id']}/messages",
                                        json={"Content": f"news {n}"}, headers=bearer(alice["access"]), timeout=10)
                 assert answer.status_code == 201
-        digest = smtp.wait_for(bob["email"], 2, timeout=20)  # after the verification mail
-        assert "4 unread" in digest.get_body(("plain",)).get_content()
+        digest = smtp.wait_for(bob["email"], 2)  # after the verification mail
+        # It goes NOTIFY_EMAIL_DELAY after the first unread message: with all four sent by then it says 4, on a
+        # loaded machine fewer; either way it counts what was unread when it went and names the newest of them.
+        unread, newest = map(int, re.search(r"(\d+) unread \(newest: \w+: news (\d+)\)",
+                                            digest.get_body(("plain",)).get_content()).groups())
+        assert 1 <= unread == newest + 1 <= 4
         time.sleep(3)  # both processes polled 30 times since: still one digest, and none for the muted chat
         assert smtp.count(bob["email"]) == 2
         assert smtp.count(carol["email"]) == 2 - 1

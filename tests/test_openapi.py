@@ -119,6 +119,9 @@ def test_security_schemes_are_bearer_jwts(document):
 # something real, with an unknown query parameter and (unless GET) an unknown body key.
 
 QUERY_PROBE, BODY_PROBE = "zz_query_probe", "zz_body_probe"
+# Routes that drop unknown query parameters on purpose: an OpenID provider's redirect back carries parameters of its
+# own (`iss`, `session_state`, Google's `authuser`, ...), which must not break a sign-in.
+DROPS_UNKNOWN_QUERY = {"oidc.callback"}
 
 
 @pytest.fixture
@@ -134,7 +137,7 @@ def world(app, client, accounts):
     values = {"file_id": uploaded.get_json()["File"]["FileId"],
               "user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
               "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"], "session_id": "s" * 32,
-              "emoji": "👍"}
+              "emoji": "👍", "name": "probe"}
     return {"user": user, "values": values}
 
 
@@ -168,7 +171,7 @@ def test_routes_load_the_schemas_the_table_documents(app, client, accounts, worl
         expected = {(op.query, "query")} if op.query else set()
         expected |= {(op.body or op.form, "body")} if op.body or op.form else set()
         assert set(loaded) == expected, (rule.endpoint, response.status_code, response.get_json(silent=True))
-        if expected:
+        if expected and rule.endpoint not in DROPS_UNKNOWN_QUERY:
             assert response.status_code == 422, rule.endpoint
             fields = response.get_json()["error"]["fields"]
             assert (QUERY_PROBE in fields) == bool(op.query) and (BODY_PROBE in fields) == bool(op.body or op.form)

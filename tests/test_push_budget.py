@@ -36,6 +36,7 @@ def send(server, sender, to, content="hi"):
 
 
 @pytest.mark.live
+@pytest.mark.serial  # seconds of wall-clock budget
 def test_twenty_tarpit_subscriptions_of_one_user_delay_nobody_elses_push(server, smtp, push_services):
     tarpit, good = push_services("tarpit"), push_services("ok")
     ann, bea, cyd = (server.signup_verify_login(smtp) for _ in range(3))
@@ -51,6 +52,7 @@ def test_twenty_tarpit_subscriptions_of_one_user_delay_nobody_elses_push(server,
 
 
 @pytest.mark.live
+@pytest.mark.serial  # seconds of wall-clock budget
 def test_a_working_endpoint_behind_tarpits_is_pushed_within_the_budget(server, smtp, push_services):
     tarpit, good = push_services("tarpit"), push_services("ok")
     dan, eve = server.signup_verify_login(smtp), server.signup_verify_login(smtp)
@@ -64,6 +66,7 @@ def test_a_working_endpoint_behind_tarpits_is_pushed_within_the_budget(server, s
 
 
 @pytest.mark.live
+@pytest.mark.serial  # seconds of wall-clock budget
 def test_pushes_put_off_while_a_host_cools_down_are_pushed_after(server, smtp, push_services):
     flaky = push_services("hang")
     fay, gus = server.signup_verify_login(smtp), server.signup_verify_login(smtp)

@@ -17,7 +17,7 @@ EVERY = ("/", S, P, G)
 
 
 def people(server, smtp, count):
-    return [server.signup_verify_login(smtp) for _ in range(count)]
+    return [server.verified_user() for _ in range(count)]  # the signup mail is tested in test_live_auth.py
 
 
 def call(sock, namespace, event, data):
@@ -54,7 +54,7 @@ def test_every_message_has_the_v2_keys_and_keeps_the_v1_ones(live_server, trio):
     (alice, bob, _carol), socks, chat_id, group = trio
     sent = call(sock_of(socks, alice), P, "send-personal-message", {"ChatId": chat_id, "Content": "plain"})["Message"]
     assert set(sent) == {"MessageId", "ChatId", "Sender", "Content", "CreatedAt", "EditedAt", "Deleted", "ClientId",
-                         "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments"}
+                         "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments", "Rev"}  # Rev: SPEC v3 catch-up
     assert (sent["ReplyTo"], sent["Reactions"], sent["Mentions"], sent["Attachments"]) == (None, [], [], [])
     pushed = sock_of(socks, bob).wait_for("receive-personal-message", P)
     assert pushed["Message"] == sent and pushed["Content"] == "plain"
@@ -165,7 +165,8 @@ def test_reactions_are_pushed_to_every_member_counted_and_taken_back(live_server
                                 {"Emoji": "🎉", "Count": 1, "UserIds": [carol["id"]]}]
     for sock in (a, b, c):  # everyone, the reacting sockets too
         pushed = sock.wait_for("message-reactions", G, count=3)
-        assert pushed == {"GroupId": group, "MessageId": mid, "Reactions": ack["Reactions"]}
+        # the push carries the message's Rev after the third reaction, so a syncing client can order it
+        assert pushed == {"GroupId": group, "MessageId": mid, "Reactions": ack["Reactions"], "Rev": sent["Rev"] + 3}
     # twice is once; taking back twice is harmless
     again = call(c, G, "react-message", {"GroupId": group, "MessageId": mid, "Emoji": "👍", "On": True})
     assert again["Reactions"] == ack["Reactions"]
@@ -183,7 +184,7 @@ def test_reactions_over_rest_in_personal_and_self_chats_reach_the_sockets(live_s
     status, body = rest(live_server, "PUT", f"/messages/{sent['MessageId']}/reactions/❤️", bob)
     assert status == 200, body
     assert body == {"ChatId": chat_id, "MessageId": sent["MessageId"],
-                    "Reactions": [{"Emoji": "❤️", "Count": 1, "UserIds": [bob["id"]]}]}
+                    "Reactions": [{"Emoji": "❤️", "Count": 1, "UserIds": [bob["id"]]}], "Rev": sent["Rev"] + 1}
     assert a.wait_for("message-reactions", P) == body and b.wait_for("message-reactions", P) == body
     status, body = rest(live_server, "DELETE", f"/messages/{sent['MessageId']}/reactions/❤️", bob)
     assert status == 200 and body["Reactions"] == []
@@ -371,7 +372,8 @@ def test_the_official_js_client_reacts_and_a_python_client_sees_it(live_server, 
     steps = {line["step"]: line for line in map(json.loads, done.stdout.splitlines())}
     mine = [{"Emoji": "🎉", "Count": 1, "UserIds": [bob["id"]]}]
     assert steps["reacted"]["ack"] == {"ok": True, "Reactions": mine}
-    assert steps["pushed"]["data"] == {"ChatId": chat_id, "MessageId": sent["MessageId"], "Reactions": mine}
+    assert steps["pushed"]["data"] == {"ChatId": chat_id, "MessageId": sent["MessageId"], "Reactions": mine,
+                                       "Rev": sent["Rev"] + 1}
     assert steps["unreacted"]["ack"] == {"ok": True, "Reactions": []}
     a = sock_of(socks, alice)
     assert a.wait_for("message-reactions", P)["Reactions"] == mine

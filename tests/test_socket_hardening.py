@@ -11,6 +11,7 @@ from test_faults import TcpProxy
 
 from cluster import RedisServer, require_redis_binary, start_cluster
 from conftest import (
+    DEADLINE,
     Accounts,
     connect_refusal,
     database_uri,
@@ -276,8 +277,13 @@ def test_a_connect_refused_half_way_leaves_the_user_offline(smtp, tmp_path, live
             proxy.arm(None)
             proxy.resume()
             sock.close()
-            time.sleep(0.3)  # the server sees the close
-            online = watcher.call("get-online-info", {"UserIds": [user["id"]]})
+            # The server sees the close (and its database line is back), however loaded the machine.
+            deadline = time.monotonic() + DEADLINE
+            while not (online := watcher.call("get-online-info", {"UserIds": [user["id"]]})).get("ok") \
+                    or online["Online"][user["id"]]:
+                assert online.get("ok") or online["error"]["code"] == "unavailable", (after, online)
+                assert time.monotonic() < deadline, (after, online)
+                time.sleep(0.05)
             assert online["Online"] == {user["id"]: False}, (after, online)
         assert refusals >= 3, "the cut should refuse the connects it falls in"
     finally:

@@ -14,6 +14,10 @@ JS = Path(__file__).resolve().parent.parent / "web" / "static" / "js"
 # (named lists may span lines).
 LOCAL_IMPORT = re.compile(r"""^\s*(?:import|export)\b\s*(?:[^;"']*?\bfrom\s*)?["']\./([\w.-]+\.js)["']""", re.M)
 MAX_LINES = {"chat-view.js": 299}
+# The conversation and the session, split into modules of one job each (issue 28): kept within the house style.
+MAX_LINES.update({name: 200 for name in (
+    "conversation.js", "conversation-view.js", "history.js", "message-list.js", "receive.js",
+    "session.js", "session-lead.js", "session-tabs.js")})
 
 
 def modules():

@@ -110,7 +110,7 @@ class AccountService:
         """End one of the user's live sessions (its sockets close); not_found for anything else."""
         if not self.session_repo.revoke_own(session_id, user_id, "signed_out"):
             raise errors.not_found("No such session.")
-        self.auth.on_session_revoked(session_id)
+        self.auth.events.session_revoked(session_id)
 
     def end_other_sessions(self, user_id, session_id):
         """End every session of the user but this one; returns how many ended."""

@@ -7,7 +7,8 @@ multi-document transaction, so it is a sequence of idempotent steps behind a mar
    so no failure later can leave an account that signs in with its groups gone;
 2. every other session ends (their sockets close);
 3. the user leaves each group as `leave-grp` does (a departing admin hands over);
-4. the user's messages lose their content and earlier versions and show "deleted user"; their partners'
+4. the user's messages lose their content and earlier versions and show "deleted user" (chat by chat, each at a
+   new Rev, so that clients catching up with `sync-chat` see it); their partners'
    personal chats show that name; the notes to self go;
 5. what other features keep of the user goes (`leftovers`: uploads, push subscriptions, notification settings);
 6. the current session ends, step 4 runs once more for a message that raced the revocation, and the
@@ -22,6 +23,7 @@ from datetime import timedelta
 
 from .. import errors
 from ..clock import utcnow
+from ..events import Origin
 from ..kinds import GROUP
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,7 @@ STALLED_AFTER = timedelta(minutes=2)
 class AccountDeletion:
     """Deletes accounts (on request, and stalled ones) and expires unverified ones."""
 
-    def __init__(self, auth, user_repo, session_repo, token_repo, chat_repo, message_repo, groups, leftovers=(),
-                 on_group_left=None):
+    def __init__(self, auth, user_repo, session_repo, token_repo, chat_repo, message_repo, groups, leftovers=()):
         self.auth = auth
         self.user_repo = user_repo
         self.session_repo = session_repo
@@ -45,8 +46,6 @@ class AccountDeletion:
         self.message_repo = message_repo
         self.groups = groups
         self.leftovers = list(leftovers)  # functions of the user id removing what other features keep of a user
-        # Called with (group before, group after, {"id", "username"}) for each group the user left.
-        self.on_group_left = on_group_left or (lambda before, after, member: None)
 
     def delete(self, user_id, session_id, password):
         """Delete the caller's account after checking the password (invalid_credentials otherwise). A retry after
@@ -60,12 +59,10 @@ class AccountDeletion:
         self.auth.end_sessions(user_id, "account_deleted", keep=session_id)
         for group in self.chat_repo.for_member(user_id, GROUP):
             try:
-                before, after = self.groups.leave(user_id, group["_id"])
+                self.groups.leave(user_id, group["_id"], Origin(member))  # announces `member_left`
             except errors.ApiError as exc:  # it left meanwhile (not_found), or the group kept changing (conflict)
                 if exc.code != "not_found":
                     raise
-                continue
-            self.on_group_left(before, after, member)
         self._forget_messages(user_id)
         for forget in self.leftovers:  # uploads, push subscriptions, notification settings
             forget(user_id)
@@ -80,8 +77,17 @@ class AccountDeletion:
     def _forget_messages(self, user_id):
         self.message_repo.remove_chat_of(user_id, user_id)  # the self chat's id is the user's id
         self.chat_repo.remove_self_chat(user_id)
-        self.message_repo.forget_sender(user_id, DELETED_NAME)
+        self._forget_sent(user_id)
         self.chat_repo.close_personal(user_id, DELETED_NAME)
+
+    def _forget_sent(self, user_id):
+        """Blank the user's messages (and the quotes of them) chat by chat, each chat at a new Rev, so that a
+        syncing client sees them blanked (`sync-chat`): one Rev per chat with messages not yet blanked, taken
+        before they are written, as any change does (chat/chats/revs.py). A retry takes a Rev only for the chats
+        left to do. A deleted group takes none (nobody can sync it)."""
+        for chat_id, marker in self.message_repo.chats_to_forget(user_id, DELETED_NAME).items():
+            rev = self.chat_repo.take_rev(chat_id, marker)
+            self.message_repo.forget_sender_in(chat_id, user_id, DELETED_NAME, marker, rev or 0)
 
     def finish_stalled(self, limit=20):
         """Finish deletions that started a while ago and were left half-way (a crash, an outage, a client that

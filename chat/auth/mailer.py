@@ -128,7 +128,7 @@ class OutboxMailer:
                 handle.write(bytes(message))
         except OSError as exc:
             raise MailError(f"outbox {self.folder}: {exc}") from exc
-        log.warning("DEV OUTBOX: mail to %s written to %s; link: %s", message["To"], path, link)
+        log.info("DEV OUTBOX: mail to %s written to %s; link: %s", message["To"], path, link)
         return path
 
 

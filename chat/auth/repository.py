@@ -35,9 +35,12 @@ class SessionRepository:
             return_document=ReturnDocument.AFTER)
         return doc is not None
 
-    def touch(self, session_id):
-        """Record that the session was used just now (a socket connected with it)."""
-        self.sessions.update_one({"_id": session_id, "revoked_at": None}, {"$set": {"last_used_at": utcnow()}})
+    def use(self, session_id, user_id):
+        """The session of user_id when it is live, its LastUsedAt moved to now in the same command; else None."""
+        now = utcnow()
+        return self.sessions.find_one_and_update(
+            {"_id": session_id, "user_id": str(user_id), "revoked_at": None, "expires_at": {"$gt": now}},
+            {"$set": {"last_used_at": now}}, return_document=ReturnDocument.AFTER)
 
     def for_user(self, user_id):
         """The user's live sessions (unrevoked, unexpired), most recently used first."""

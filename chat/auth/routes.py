@@ -88,7 +88,8 @@ def resend(body):
 @_limit("RATE_LIMIT_LOGIN_IP")
 @_limit("RATE_LIMIT_LOGIN_ACCOUNT", key_func=body_field("login"))
 @endpoint(ok("login", "The token pair of a new session."), body=LoginSchema, errors={
-    401: "`invalid_credentials` (the same for an unknown login).",
+    401: "`invalid_credentials` (the same for an unknown login); `otp_required` with `mfa_token` and `expires_in` "
+         "(seconds) and no tokens, when the account has 2FA on: send a code to `POST /login/2fa`.",
     403: "`email_not_verified` (only after a correct password).", 429: None})
 def login(body):
     """Exchange credentials for an access and a refresh token in a new session."""

@@ -14,6 +14,7 @@ from pymongo.errors import PyMongoError
 
 from .. import errors
 from ..clock import as_utc, utcnow
+from ..events import Publisher
 from ..users.repository import DuplicateUser
 from .mailer import verification_message
 
@@ -43,7 +44,7 @@ def hash_token(token):
 class AuthService:
     """Signup, email verification, login, refresh-token rotation and logout."""
 
-    def __init__(self, user_repo, session_repo, token_repo, passwords, outbox, settings, on_session_revoked=None,
+    def __init__(self, user_repo, session_repo, token_repo, passwords, outbox, settings, events=None,
                  on_mail_queued=None):
         self.user_repo = user_repo
         self.session_repo = session_repo
@@ -57,8 +58,10 @@ class AuthService:
         self.verify_ttl = settings["VERIFY_TOKEN_TTL"]
         self.unverified_ttl = timedelta(seconds=settings["UNVERIFIED_TTL"])
         self.refresh_ttl = settings["JWT_REFRESH_TOKEN_EXPIRES"]
-        # Called with a session id when a session ends, so live sockets can be closed.
-        self.on_session_revoked = on_session_revoked or (lambda session_id: None)
+        # Told of each session that ends (`session_revoked`), so live sockets can be closed: chat/events.py.
+        self.events = events or Publisher()
+        # Called with (user, user_agent) after a right password; raises to ask for a second factor (build_services).
+        self.second_factor = None
 
     # Signup and verification
 
@@ -194,9 +197,15 @@ class AuthService:
             raise errors.email_not_verified()
         if self.passwords.needs_rehash(user["password_hash"]):
             self.user_repo.set_password_hash(user["_id"], self.passwords.hash(password))
+        if self.second_factor is not None:  # 2FA on: raises otp_required with an mfa_token (chat/auth/twofactor.py)
+            self.second_factor(user, user_agent)
+        return (user, *self.open_session(user, user_agent))
+
+    def open_session(self, user, user_agent=None):
+        """A new session of a user who has proved who they are: (session_id, refresh_jti)."""
         refresh_jti = uuid.uuid4().hex
         session_id = self.session_repo.create(user["_id"], refresh_jti, utcnow() + self.refresh_ttl, user_agent)
-        return user, session_id, refresh_jti
+        return session_id, refresh_jti
 
     def session_is_active(self, session_id, user_id):
         """True when the session exists for this user, is unrevoked and unexpired."""
@@ -232,19 +241,20 @@ class AuthService:
             raise errors.invalid_credentials()
         return user
 
-    def session_used(self, session_id):
-        """A socket connected with the session: its LastUsedAt moves (one write per connect, none per request)."""
-        self.session_repo.touch(session_id)
+    def use_session(self, session_id, user_id):
+        """session_is_active for a socket's connect, which also moves the session's LastUsedAt (the session list;
+        one write per Engine.IO connection, none per request), in one command."""
+        return bool(isinstance(session_id, str) and session_id and self.session_repo.use(session_id, user_id))
 
     def end_session(self, session_id, reason="logout"):
         """Revoke the session's tokens and close its sockets."""
         self.session_repo.revoke(session_id, reason)
-        self.on_session_revoked(session_id)
+        self.events.session_revoked(session_id)
 
     def end_sessions(self, user_id, reason, keep=None):
         """End every session of the user but keep (and close their sockets); returns how many ended."""
         ended = self.session_repo.revoke_all(user_id, reason, keep)
         for session_id in ended:
-            self.on_session_revoked(session_id)
+            self.events.session_revoked(session_id)
         return len(ended)
 

@@ -21,40 +21,6 @@ def mint_pair(user_id, session_id, refresh_jti):
     return {"access_token": mint_access(user_id, session_id), "refresh_token": refresh}
 
 
-def register_jwt_callbacks(jwt):
-    """Route flask-jwt-extended's checks and errors through the session store and the one envelope."""
-    from flask import jsonify
-
-    from ..services import services
-
-    def envelope(error):
-        return jsonify({"error": error.to_dict()}), error.status
-
-    @jwt.token_in_blocklist_loader
-    def is_revoked(_header, payload):
-        return not services().auth.session_is_active(payload.get("sid"), payload.get("sub"))
-
-    @jwt.expired_token_loader
-    def expired(_header, _payload):
-        return envelope(errors.token_expired())
-
-    @jwt.revoked_token_loader
-    def revoked(_header, _payload):
-        return envelope(errors.token_revoked())
-
-    @jwt.invalid_token_loader
-    def invalid(reason):
-        return envelope(errors.unauthorized(f"Invalid token: {reason}"))
-
-    @jwt.unauthorized_loader
-    def missing(reason):
-        return envelope(errors.unauthorized(f"Authentication is required: {reason}"))
-
-    @jwt.user_lookup_error_loader
-    def unknown_user(_header, _payload):
-        return envelope(errors.unauthorized("The token's user no longer exists."))
-
-
 def _decode(token, allow_expired=False):
     if not isinstance(token, str) or not token:
         raise errors.unauthorized("A token is required.")
@@ -67,28 +33,33 @@ def _decode(token, allow_expired=False):
 
 
 def check_socket_tokens(auth_service, access_token, refresh_token=None):
-    """Validate a socket's token pair. Returns (user_id, session_id, new_access_token_or_None).
+    """Validate a socket's token pair. Returns (user_id, session_id, new_access_token_or_None, expires_at): the
+    access token's expiry (epoch seconds) when it passed on its own.
 
     Accepts a valid unrevoked access token, or an expired one together with the current refresh
-    token of the same user and session (a new access token is minted then). Raises unauthorized,
-    token_expired or token_revoked.
+    token of the same user and session (a new access token is minted then). The session's LastUsedAt
+    moves when the tokens pass (with an unexpired access token, in the same command as the session
+    check). Raises unauthorized, token_expired or token_revoked.
     """
     claims = _decode(access_token, allow_expired=True)
     if claims.get("type") != "access":
         raise errors.unauthorized("An access token is required.")
     user_id, session_id = claims.get("sub"), claims.get("sid")
-    if not auth_service.session_is_active(session_id, user_id):
+    if not _is_expired(claims):  # the common case: the session check is its LastUsedAt write too
+        if not auth_service.use_session(session_id, user_id):
+            raise errors.token_revoked()
+        return user_id, session_id, None, claims["exp"]
+    if not auth_service.session_is_active(session_id, user_id):  # a refused renewal writes nothing
         raise errors.token_revoked()
-    if not _is_expired(claims):
-        return user_id, session_id, None
     if not refresh_token:
         raise errors.token_expired("The access token has expired; send the refresh token too.")
     refresh = _decode(refresh_token)
     if refresh.get("type") != "refresh" or refresh.get("sub") != user_id or refresh.get("sid") != session_id:
         raise errors.unauthorized("The refresh token does not belong to this session.")
-    if not auth_service.refresh_is_current(session_id, user_id, refresh.get("jti")):
+    if not auth_service.refresh_is_current(session_id, user_id, refresh.get("jti")) \
+            or not auth_service.use_session(session_id, user_id):
         raise errors.token_revoked("The refresh token has been revoked.")
-    return user_id, session_id, mint_access(user_id, session_id)
+    return user_id, session_id, mint_access(user_id, session_id), None
 
 
 def refresh_token_session(token, user_id):

@@ -1,10 +1,9 @@
-"""`PUT`/`DELETE /users/<id>/block` and `GET /me/blocks`: the same service calls whatever the client, and the
-presence pushes that make a block (or its end) take effect at once on every open socket, on every process."""
-from flask import Blueprint, current_app
+"""`PUT`/`DELETE /users/<id>/block` and `GET /me/blocks`: the same service calls whatever the client; the
+service announces a block (or its end), and the presence pushes make it take effect at once on every open
+socket, on every process (chat/sockets/publisher.py)."""
+from flask import Blueprint
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from .. import push
-from ..clock import utcnow
 from ..http import counted, endpoint
 from ..openapi import ok
 from ..services import services
@@ -24,11 +23,7 @@ def block(user_id):
     """Block a user: they can no longer open a personal chat with the caller nor write in it (`blocked`), their
     typing and read receipts stop reaching the caller, each sees the other offline from now on, and the caller
     leaves their search. Group chats are unaffected; the blocked user is told nothing."""
-    me = get_jwt_identity()
-    target, _created = services().blocks.block(me, user_id)
-    now = utcnow()
-    push.presence([me], str(target["_id"]), False, now)  # each reads as offline to the other, at once
-    push.presence([str(target["_id"])], me, False, now)
+    target, _created = services().blocks.block(get_jwt_identity(), user_id)
     return {"user": public_user(target), "blocked": True}
 
 
@@ -39,13 +34,7 @@ def block(user_id):
 def unblock(user_id):
     """Unblock a user: everything a block stopped works again, presence included (both are told the other's
     current presence when they share a chat)."""
-    me = get_jwt_identity()
-    target, visible = services().blocks.unblock(me, user_id)
-    if visible:
-        online = current_app.extensions["chat.presence"].online([me, target["id"]])
-        now = utcnow()
-        push.presence([me], target["id"], online.get(target["id"], False), now)
-        push.presence([target["id"]], me, online.get(me, False), now)
+    target, _visible = services().blocks.unblock(get_jwt_identity(), user_id)
     return {"user": target, "blocked": False}
 
 

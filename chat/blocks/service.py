@@ -3,12 +3,13 @@
 Once A blocks B, B's sends to A are refused (`blocked`) by the Seq update of their personal chat, which carries
 the block (chat/chats/repository.py `take_seq`), and a first message or page that would create that chat is
 refused by the partner check that reads A's user document anyway (chat/chats/service.py `create`). Typing and
-read receipts (chat/push.py) and presence (chat/sockets/root.py) read the same state; search skips A for B
+read receipts (chat/sockets/publisher.py) and presence (chat/sockets/root.py) read the same state; search skips A for B
 (chat/users/repository.py). In groups, B cannot bring A into a group (chat/groups/service.py) and B's `@A` is no
 mention (each group the two share keeps the pair, `blocks`); messages, typing and receipts in groups they already
 share flow as before. Blocking is silent: B is told nothing.
 """
 from .. import errors
+from ..events import Publisher
 from ..kinds import pair_key
 from .repository import hidden_from
 
@@ -18,7 +19,8 @@ DEFAULT_MOST = 1000
 class BlockService:
     """Block, unblock and list blocked users."""
 
-    def __init__(self, block_repo, user_repo, chat_repo, most=DEFAULT_MOST):
+    def __init__(self, block_repo, user_repo, chat_repo, most=DEFAULT_MOST, events=None):
+        self.events = events or Publisher()
         self.block_repo = block_repo
         self.user_repo = user_repo
         self.chat_repo = chat_repo
@@ -44,6 +46,7 @@ class BlockService:
         self.block_repo.mark_blocked_by(blocked_id, user_id, True)
         self.chat_repo.set_blocked(pair_key(user_id, blocked_id), blocked_id, True)
         self.block_repo.mark_in_groups(user_id, blocked_id, True)
+        self.events.user_blocked(user_id, blocked_id)  # each reads as offline to the other, at once
         return target, created
 
     def unblock(self, user_id, target_id):
@@ -68,6 +71,8 @@ class BlockService:
         visible = (was and blocked_id not in mine["blocked_by"]
                    and blocked_id in self.chat_repo.partners_of(user_id))
         name = target["username"] if target is not None else "deleted user"
+        if visible:  # both are told the other's current presence
+            self.events.user_unblocked(user_id, blocked_id)
         return {"id": blocked_id, "username": name}, visible
 
     def blocked_users(self, user_id):
@@ -80,6 +85,11 @@ class BlockService:
     def hidden(self, user_id):
         """The ids whose presence the user must not see, and who must not see theirs (one lookup)."""
         return hidden_from(self.block_repo.lists(user_id))
+
+    @staticmethod
+    def hidden_in(user_doc):
+        """hidden, from a user document already read (a socket's connect reads it anyway): no lookup."""
+        return hidden_from(user_doc)
 
     def _other_user(self, user_id, target_id):
         if str(target_id) == user_id:

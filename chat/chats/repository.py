@@ -16,10 +16,12 @@ from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
 from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from . import revs
 from .mute import mute_field
 
-# What a send returns of the chat: enough to push the message (not every member's read position).
-_WITHOUT_READS = {"reads": 0}
+# What a send returns of the chat: enough to push the message (not every member's read position, nor the
+# revisions in flight).
+_WITHOUT_READS = {"reads": 0, "pending": 0}
 # Empty Seqs a chat remembers (a repeated ClientId whose Seq could not be given back): the newest ones, enough
 # for anyone's Unread; pages find older ones empty and read past them anyway.
 GAPS_KEPT = 100
@@ -97,19 +99,40 @@ class ChatRepository:
         """
         if not isinstance(chat_id, str):
             return None
-        taken = {"$add": ["$seq", 1]}
+        taken, now = {"$add": ["$seq", 1]}, utcnow()
+        rev = revs.next_rev()  # the Rev rides the same update (chat/chats/revs.py); the message is in flight
+        message = {"$concat": [{"$literal": f"{chat_id}:"}, {"$toString": taken}]}
         query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, "closed": {"$ne": True},
                  "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {})}
         return self.chats.find_one_and_update(
             query,
-            [{"$set": {"seq": taken, "updated_at": utcnow(), read_field(member_id): taken}}],
+            [{"$set": {"seq": taken, "updated_at": now, read_field(member_id): taken, "rev": rev,
+                       "pending": revs.pending_with(rev, message, now)}}],
             projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
 
-    def give_back_seq(self, chat_id, taken, keep=GAPS_KEPT):
+    def take_rev(self, chat_id, message_id):
+        """Take the live chat's next Rev for a change to message_id (an edit, a deletion, a reaction), in one
+        update that also marks it in flight (expired entries are dropped by sends only, so that `release_rev`
+        can put the chat back as it was). Returns the Rev, or None when the chat is gone."""
+        rev, now = revs.next_rev(), utcnow()
+        chat = self.chats.find_one_and_update(
+            {"_id": chat_id, "deleted": {"$ne": True}},
+            [{"$set": {"rev": rev, "pending": revs.pending_with(rev, {"$literal": message_id}, now, expire=False)}}],
+            projection={"rev": 1}, return_document=ReturnDocument.AFTER)
+        return chat and chat["rev"]
+
+    def release_rev(self, chat_id, rev):
+        """A change that took rev stored nothing (refused): it is no longer in flight, and while no later change
+        took a Rev, the chat's Rev goes back to rev - 1 (a refused change leaves the chat as it was)."""
+        self.chats.update_one({"_id": chat_id}, [{"$set": {
+            "rev": {"$cond": [{"$eq": ["$rev", rev]}, rev - 1, "$rev"]}, "pending": revs.pending_without(rev)}}])
+
+    def give_back_seq(self, chat_id, taken, rev=None, keep=GAPS_KEPT):
         """Give back a Seq that a send took and stored nothing under (its ClientId repeated), in one update of the
         chat. While no later send took one, the chat's Seq becomes taken - 1 again and no member's read position
         stays above it (so the next message is unread for them); otherwise the Seq stays empty and is added to the
-        chat's `gaps` (the newest `keep`), which history pages skip and Unread does not count.
+        chat's `gaps` (the newest `keep`), which history pages skip and Unread does not count. The Rev the send
+        took (rev) is no longer in flight: it stays unused.
         """
         top, back = {"$eq": ["$seq", taken]}, taken - 1
         reads = {"$arrayToObject": {"$map": {"input": {"$objectToArray": {"$ifNull": ["$reads", {}]}},
@@ -117,7 +140,7 @@ class ChatRepository:
         gaps = {"$slice": [{"$concatArrays": [{"$ifNull": ["$gaps", []]}, [taken]]}, -keep]}
         self.chats.update_one({"_id": chat_id, "seq": {"$gte": taken}}, [{"$set": {
             "seq": {"$cond": [top, back, "$seq"]}, "reads": {"$cond": [top, reads, "$reads"]},
-            "gaps": {"$cond": [top, "$gaps", gaps]}}}])
+            "gaps": {"$cond": [top, "$gaps", gaps]}, "pending": revs.pending_without(rev)}}])
 
     def advance_read(self, chat_id, user_id, seq):
         """Move the member's read position to seq if that is further (it never moves back). True when it moved."""
@@ -127,8 +150,8 @@ class ChatRepository:
         return result.modified_count == 1
 
     def for_member(self, user_id, kind):
-        """The user's chats of one kind, most recent activity first."""
-        query = {"members": str(user_id), "kind": kind}
+        """The user's chats of one kind (or of a tuple of kinds), most recent activity first."""
+        query = {"members": str(user_id), "kind": {"$in": list(kind)} if isinstance(kind, tuple) else kind}
         return list(self.chats.find(query).sort("updated_at", DESCENDING))
 
     def inbox_page(self, user_id, skip, limit):

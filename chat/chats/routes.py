@@ -1,15 +1,16 @@
-"""REST for chats: the same service calls and pushes as the sockets, for clients without a socket."""
+"""REST for chats: the same service calls as the sockets, for clients without a socket; the services announce
+what changed, and the sockets hear of it (chat/events.py)."""
 from flask import Blueprint, current_app
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from .. import push
 from ..http import caller, counted, endpoint, history_page, sent
-from ..kinds import ChatRef
-from ..messages.schemas import history_out, message_out, reactions_wire
+from ..kinds import ChatRef, kind_of
+from ..messages.schemas import changes_wire, history_out, message_out, reactions_wire, receipt_wire
 from ..openapi import NO_USER, SENT, ok
 from ..services import services
 from .mute import mute_wire
 from .schemas import (
+    ChangesQuerySchema,
     EditBodySchema,
     HistoryQuerySchema,
     InboxQuerySchema,
@@ -87,8 +88,7 @@ def self_send(body):
 def edit_message(message_id, body):
     """Edit one's own message; both sides get the `…-message-edited` push."""
     chat, message = services().messages.edit(get_jwt_identity(), message_id, body["Content"])
-    push.message_changed(chat, message, deleted=False)
-    return {"Message": message_out(message, group=chat["kind"] == "group")}
+    return {"Message": message_out(message, group=kind_of(chat).room)}
 
 
 @bp.delete("/messages/<message_id>")
@@ -99,8 +99,7 @@ def edit_message(message_id, body):
 def delete_message(message_id):
     """Soft-delete one's own message (it keeps its Seq); both sides get the `…-message-deleted` push."""
     chat, message = services().messages.delete(get_jwt_identity(), message_id)
-    push.message_changed(chat, message, deleted=True)
-    return {"Message": message_out(message, group=chat["kind"] == "group")}
+    return {"Message": message_out(message, group=kind_of(chat).room)}
 
 
 @bp.get("/messages/<message_id>/history")
@@ -123,7 +122,7 @@ def message_history(message_id):
                        "or the caller's 11th."})
 def react(message_id, emoji):
     """React to a message with one emoji (idempotent); the chat's sockets get `message-reactions`."""
-    return _reacted(*services().messages.react(get_jwt_identity(), message_id, emoji, True))
+    return reactions_wire(*services().messages.react(get_jwt_identity(), message_id, emoji, True))
 
 
 @bp.delete("/messages/<message_id>/reactions/<emoji>")
@@ -134,12 +133,7 @@ def react(message_id, emoji):
                   422: "`validation_error`: not one emoji, or a deleted message."})
 def unreact(message_id, emoji):
     """Take back one's reaction (idempotent); the chat's sockets get `message-reactions`."""
-    return _reacted(*services().messages.react(get_jwt_identity(), message_id, emoji, False))
-
-
-def _reacted(chat, message):
-    push.reactions(chat, message)
-    return reactions_wire(chat, message)
+    return reactions_wire(*services().messages.react(get_jwt_identity(), message_id, emoji, False))
 
 
 @bp.post("/chats/<chat_id>/read")
@@ -151,9 +145,20 @@ def mark_read(chat_id, body):
     """Mark a personal or group chat read up to UpTo (default: newest); the read ack is pushed when it moved."""
     user_id = get_jwt_identity()
     chat, receipt = services().messages.mark_read(user_id, ChatRef.any(chat_id), body.get("UpTo"))
-    if receipt is not None:
-        push.read_receipt(chat, user_id, receipt)
-    return push.receipt_wire(chat, user_id, receipt)
+    return receipt_wire(chat, user_id, receipt)
+
+
+@bp.get("/chats/<chat_id>/changes")
+@jwt_required()
+@counted("fetch")
+@endpoint(ok("changes", "What changed since since_rev, in Rev order."), auth="access", query=ChangesQuerySchema,
+          errors={404: "`not_found`: no such chat or group, or not a member.",
+                  422: "`validation_error`: since_rev above the chat's Rev, or a bad limit."})
+def changes(chat_id, query):
+    """Catch-up: every message of a chat or group changed since since_rev (its current state, deletions too),
+    in Rev order, at most limit; pass the answer's Rev next time (sync-chat on the sockets)."""
+    return changes_wire(*services().messages.changes(caller(), ChatRef.any(chat_id), query["since_rev"],
+                                                     query.get("limit")))
 
 
 MUTE_ERRORS = {404: "`not_found`: no such chat or group, or not a member."}
@@ -181,5 +186,4 @@ def unmute(chat_id):
 
 def _muted(chat_id, kind, until):
     user_id = get_jwt_identity()
-    key = "GroupId" if kind == "group" else "ChatId"
-    return {key: chat_id, **mute_wire({"muted": {user_id: until}}, user_id)}
+    return {kind_of(kind).id_key: chat_id, **mute_wire({"muted": {user_id: until}}, user_id)}

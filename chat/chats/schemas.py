@@ -20,6 +20,13 @@ class HistoryQuerySchema(Schema):
             raise ValidationError("Give before or after, not both.", "before")
 
 
+class ChangesQuerySchema(Schema):
+    """`GET /chats/<id>/changes`: the Rev an earlier answer gave (0 the first time) and a limit."""
+
+    since_rev = fields.Integer(required=True, validate=validate.Range(min=0, max=2 ** 53))
+    limit = fields.Integer(validate=LIMIT)
+
+
 class InboxQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=LIMIT)

@@ -114,13 +114,17 @@ class ChatService:
 
     # Lists
 
-    def personal_list(self, user_id):
-        """[(chat, last message or None, unread)] of the user's personal chats, most recent activity first."""
-        return self._summarized(user_id, self.chat_repo.for_member(user_id, PERSONAL))
+    def lists(self, user_id):
+        """(personal list, group list): [(chat, last message or None, unread)] of the user's personal chats and of
+        their live groups, each most recent activity first, from one query of the chats and one lookup of their
+        newest messages (a socket's connect on `/` sends both lists)."""
+        rows = self._summarized(user_id, [c for c in self.chat_repo.for_member(user_id, (PERSONAL, GROUP))
+                                          if not (c["kind"] == GROUP and c.get("deleted"))])
+        return [row for row in rows if row[0]["kind"] == PERSONAL], [row for row in rows if row[0]["kind"] == GROUP]
 
-    def group_list(self, user_id):
-        """[(group, last message or None, unread)] of the user's live groups, most recent activity first."""
-        return self._summarized(user_id, [c for c in self.chat_repo.for_member(user_id, GROUP) if not c.get("deleted")])
+    def group_ids(self, user_id):
+        """The ids of the user's live groups (their rooms, joined on connect): one query, no message lookup."""
+        return [c["_id"] for c in self.chat_repo.for_member(user_id, GROUP) if not c.get("deleted")]
 
     def inbox(self, user_id, page, per_page):
         """(total, [(chat, last message or None, unread)]) for one page of personal and group chats."""

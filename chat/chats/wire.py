@@ -17,7 +17,8 @@ def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
     at once: `PersonalChatList` entries ({"ChatId", "Partner" with "Online", "PartnerRead", "Closed", ...}) and
     `GroupChatList` entries
     (a `Group` with ... and "UnreadMentions", from mentions: {group id: count}), each with "LastMessage",
-    "Unread", "UpdatedAt", "Muted", "MutedUntil"; with_kind adds "Kind" (the inbox). A partner who blocked the
+    "Unread", "UpdatedAt", "Rev" (the chat's revision), "Muted", "MutedUntil"; with_kind adds "Kind" (the
+    inbox). A partner who blocked the
     user, or whom the user blocked, reads as offline."""
     partners = {chat["_id"]: partner_of(chat, user_id) for chat, _, _ in rows if chat["kind"] == PERSONAL}
     online = presence.online([partner["id"] for partner in partners.values()]) if partners else {}
@@ -34,6 +35,6 @@ def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
         else:
             entry = {**group_out(chat), "UnreadMentions": (mentions or {}).get(chat["_id"], 0)}
         entry.update(LastMessage=message_out(last, group=chat["kind"] == GROUP), Unread=unread,
-                     UpdatedAt=iso(chat["updated_at"]), **mute_wire(chat, user_id, now))
+                     UpdatedAt=iso(chat["updated_at"]), Rev=chat.get("rev", 0), **mute_wire(chat, user_id, now))
         entries.append({"Kind": chat["kind"], **entry} if with_kind else entry)
     return entries

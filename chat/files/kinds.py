@@ -8,6 +8,8 @@ import re
 
 from .. import errors
 
+CHUNK_SIZE = 255 * 1024  # what a file is stored (and streamed) in: GridFS's default chunk
+
 PNG, JPEG, GIF, WEBP, PDF, TEXT = "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"
 IMAGES = frozenset({PNG, JPEG, GIF, WEBP})
 # Pillow's format name for each image type: the decoder must agree with the signature.

@@ -14,8 +14,8 @@ from pymongo import UpdateOne
 
 from ..clock import utcnow
 from ..ids import to_object_id
+from .kinds import CHUNK_SIZE
 
-CHUNK_SIZE = 255 * 1024  # GridFS's default
 CHUNKS_PER_INSERT = 4  # about 1 MiB per insert command
 
 

@@ -19,8 +19,7 @@ from ..fields import Text
 from ..http import counted, endpoint
 from ..openapi import ErrorEnvelope, json_response, ok
 from ..services import services
-from .kinds import IMAGES, TEXT
-from .repository import CHUNK_SIZE
+from .kinds import CHUNK_SIZE, IMAGES, TEXT
 from .urls import FULL, THUMBNAIL, UrlSigner
 from .wire import file_out, signer
 

@@ -8,7 +8,6 @@ from ..kinds import ChatRef
 from ..messages.schemas import message_out
 from ..openapi import NOT_MEMBER, SENT, ok
 from ..services import services
-from ..sockets.group import join
 from .schemas import DirectoryQuerySchema
 from .wire import directory_entry, group_out
 
@@ -37,7 +36,8 @@ def directory(query):
                   404: "`not_found`: no such public group.", 409: "`conflict`: the group is full."})
 def join_group(group_id):
     """Join a public group, as `join-group`: members' sockets get `member-added`, the caller's `group-created`."""
-    return {"Group": join(caller(), group_id)}
+    group, _joined = services().groups.join(caller(), group_id)  # announces `member_added` when it took them in
+    return {"Group": group_out(group)}
 
 
 @bp.get("/groups/<group_id>")

@@ -1,7 +1,7 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import CLIENT_ID, CONTENT, EMOJI, ID, REPLY_TO, PageSchema, StrictBoolean, Text
+from ..fields import CLIENT_ID, CONTENT, EMOJI, ID, REPLY_TO, PageSchema, StrictBoolean, SyncSchema, Text
 from ..files.fields import ATTACHMENTS
 
 
@@ -15,6 +15,10 @@ class CreateGroupSchema(Schema):
 
 class GroupIdSchema(Schema):
     GroupId = Text(required=True, validate=ID)
+
+
+class SyncGroupSchema(GroupIdSchema, SyncSchema):
+    """`sync-chat` on `/group`."""
 
 
 class UpdateGroupSchema(GroupIdSchema):

@@ -11,12 +11,18 @@ the caller again after writing, so a group made or joined while `DELETE /me` ran
 and a check that fails reads the caller once to tell `unauthorized` from `not_found` (on failure only).
 Each change is one conditional update (see GroupRepository), so racing commands cannot leave a group
 without an admin who is a member, nor with more than GROUP_MAX_MEMBERS members. Returns plain
-documents; transports announce.
+documents, and announces each change to the events port (chat/events.py) once it is stored.
 """
 from .. import errors
+from ..events import NOBODY, Publisher
 from .repository import block_pairs
 
 LEAVE_ATTEMPTS = 5
+
+
+def as_user(doc):
+    """A user document as {"id", "username"}."""
+    return {"id": str(doc["_id"]), "username": doc["username"]}
 
 
 def live(user):
@@ -27,7 +33,8 @@ def live(user):
 class GroupService:
     """Create and administer groups."""
 
-    def __init__(self, group_repo, user_repo, limits):
+    def __init__(self, group_repo, user_repo, limits, events=None):
+        self.events = events or Publisher()
         self.group_repo = group_repo
         self.user_repo = user_repo
         self.name_max = limits["GROUP_NAME_MAX"]
@@ -66,7 +73,7 @@ class GroupService:
 
     # Changing
 
-    def create(self, creator_id, name, description, participant_ids, public=False):
+    def create(self, creator_id, name, description, participant_ids, public=False, origin=NOBODY):
         """A new group with the creator as admin; participants must be verified users (duplicates ignored).
         `blocked` (and nothing made) when any participant has blocked the creator; unauthorized for a creator
         deleted or being deleted, even when the deletion starts while the group is being made (it is undone)."""
@@ -87,9 +94,10 @@ class GroupService:
         if not live(self.user_repo.by_id(creator_id)):  # DELETE /me began meanwhile: it may not have seen this group
             self.group_repo.delete(group["_id"], creator_id)
             self._check_caller(creator_id, None)
+        self.events.group_created(group, origin)
         return group
 
-    def add_member(self, admin_id, group_id, member_id):
+    def add_member(self, admin_id, group_id, member_id, origin=NOBODY):
         """Add a verified user; returns (group after, member doc)."""
         group = self.admin_group(admin_id, group_id)
         member = self.user_repo.by_id(member_id)
@@ -104,7 +112,9 @@ class GroupService:
             raise errors.validation_error({"Member": [f"A group has at most {self.max_members} members."]})
         if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member):
             self._explain_failure(admin_id, group_id)
-        return self.group_repo.get(group["_id"]), member
+        group = self.group_repo.get(group["_id"])
+        self.events.member_added(group, as_user(member), by=origin.user)
+        return group, member
 
     def join(self, user, group_id):
         """The caller joins a public group by themself; returns (group after, True), or (group, False) when they
@@ -116,9 +126,11 @@ class GroupService:
         self._check_caller(user_id, me)
         if isinstance(group_id, str) and self.group_repo.join(group_id, user_id, me):
             if not live(self.user_repo.by_id(user_id)):  # DELETE /me began meanwhile and may not have seen it
-                self.leave(user_id, group_id)
+                self._leave(user_id, group_id)
                 self._check_caller(user_id, None)
-            return self.group_repo.get(group_id), True
+            group = self.group_repo.get(group_id)
+            self.events.member_added(group, user, by=user)
+            return group, True
         group = self.group_repo.get(group_id)
 
         if group is None or group.get("deleted"):
@@ -133,7 +145,7 @@ class GroupService:
             raise errors.ApiError("conflict", f"The group is full ({self.max_members} members).", 409)
         raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
 
-    def update(self, admin_id, group_id, name=None, description=None, public=None):
+    def update(self, admin_id, group_id, name=None, description=None, public=None, origin=NOBODY):
         """Admin only: change what is given of name, description and visibility; returns the group after."""
         if name is None and description is None and public is None:
             raise errors.validation_error({"_schema": ["Give Name, Description or Public."]})
@@ -143,9 +155,11 @@ class GroupService:
         public = bool(group.get("public")) if public is None else public
         if not self.group_repo.update(group, str(admin_id), name, description, public):
             self._explain_failure(admin_id, group_id)
-        return self.group_repo.get(group["_id"])
+        group = self.group_repo.get(group["_id"])
+        self.events.group_updated(group, origin)
+        return group
 
-    def kickout(self, admin_id, group_id, member_id):
+    def kickout(self, admin_id, group_id, member_id, origin=NOBODY):
         """Remove a member (not the admin themself); returns (group after, member doc)."""
         group = self.admin_group(admin_id, group_id)
         if str(member_id) == str(admin_id):
@@ -154,9 +168,11 @@ class GroupService:
             raise errors.not_found("No such member.")
         if not self.group_repo.remove_member(group["_id"], str(admin_id), str(member_id)):
             self._explain_failure(admin_id, group_id)
-        return self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
+        group, member = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
+        self.events.member_kicked(group, as_user(member), origin)
+        return group, member
 
-    def change_admin(self, admin_id, group_id, member_id):
+    def change_admin(self, admin_id, group_id, member_id, origin=NOBODY):
         """Hand the admin role to another member; returns (group after, new admin doc)."""
         group = self.admin_group(admin_id, group_id)
         if str(member_id) == str(admin_id):
@@ -165,10 +181,19 @@ class GroupService:
             raise errors.not_found("No such member.")
         if not self.group_repo.change_admin(group["_id"], str(admin_id), str(member_id)):
             self._explain_failure(admin_id, group_id)
-        return self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
+        group, admin = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
+        self.events.admin_changed(group, as_user(admin), origin)
+        return group, admin
 
-    def leave(self, user_id, group_id):
-        """Leave the group; returns (group before, group after). Retries when the group changed meanwhile."""
+    def leave(self, user_id, group_id, origin=NOBODY):
+        """Leave the group; returns (group before, group after), and announces `member_left` with the leaver as
+        origin.user (default: as the group knows them). Retries when the group changed meanwhile."""
+        before, after = self._leave(user_id, group_id)
+        member = origin.user or {"id": str(user_id), "username": before["names"][str(user_id)]}
+        self.events.member_left(before, after, member)
+        return before, after
+
+    def _leave(self, user_id, group_id):
         for _ in range(LEAVE_ATTEMPTS):
             group = self.member_group(user_id, group_id, leaving=True)
             if self.group_repo.leave(group, str(user_id)):
@@ -176,12 +201,18 @@ class GroupService:
                 return group, self.group_repo.get(group["_id"])
         raise errors.ApiError("conflict", "The group is changing too fast; try again.", 409)
 
-    def delete(self, admin_id, group_id):
+    def delete(self, admin_id, group_id, origin=NOBODY):
         """Delete the group (admin only); returns the group as it was."""
         group = self.admin_group(admin_id, group_id)
         if not self.group_repo.delete(group["_id"], str(admin_id)):
             self._explain_failure(admin_id, group_id)
+        self.events.group_deleted(group, origin)
         return group
+
+    def typing(self, user, group_id, started, origin=NOBODY):
+        """Announce that user ({"id", "username"}) started (or stopped) typing in a group they are a member of
+        (not_found otherwise). Nothing is stored."""
+        self.events.typing(self.member_group(user["id"], group_id), user, started, origin)
 
     def _explain_failure(self, user_id, group_id):
         """A conditional update matched nothing: the group changed under us. Raise what is true now."""

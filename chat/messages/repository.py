@@ -5,8 +5,10 @@ whatever the chat's length. A message sent with a ClientId also carries `client_
 (`<chat>:<sender>:<ClientId>`, unique): the message and its idempotency key are one document, written
 by one insert, so no failure can store one without the other.
 """
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
+
+from ..chats.revs import message_rev, message_revs
 
 
 def message_id(chat_id, seq):
@@ -77,18 +79,22 @@ class MessageRepository:
         """The stored messages among these ids (any order)."""
         return list(self.messages.find({"_id": {"$in": ids}})) if ids else []
 
-    def edit_own(self, chat_id, message_id_, sender_id, content, edited_at, mentions=None, keep=100):
+    def edit_own(self, chat_id, message_id_, sender_id, content, edited_at, mentions=None, keep=100, rev=0,
+                 grams=None):
         """Replace the content of the sender's own, undeleted message, keeping the version it replaces in
         `history` ({"content", "edited_at"}, at most `keep`, oldest first), in one atomic update; mentions, when
-        given, replace the message's. Returns the message after, or None when it does not qualify."""
+        given, replace the message's; the change's Rev is written too. Returns the message after, or None when
+        it does not qualify."""
         if seq_of(message_id_, chat_id) is None:
             return None
         earlier = {"$concatArrays": [{"$ifNull": ["$history", []]},
                                      [{"content": "$content", "edited_at": "$edited_at"}]]}
         changes = {"history": {"$slice": [earlier, -keep]}, "content": {"$literal": content},
-                   "edited_at": {"$literal": edited_at}}
+                   "edited_at": {"$literal": edited_at}, "rev": message_rev(rev), "revs": message_revs(rev)}
         if mentions is not None:
             changes["mentions"] = {"$literal": mentions}
+        if grams is not None:  # the search grams of the new content (chat/search/grams.py), in the same update
+            changes["grams"] = {"$literal": grams}
         return self.messages.find_one_and_update(
             {"_id": message_id_, "sender_id": sender_id, "deleted": False}, [{"$set": changes}],
             return_document=ReturnDocument.AFTER)
@@ -98,20 +104,21 @@ class MessageRepository:
         self.messages.update_many({"reply_to.id": message_id_},
                                   {"$set": {"reply_to.excerpt": "", "reply_to.deleted": True}})
 
-    def react(self, chat_id, message_id_, user_id, emoji, on, max_emoji, max_own=None):
+    def react(self, chat_id, message_id_, user_id, emoji, on, max_emoji, max_own=None, rev=0):
         """Add (on) or remove user_id's emoji on an undeleted message, in one atomic update: adding twice is one
         reaction, and a new emoji is not added beyond max_emoji distinct ones on the message, nor beyond max_own
         distinct ones of user_id (None: no such limit). Returns the message after (whose `reactions` say whether
-        it was added), or None when there is no such undeleted message."""
+        it was added), or None when there is no such undeleted message. The change's Rev is written too."""
         if seq_of(message_id_, chat_id) is None:
             return None
-        query = {"_id": message_id_, "deleted": False}
-        if not on:
-            return self.messages.find_one_and_update(
-                query, {"$pull": {"reactions": {"emoji": emoji, "user_id": user_id}}},
-                return_document=ReturnDocument.AFTER)
+        query, written = {"_id": message_id_, "deleted": False}, {"rev": message_rev(rev), "revs": message_revs(rev)}
         reactions = {"$ifNull": ["$reactions", []]}
         emoji_, user_ = {"$literal": emoji}, {"$literal": user_id}
+        if not on:
+            others = {"$filter": {"input": reactions, "cond": {"$not": [{"$and": [
+                {"$eq": ["$$this.emoji", emoji_]}, {"$eq": ["$$this.user_id", user_]}]}]}}}
+            return self.messages.find_one_and_update(
+                query, [{"$set": {"reactions": others, **written}}], return_document=ReturnDocument.AFTER)
         used = {"$map": {"input": reactions, "in": "$$this.emoji"}}
         mine = {"$filter": {"input": reactions, "cond": {"$and": [{"$eq": ["$$this.emoji", emoji_]},
                                                                   {"$eq": ["$$this.user_id", user_]}]}}}
@@ -124,7 +131,7 @@ class MessageRepository:
         keep = {"$or": [{"$gt": [{"$size": mine}, 0]}, *over]}
         added = {"$concatArrays": [reactions, [{"emoji": emoji_, "user_id": user_}]]}
         return self.messages.find_one_and_update(
-            query, [{"$set": {"reactions": {"$cond": [keep, reactions, added]}}}],
+            query, [{"$set": {"reactions": {"$cond": [keep, reactions, added]}, **written}}],
             return_document=ReturnDocument.AFTER)
 
     def count_mentions(self, user_id, after):
@@ -141,23 +148,50 @@ class MessageRepository:
             [ranges[0], *unions, {"$group": {"_id": "$chat_id", "count": {"$sum": undeleted}}}])
         return {row["_id"]: row["count"] for row in counted}
 
-    def update_own(self, chat_id, message_id_, sender_id, fields):
-        """Set fields on the sender's own, undeleted message; returns it, or None when it does not qualify."""
+    def update_own(self, chat_id, message_id_, sender_id, fields, rev=0):
+        """Set fields on the sender's own, undeleted message, with the change's Rev; returns it, or None when it
+        does not qualify."""
         if seq_of(message_id_, chat_id) is None:
             return None
+        values = {name: {"$literal": value} for name, value in fields.items()}
         return self.messages.find_one_and_update(
             {"_id": message_id_, "sender_id": sender_id, "deleted": False},
-            {"$set": fields}, return_document=ReturnDocument.AFTER)
+            [{"$set": {**values, "rev": message_rev(rev), "revs": message_revs(rev)}}],
+            return_document=ReturnDocument.AFTER)
 
-    def forget_sender(self, user_id, name):
-        """A deleted account's messages: content gone (with its earlier versions), shown as deleted, from name; and
-        the quotes of them in replies, emptied. Running it again changes nothing more."""
-        self.messages.update_many(
-            {"sender_id": user_id},
-            {"$set": {"content": "", "deleted": True, "sender_name": name}, "$unset": {"history": ""}})
-        self.messages.update_many(
-            {"reply_to.sender_id": user_id},
-            {"$set": {"reply_to.excerpt": "", "reply_to.deleted": True, "reply_to.sender_name": name}})
+    def changed(self, chat_id, since, upto, limit):
+        """The chat's messages whose Rev is in (since, upto], in Rev order, at most limit: one range of the
+        (chat_id, rev) index, whatever the chat's length."""
+        return list(self.messages.find({"chat_id": chat_id, "rev": {"$gt": since, "$lte": upto}})
+                    .sort("rev", ASCENDING).limit(limit))
+
+    def written(self, ids):
+        """{message id: the revisions it remembers being written (`revs`)} of the stored messages among ids."""
+        found = self.messages.find({"_id": {"$in": list(ids)}}, {"revs": 1}) if ids else ()
+        return {doc["_id"]: doc.get("revs") or [] for doc in found}
+
+    def chats_to_forget(self, user_id, name):
+        """{chat id: one of its messages} of the chats where user_id has messages not yet shown as from name (a
+        deleted account's), in one aggregate of the sender index: what `forget_sender_in` still has to do."""
+        # The sender alone in the first stage, so that the store reads it from the index (SecantusDB scans the
+        # collection for a first $match that adds the $ne); the name is checked on what the index gave.
+        found = self.messages.aggregate([{"$match": {"sender_id": user_id}}, {"$match": {"sender_name": {"$ne": name}}},
+                                         {"$group": {"_id": "$chat_id", "marker": {"$first": "$_id"}}}])
+        return {row["_id"]: row["marker"] for row in found}
+
+    def forget_sender_in(self, chat_id, user_id, name, marker, rev=0):
+        """A deleted account's messages in one chat: content gone (with its earlier versions), shown as deleted,
+        from name; the quotes of them in replies, emptied; each written at the chat's Rev rev (0: none, a chat
+        gone). marker, one of them, goes last: a sync waits for it (chat/messages/sync.py), so once it landed every
+        other one has too. Three updates; running it again changes nothing but the Rev."""
+        stamp = {"rev": message_rev(rev), "revs": message_revs(rev)} if rev else {}
+        forgotten = {"content": "", "deleted": True, "sender_name": {"$literal": name}, "grams": {"$literal": []},
+                     **stamp}
+        blank = [{"$set": forgotten}, {"$unset": "history"}]
+        self.messages.update_many({"chat_id": chat_id, "sender_id": user_id, "_id": {"$ne": marker}}, blank)
+        self.messages.update_many({"chat_id": chat_id, "reply_to.sender_id": user_id}, [{"$set": {
+            "reply_to.excerpt": "", "reply_to.deleted": True, "reply_to.sender_name": {"$literal": name}, **stamp}}])
+        self.messages.update_one({"_id": marker, "sender_id": user_id}, blank)
 
     def remove_chat_of(self, chat_id, sender_id):
         """Delete the messages sender_id wrote in chat_id (a deleted account's notes to self)."""

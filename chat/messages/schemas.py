@@ -1,13 +1,15 @@
 """How messages go out on the wire (PascalCase keys, as the web client expects)."""
 from ..clock import iso
 from ..files.wire import attachments_out
+from ..kinds import kind_of
 from .rules import REACTION_USERS, versions
 
 
 def message_out(doc, group=False):
     """The `Message` of a stored message: {"MessageId", "ChatId"|"GroupId", "Sender", "Content", "CreatedAt",
-    "EditedAt", "Deleted", "ClientId", "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments"}; group messages
-    carry GroupId instead of ChatId. A deleted message shows no content, reply, reactions or mentions."""
+    "EditedAt", "Deleted", "ClientId", "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments", "Rev"}; group
+    messages carry GroupId instead of ChatId. A deleted message shows no content, reply, reactions or mentions.
+    Rev: the chat's revision at the message's latest change (0 for messages from before revisions)."""
     if doc is None:
         return None
     deleted = bool(doc.get("deleted"))
@@ -18,7 +20,7 @@ def message_out(doc, group=False):
             "Seq": doc["seq"], "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
             "Reactions": [] if deleted else reactions_out(doc.get("reactions")),
             "Mentions": [] if deleted else list(doc.get("mentions") or ()),
-            "Attachments": [] if deleted else attachments_out(doc.get("attachments"))}
+            "Attachments": [] if deleted else attachments_out(doc.get("attachments")), "Rev": doc.get("rev", 0)}
 
 
 def reply_out(reply):
@@ -41,12 +43,29 @@ def reactions_out(reactions):
 
 
 def reactions_wire(chat, message):
-    """The `message-reactions` push and the react answer: {"ChatId"|"GroupId", "MessageId", "Reactions"}."""
-    key = "GroupId" if chat["kind"] == "group" else "ChatId"
-    return {key: chat["_id"], "MessageId": message["_id"], "Reactions": reactions_out(message.get("reactions"))}
+    """The `message-reactions` push and the react answer: {"ChatId"|"GroupId", "MessageId", "Reactions", "Rev"}
+    (Rev: the message's, after the change, so a client can tell it from an older state)."""
+    return {kind_of(chat).id_key: chat["_id"], "MessageId": message["_id"],
+            "Reactions": reactions_out(message.get("reactions")), "Rev": message.get("rev", 0)}
+
+
+def receipt_wire(chat, reader_id, receipt):
+    """The read receipt as the ack and the response show it: {"ChatId"|"GroupId", "ReaderId", "UpTo", "ReadAt",
+    "Moved": true}, or {"ChatId"|"GroupId", "Moved": false} when the position did not move."""
+    key = kind_of(chat).id_key
+    if receipt is None:
+        return {key: chat["_id"], "Moved": False}
+    return {key: chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"], "ReadAt": iso(receipt["ReadAt"]),
+            "Moved": True}
 
 
 def history_out(message):
     """`GET /messages/<id>/history`: {"MessageId", "Versions": [{"Content", "EditedAt"}]} oldest first."""
     return {"MessageId": message["_id"],
             "Versions": [{"Content": v["content"], "EditedAt": iso(v.get("edited_at"))} for v in versions(message)]}
+
+
+def changes_wire(chat, messages, rev, has_more):
+    """The sync-chat answer and `GET /chats/<id>/changes`: {"Messages" in Rev order, "Rev", "HasMore"}."""
+    group = chat is not None and kind_of(chat).room
+    return {"Messages": [message_out(m, group=group) for m in messages], "Rev": rev, "HasMore": has_more}

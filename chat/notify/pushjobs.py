@@ -48,7 +48,7 @@ class PushJob:
     data: dict
     budget: Budget
     subscriptions: tuple = ()
-    sub_ids: tuple = None
+    sub_ids: tuple | None = None
     round_no: int = 1
 
 

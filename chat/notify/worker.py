@@ -129,7 +129,7 @@ def init_app(app, services):
 
 
 def enqueue(app, chat, message):
-    """Hand a new message to the app's notification worker, if it has one (chat/push.py calls this)."""
+    """Hand a new message to the app's notification worker, if it has one (chat/sockets/publisher.py calls this)."""
     worker = app.extensions.get("chat.notify")
     if worker is not None:
         worker.enqueue(chat, message)

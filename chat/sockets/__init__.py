@@ -6,6 +6,7 @@ from .presence import MemoryPresence
 from .ratelimit import HandshakeLimit, SocketRateLimiter
 from .root import RootNamespace
 from .self_chat import SelfNamespace
+from .shared import SharedChecks
 
 NAMESPACE_CLASSES = (RootNamespace, SelfNamespace, PersonalNamespace, GroupNamespace)
 
@@ -25,6 +26,7 @@ def register_namespaces(app, socketio):
     """Attach every namespace handler to the app's Socket.IO server, with this app's presence tracker."""
     app.extensions["chat.presence"] = make_presence(app, socketio)
     app.extensions["chat.open_sockets"] = make_presence(app, socketio, prefix="sockets:")
+    app.extensions["chat.socket_checks"] = SharedChecks()  # one token check per Engine.IO connection
     limits = SocketRateLimiter(app.config["RATELIMIT_STORAGE_URI"], app.config, enabled=app.config["RATELIMIT_ENABLED"])
     app.extensions["chat.socket_limits"] = limits
     # Inside ProxyFix (registered last): the handshake limit sees the client address PROXY_HOPS allows.

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
-from .. import errors, metrics, rooms
-from ..auth.tokens import check_socket_tokens
-from ..blocks.repository import hidden_from
-from ..services import services
+from .. import errors, metrics
+from ..events import Origin
+from . import addresses as rooms
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,12 @@ class Connection:
     def user(self):
         """The connection's user as the `User` wire object."""
         return {"id": self.user_id, "username": self.username}
+
+    @property
+    def origin(self):
+        """Who asks and from which socket, for the service call (its pushes leave this socket out where the
+        contract says so)."""
+        return Origin(self.user, self.sid)
 
 
 def error_ack(exc):
@@ -128,15 +133,15 @@ class AuthedNamespace(Namespace):
         sid = request.sid
         try:
             current_app.extensions["chat.socket_limits"].hit_ip("connect", request.remote_addr)
-            user_id, session_id, new_access = check_socket_tokens(
-                services().auth, auth.get("access_token"), auth.get("refresh_token"))
-            user = services().users.get(user_id)
-            connection = Connection(sid, user_id, user["username"], session_id, frozenset(hidden_from(user)))
+            # One check per Engine.IO connection: the namespaces that join it share it (chat/sockets/shared.py).
+            identity, new_access = self.checks.check(self.eio_sid(sid), auth.get("access_token"),
+                                                     auth.get("refresh_token"))
+            connection = Connection(sid, identity.user_id, identity.username, identity.session_id, identity.hidden)
             self.admit(connection)
             self.connections[sid] = connection
             metrics.socket_connection(self.namespace, +1)  # chat_socket_connections: one per entry in connections
-            join_room(rooms.user(user_id))
-            join_room(rooms.session(session_id))
+            join_room(rooms.user(connection.user_id))
+            join_room(rooms.session(connection.session_id))
             self.connected(connection, new_access)
         except Exception as exc:
             self.forget(sid)
@@ -148,6 +153,15 @@ class AuthedNamespace(Namespace):
             if "Retry-After" in error.headers:
                 data["retry_after"] = int(error.headers["Retry-After"])
             raise ConnectionRefusedError(error.message, data) from None
+
+    @property
+    def checks(self):
+        """This process's token checks, one per Engine.IO connection, shared by every namespace."""
+        return current_app.extensions["chat.socket_checks"]
+
+    def eio_sid(self, sid):
+        """The Engine.IO connection (the WebSocket) that the namespace socket sid rides on."""
+        return self.socketio.server.manager.eio_sid_from_sid(sid, self.namespace)
 
     @property
     def open_sockets(self):
@@ -166,7 +180,9 @@ class AuthedNamespace(Namespace):
                                   429)
 
     def forget(self, sid):
-        """Undo what a connect recorded for sid (its socket count, then `disconnected`); never raises."""
+        """Undo what a connect recorded for sid (its socket count, then `disconnected`), and forget its Engine.IO
+        connection's shared check (the next namespace to join checks in full); never raises."""
+        self.checks.drop(self.eio_sid(sid))
         connection = self.connections.pop(sid, None)
         if connection is None:
             return
@@ -188,10 +204,4 @@ class AuthedNamespace(Namespace):
 
     def disconnected(self, connection):
         """Hook: the socket is gone."""
-
-    def emit_to_users(self, event_name_, data, user_ids, skip_sid=None):
-        """One emit reaching every socket of these users in this namespace (on every process)."""
-        targets = [rooms.user(u) for u in dict.fromkeys(user_ids)]
-        if targets:
-            self.socketio.emit(event_name_, data, to=targets, namespace=self.namespace, skip_sid=skip_sid)
 

@@ -1,10 +1,10 @@
-"""Namespace `/personal`: one-to-one chats."""
-from .. import push
+"""Namespace `/personal`: one-to-one chats. Each handler loads, makes one service call and acks; the service
+announces the change (chat/events.py) and chat/sockets/publisher.py pushes it."""
 from ..chats.wire import partner_of
-from ..kinds import PERSONAL, ChatRef
-from ..messages.schemas import message_out, reactions_out
-from ..push import PERSONAL_NS
+from ..kinds import ChatRef
+from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
 from ..services import services
+from .addresses import PERSONAL_NS
 from .base import AuthedNamespace, event
 from .schemas import (
     ChatIdSchema,
@@ -14,6 +14,7 @@ from .schemas import (
     ReactPersonalSchema,
     ReadPersonalSchema,
     SendPersonalSchema,
+    SyncPersonalSchema,
 )
 
 
@@ -37,61 +38,56 @@ class PersonalNamespace(AuthedNamespace):
         self.emit("personal-chat", reply, room=connection.sid)
         return reply
 
+    @event(SyncPersonalSchema, limit="fetch")
+    def on_sync_chat(self, connection, data):
+        """Catch-up: ack {"Messages" changed since SinceRev in Rev order, "Rev", "HasMore"}; not_found for a chat
+        that is not the user's."""
+        return changes_wire(*services().messages.changes(connection.user, ChatRef.personal(data["ChatId"]),
+                                                         data["SinceRev"], data.get("Limit")))
+
     @event(SendPersonalSchema, limit="message")
     def on_send_personal_message(self, connection, data):
         """Store, then ack {"Message"}; the partner and the sender's other sockets get `receive-personal-message`."""
-        chat, message, created = services().messages.send(connection.user, ChatRef.personal(data["ChatId"]),
-                                                          data["Content"], data.get("ClientId"), data.get("ReplyTo"),
-                                                          data.get("Attachments"))
-        if created:
-            push.new_message(chat, message, skip_sid=connection.sid)
+        _chat, message, _created = services().messages.send(
+            connection.user, ChatRef.personal(data["ChatId"]), data["Content"], data.get("ClientId"),
+            data.get("ReplyTo"), data.get("Attachments"), origin=connection.origin)
         return {"Message": message_out(message)}
 
     @event(ReadPersonalSchema)
     def on_read_personal_message(self, connection, data):
         """Mark read up to UpTo (default: newest); the partner gets `read-personal-msg-ack` when it moved forward."""
         chat, receipt = services().messages.mark_read(connection.user_id, ChatRef.personal(data["ChatId"]),
-                                                      data.get("UpTo"))
-        if receipt is not None:
-            push.read_receipt(chat, connection.user_id, receipt, skip_sid=connection.sid)
-        return push.receipt_wire(chat, connection.user_id, receipt)
+                                                      data.get("UpTo"), origin=connection.origin)
+        return receipt_wire(chat, connection.user_id, receipt)
 
     @event(ChatIdSchema, limit="typing")
     def on_typing(self, connection, data):
         """The partner gets `typing` {"ChatId", "UserId", "UserName"}."""
-        self._typing("typing", connection, data)
+        services().messages.typing(connection.user, ChatRef.personal(data["ChatId"]), True, connection.origin)
 
     @event(ChatIdSchema, limit="typing")
     def on_done_typing(self, connection, data):
         """The partner gets `done-typing` {"ChatId", "UserId", "UserName"}."""
-        self._typing("done-typing", connection, data)
-
-    @staticmethod
-    def _typing(name, connection, data):
-        chat = services().chats.member_chat(connection.user_id, data["ChatId"], PERSONAL)
-        push.typing(name, chat, connection.user)
+        services().messages.typing(connection.user, ChatRef.personal(data["ChatId"]), False, connection.origin)
 
     @event(EditPersonalSchema, limit="message")
     def on_edit_personal_message(self, connection, data):
         """Author only: both sides get `personal-message-edited` {"ChatId", "Message"}; ack {"Message"}."""
-        chat, message = services().messages.edit(connection.user_id, data["MessageId"], data["Content"],
-                                                 ChatRef.personal(data["ChatId"]))
-        push.message_changed(chat, message, deleted=False)
+        _chat, message = services().messages.edit(connection.user_id, data["MessageId"], data["Content"],
+                                                  ChatRef.personal(data["ChatId"]), connection.origin)
         return {"Message": message_out(message)}
 
     @event(DeletePersonalSchema, limit="message")
     def on_delete_personal_message(self, connection, data):
         """Author only, soft delete (keeps Seq): both sides get `personal-message-deleted`; ack {"Message"}."""
-        chat, message = services().messages.delete(connection.user_id, data["MessageId"],
-                                                   ChatRef.personal(data["ChatId"]))
-        push.message_changed(chat, message, deleted=True)
+        _chat, message = services().messages.delete(connection.user_id, data["MessageId"],
+                                                    ChatRef.personal(data["ChatId"]), connection.origin)
         return {"Message": message_out(message)}
 
     @event(ReactPersonalSchema, limit="message")
     def on_react_message(self, connection, data):
         """Add (On true) or take back an emoji on a message of the chat; ack {"Reactions"}; both sides get
         `message-reactions` {"ChatId", "MessageId", "Reactions"}."""
-        chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
-                                                  ChatRef.personal(data["ChatId"]))
-        push.reactions(chat, message)
+        _chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
+                                                   ChatRef.personal(data["ChatId"]), connection.origin)
         return {"Reactions": reactions_out(message.get("reactions"))}

@@ -3,8 +3,8 @@ from flask import current_app
 
 from ..chats.wire import chat_list
 from ..clock import iso, utcnow
-from ..push import ROOT_NS
 from ..services import services
+from .addresses import ROOT_NS
 from .base import AuthedNamespace, event
 from .schemas import Empty, OnlineInfoSchema
 
@@ -26,9 +26,8 @@ class RootNamespace(AuthedNamespace):
         come from the lists just loaded (no query of their own). If the connect is refused after all,
         `AuthedNamespace.forget` undoes the presence (`disconnected`).
         """
-        chats, user_id = services().chats, connection.user_id
-        services().auth.session_used(connection.session_id)  # the session list's LastUsedAt: one write a connect
-        personal, groups = chats.personal_list(user_id), chats.group_list(user_id)
+        chats, user_id = services().chats, connection.user_id  # (the token check wrote the session's LastUsedAt)
+        personal, groups = chats.lists(user_id)
         partners = {member for chat, _, _ in personal + groups for member in chat.get("members", ())} \
             - {user_id} - connection.hidden_at_connect
         personal_entries = chat_list(personal, user_id, self.presence)
@@ -48,11 +47,11 @@ class RootNamespace(AuthedNamespace):
             self.announce(connection.user_id, {"Online": False})
 
     def announce(self, user_id, state, partners=None):
-        """`presence` to everyone who shares a chat with the user (one emit), but whoever the user blocks or is
-        blocked by; partners are looked up (with the current blocks) unless given."""
+        """`presence` to everyone who shares a chat with the user (one emit, by the events publisher), but whoever
+        the user blocks or is blocked by; partners are looked up (with the current blocks) unless given."""
         if partners is None:
             partners = services().chats.partners_of(user_id) - services().blocks.hidden(user_id)
-        self.emit_to_users("presence", {"UserId": user_id, **state, "LastSeen": iso(utcnow())}, partners)
+        services().events.presence_changed(user_id, state, partners)
 
     def visible(self, viewer_id):
         """The ids whose presence viewer_id may see: their own, and everyone who shares a chat with them.

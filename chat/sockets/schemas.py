@@ -10,6 +10,7 @@ from ..fields import (  # noqa: F401  (Empty: the namespaces' no-field events)
     Empty,
     PageSchema,
     StrictBoolean,
+    SyncSchema,
     Text,
 )
 from ..files.fields import ATTACHMENTS
@@ -61,6 +62,10 @@ class EditPersonalSchema(ChatIdSchema):
 
 class DeletePersonalSchema(ChatIdSchema):
     MessageId = Text(required=True, validate=ID)
+
+
+class SyncPersonalSchema(ChatIdSchema, SyncSchema):
+    """`sync-chat` on `/personal`."""
 
 
 class OnlineInfoSchema(Schema):

@@ -1,11 +1,11 @@
-"""Namespace `/self`: notes to self (the self chat's id is the user's id)."""
-from .. import push
+"""Namespace `/self`: notes to self (the self chat's id is the user's id). The service announces what changed
+(chat/events.py); chat/sockets/publisher.py pushes it."""
 from ..kinds import ChatRef
-from ..messages.schemas import message_out, reactions_out
-from ..push import SELF_NS
+from ..messages.schemas import changes_wire, message_out, reactions_out
 from ..services import services
+from .addresses import SELF_NS
 from .base import AuthedNamespace, event
-from .schemas import PageSchema, ReactSelfSchema, SendSelfSchema
+from .schemas import PageSchema, ReactSelfSchema, SendSelfSchema, SyncSchema
 
 
 class SelfNamespace(AuthedNamespace):
@@ -23,21 +23,24 @@ class SelfNamespace(AuthedNamespace):
         self.emit("self-chat", reply, room=connection.sid)
         return reply
 
+    @event(SyncSchema, limit="fetch")
+    def on_sync_chat(self, connection, data):
+        """Catch-up: ack {"Messages" changed since SinceRev in Rev order, "Rev", "HasMore"} (chat/messages/sync.py)."""
+        return changes_wire(*services().messages.changes(connection.user, ChatRef.self_chat(), data["SinceRev"],
+                                                         data.get("Limit")))
+
     @event(SendSelfSchema, limit="message")
     def on_send_self_message(self, connection, data):
         """Store a note; ack {"Message"}; the user's other sockets get `receive-self-message` (once per ClientId)."""
-        chat, message, created = services().messages.send(connection.user, ChatRef.self_chat(), data["Content"],
-                                                          data.get("ClientId"), data.get("ReplyTo"),
-                                                          data.get("Attachments"))
-        if created:
-            push.new_message(chat, message, skip_sid=connection.sid)
+        _chat, message, _created = services().messages.send(connection.user, ChatRef.self_chat(), data["Content"],
+                                                            data.get("ClientId"), data.get("ReplyTo"),
+                                                            data.get("Attachments"), origin=connection.origin)
         return {"Message": message_out(message)}
 
     @event(ReactSelfSchema, limit="message")
     def on_react_message(self, connection, data):
         """Add (On true) or take back an emoji on a note; ack {"Reactions"}; the user's sockets get
         `message-reactions` {"ChatId", "MessageId", "Reactions"}."""
-        chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
-                                                  ChatRef.self_chat())
-        push.reactions(chat, message)
+        _chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
+                                                   ChatRef.self_chat(), connection.origin)
         return {"Reactions": reactions_out(message.get("reactions"))}

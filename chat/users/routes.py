@@ -12,10 +12,11 @@ bp = Blueprint("users", __name__)
 
 @bp.get("/me")
 @jwt_required()
-@endpoint(ok("me", "The caller, with email and verified."), auth="access")
+@endpoint(ok("me", "The caller, with email, verified and TwoFactor."), auth="access")
 def me():
-    """The caller's own user, with email and verified."""
-    return {"user": own_user(services().users.get(get_jwt_identity()))}
+    """The caller's own user, with email, verified and TwoFactor (2FA is on)."""
+    user_id = get_jwt_identity()
+    return {"user": {**own_user(services().users.get(user_id)), "TwoFactor": services().twofactor.enabled(user_id)}}
 
 
 @bp.get("/users/search")

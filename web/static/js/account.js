@@ -4,6 +4,7 @@ import { describe } from "./api.js";
 import { $, formError, h } from "./dom.js";
 import * as session from "./session.js";
 import { state } from "./state.js";
+import { initTwoFactor, showTwoFactor } from "./twofactor.js";
 
 const WRONG_PASSWORD = "That password is not right.";
 let closeSession = async () => {};
@@ -18,6 +19,7 @@ export function initAccount({ endSession }) {
   $("#password-form").addEventListener("submit", changePassword);
   $("#email-form").addEventListener("submit", changeEmail);
   $("#delete-form").addEventListener("submit", deleteAccount);
+  initTwoFactor(); // the two-factor section, and the code asked at sign-in
 }
 
 /** Show the account page instead of the chats (the sockets stay connected). */
@@ -73,6 +75,7 @@ async function loadProfile() {
     const { user } = await session.authed("GET", "/me");
     $("#account-name").textContent = user.username;
     $("#account-email").textContent = `(${user.email})`;
+    showTwoFactor(user.TwoFactor);
   } catch (_) {
     // The name is a nicety; the sessions list below says what went wrong.
   }

@@ -25,8 +25,10 @@ export class ApiError extends Error {
 export function fromEnvelope(body, status = 0) {
   const error = body && body.error;
   if (error && typeof error === "object") {
-    return new ApiError(error.code || "error", error.message || "The server refused the request.",
+    const apiError = new ApiError(error.code || "error", error.message || "The server refused the request.",
       error.fields || null, status);
+    if (typeof body.mfa_token === "string") apiError.mfaToken = body.mfa_token; // otp_required: for /login/2fa
+    return apiError;
   }
   return new ApiError("http_error", `The server answered with status ${status}.`, null, status);
 }

@@ -6,7 +6,9 @@ import { initAuth, resetLinkOpened, showAuth } from "./auth-view.js";
 import * as chat from "./chat-view.js";
 import { $, clearNotice, notify } from "./dom.js";
 import * as groups from "./groups.js";
+import { initMessageSearch, resetMessageSearch } from "./message-search.js";
 import { forgetPush, initNotifications } from "./notifications.js";
+import { returnFromSso } from "./oidc.js";
 import { flush } from "./outbox.js";
 import * as session from "./session.js";
 import { forgetAll } from "./session-store.js";
@@ -137,6 +139,7 @@ function disconnected(ns, socket, reason) {
 
 function leave() {
   sockets.close();
+  resetMessageSearch();
   reset();
   chat.renderConversation();
   $("#chat-list").replaceChildren();
@@ -185,6 +188,7 @@ function start() {
   chat.initChat();
   groups.initGroups();
   initBrowse();
+  initMessageSearch();
   initAccount({ endSession: endedBy });
   initNotifications(); // the service worker, the notification switch and the email setting
   $("#logout").addEventListener("click", signOut);
@@ -204,6 +208,7 @@ function start() {
   const params = new URLSearchParams(window.location.search);
   const verified = params.get("verified") === "1";
   if (verified) window.history.replaceState(null, "", window.location.pathname);
+  if (returnFromSso(enterChat, showAuth)) return; // back from a "Sign in with …" provider: its own sign-in
   // A reset link opened in a signed-in tab shows its form; signing in afterwards replaces the old session.
   if (!resetLinkOpened() && session.restore()) {
     // A reload: this tab's refresh token gets a new access token (from the tab that keeps the session

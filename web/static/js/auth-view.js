@@ -2,12 +2,14 @@
 // that a reset link opens when the mail points at this client (CLIENT_URL/reset-password?token=…).
 import { describe, request } from "./api.js";
 import { $, formError } from "./dom.js";
+import { showProviders } from "./oidc.js";
 import * as session from "./session.js";
+import { askForCode } from "./twofactor.js";
 
 let devOutbox = null;
 let signedIn = () => {};
 let resetToken = null;
-const FORMS = ["login", "signup", "forgot", "reset"];
+const FORMS = ["login", "signup", "forgot", "reset", "otp"];
 const BAD_RESET_LINK = "This link does not work: it is unknown, was used already, has expired, or a newer link "
   + "replaced it. Ask for a new one with “Forgot password?”.";
 
@@ -24,7 +26,9 @@ export function initAuth(onSignedIn) {
   $("#forgot-back").addEventListener("click", () => showForm("login"));
   $("#forgot-form").addEventListener("submit", forgot);
   $("#reset-form").addEventListener("submit", reset);
+  $("#otp-back").addEventListener("click", () => showForm("login"));
   takeResetLink();
+  showProviders(); // "Sign in with …" buttons (oidc.js)
   // In development the server writes mails to a folder instead of sending them; say where.
   request("GET", "/client-config").then((config) => { devOutbox = config.devOutbox || null; }).catch(() => {});
 }
@@ -60,7 +64,7 @@ function setInfo(text) {
 function showForm(which) {
   for (const name of ["login", "signup"]) {
     // "Forgot password?" and the reset form belong to signing in.
-    const selected = name === which || (name === "login" && (which === "forgot" || which === "reset"));
+    const selected = name === which || (name === "login" && ["forgot", "reset", "otp"].includes(which));
     $(`#tab-${name}`).setAttribute("aria-selected", String(selected));
   }
   for (const name of FORMS) {
@@ -99,13 +103,20 @@ function login(event) {
   event.preventDefault();
   const form = event.target;
   const data = Object.fromEntries(new FormData(form));
+  const enter = (body) => {
+    session.setTokens(body.access_token, body.refresh_token);
+    form.reset();
+    signedIn(body.user);
+  };
   return busy(form, async () => {
     try {
-      const body = await request("POST", "/login", { body: { login: data.login.trim(), password: data.password } });
-      session.setTokens(body.access_token, body.refresh_token);
-      form.reset();
-      signedIn(body.user);
+      enter(await request("POST", "/login", { body: { login: data.login.trim(), password: data.password } }));
     } catch (error) {
+      if (error.code === "otp_required") { // 2FA: the code form (twofactor.js), then in
+        showForm("otp");
+        askForCode(error.mfaToken, enter, (text) => { showForm("login"); setInfo(text); });
+        return;
+      }
       if (error.code !== "email_not_verified") throw error;
       const address = data.login.includes("@") ? data.login.trim() : "";
       showCheckEmail(address, describe(error));

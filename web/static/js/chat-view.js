@@ -6,11 +6,12 @@ import { addPersonal, entryOf, onChoose, renderList } from "./chat-list.js";
 import {
   cancelEdit, deliver, initComposer, loadDraft, removeMessage, startEdit, startReply, stopTyping,
 } from "./composer.js";
-import {
-  PAGE, PARTNER_GONE, afterRender, closeCurrent, initConversation, open, plugComposer, renderHeader,
-} from "./conversation.js";
+import { PARTNER_GONE, closeCurrent, initConversation, open } from "./conversation.js";
+import { afterRender, renderHeader } from "./conversation-view.js";
 import { notify } from "./dom.js";
 import { renderPanel } from "./groups.js";
+import { PAGE } from "./history.js";
+import { plugComposer } from "./message-list.js";
 import { initPeople, onPeopleChanged, renderPeopleMenu } from "./people.js";
 import { initPeopleSearch } from "./search.js";
 import { openChat } from "./session-store.js";
@@ -18,9 +19,9 @@ import { call } from "./sockets.js";
 import { presenceOf, state } from "./state.js";
 
 export { renderList } from "./chat-list.js";
-export {
-  changed, markRead, reacted, readAck, received, renderConversation, reopen, typingOff, typingOn,
-} from "./conversation.js";
+export { reopen } from "./conversation.js";
+export { renderConversation } from "./conversation-view.js";
+export { changed, markRead, reacted, readAck, received, typingOff, typingOn } from "./receive.js";
 
 /** Wire the pieces: a chosen list entry or found user opens a chat, the message buttons reach the composer,
  * the group panel follows the open chat. */

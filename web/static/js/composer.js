@@ -1,11 +1,12 @@
 // The message box under the open chat: sending (and retrying), replying, editing and deleting one's own
 // messages, `@` suggestions of group members, and telling the others we are typing.
 import { describe } from "./api.js";
-import { changed, scrollToEnd } from "./conversation.js";
 import { $, clientId, notify } from "./dom.js";
 import { clearTray, initFiles, readyFiles } from "./files.js";
 import { initMentionInput } from "./mention-input.js";
+import { scrollToEnd } from "./message-list.js";
 import { deliver } from "./outbox.js";
+import { changed } from "./receive.js";
 import { replyOf } from "./rich.js";
 import * as session from "./session.js";
 import { draft, saveDraft } from "./session-store.js";

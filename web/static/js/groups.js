@@ -3,8 +3,10 @@
 // pushes. Finding and joining public groups: browse-groups.js.
 import { describe } from "./api.js";
 import { renderList } from "./chat-list.js";
-import { closeConversation, closeCurrent, open, renderConversation, systemLine } from "./conversation.js";
+import { closeConversation, closeCurrent, open } from "./conversation.js";
+import { renderConversation } from "./conversation-view.js";
 import { $, confirmable, formError, h, notify } from "./dom.js";
+import { systemLine } from "./history.js";
 import { searchUsers } from "./search.js";
 import { call } from "./sockets.js";
 import { isAdmin, state } from "./state.js";

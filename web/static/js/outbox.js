@@ -3,7 +3,8 @@
 // ClientId, when the connection returns: the server stores a ClientId once, so it is delivered exactly once.
 import { describe } from "./api.js";
 import { entryOf, renderList } from "./chat-list.js";
-import { merge, nearEnd, renderMessages, scrollToEnd } from "./conversation.js";
+import { merge } from "./history.js";
+import { nearEnd, renderMessages, scrollToEnd } from "./message-list.js";
 import { blockedNotice } from "./people.js";
 import { outbox, saveOutbox } from "./session-store.js";
 import { CHAT_NS, call, connected } from "./sockets.js";

@@ -1,15 +1,15 @@
 // The session's tokens: the access token in memory only, the refresh token in sessionStorage (per tab, gone
 // when the tab closes; never localStorage). The access token is refreshed before it expires.
 // Tabs of one browser share one session (docs/security.md): a new tab asks the open ones for the pair over a
-// BroadcastChannel. Only one tab per session, the holder of a Web Lock named after the session, ever calls
-// /refresh, and it hands each new pair to the others at once: two tabs never present the same refresh token
-// (the server ends a session whose refresh token is used twice).
+// BroadcastChannel (session-tabs.js). Only one tab per session, the holder of a Web Lock named after the session
+// (session-lead.js), ever calls /refresh, and it hands each new pair to the others at once: two tabs never
+// present the same refresh token (the server ends a session whose refresh token is used twice).
 import { ApiError, request } from "./api.js";
+import { claims, forgetPromoted, isLeader, lead, onLeading, sidOf, stepDown } from "./session-lead.js";
+import * as tabs from "./session-tabs.js";
 
 const STORE_KEY = "chat.refresh_token";
 const AUTH_FAILURES = new Set(["unauthorized", "token_expired", "token_revoked", "invalid_token"]);
-const ASK_MS = 400;            // how long a new tab waits for an open tab to hand over the session
-const LEADER_WAIT_MS = 10_000; // how long a tab waits for the refreshing tab's new pair
 const FRESH_MS = 5000;         // a pair this young is handed over as it is instead of refreshed again
 
 let access = null;
@@ -17,12 +17,6 @@ let refresh = null;
 let timer = null;
 let inflight = null;
 let onEnded = () => {};
-const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("chat.session") : null;
-let leader = false;   // this tab refreshes the session
-let leading = null;   // {sid, known: promise, abort, release}
-let waiters = [];     // callbacks for the next pair from the leading tab
-let promoted = [];    // callbacks for this tab taking the lead (the leading tab closed, or reloaded)
-let adopting = null;  // a new tab's callback for the first pair handed over
 let receivedAt = 0;
 
 /** Called with an ApiError when the session cannot go on (refresh refused, revoked elsewhere). */
@@ -31,6 +25,7 @@ export function whenEnded(callback) { onEnded = callback; }
 /** The pair the socket connect middleware wants. */
 export function socketAuth() { return { access_token: access, refresh_token: refresh }; }
 
+/** The access token in memory (null before sign-in or a refresh). */
 export function accessToken() { return access; }
 
 /** Pick up this tab's refresh token after a reload; true when there is one. */
@@ -40,45 +35,29 @@ export function restore() {
 }
 
 /** A new tab: ask the open tabs of this browser for their session. Resolves true once a pair is handed over,
- * false when no tab answers within ASK_MS. */
+ * false when no tab answers in time. */
 export function adopt() {
-  if (!channel) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timeout = setTimeout(() => { adopting = null; resolve(false); }, ASK_MS);
-    adopting = (pair) => {
-      clearTimeout(timeout);
-      adopting = null;
-      setTokens(pair.access, pair.refresh);
-      resolve(true);
-    };
-    channel.postMessage({ type: "ask" });
-  });
-}
-
-function sidOf(token) {
-  try { return claims(token).sid || null; } catch (_) { return null; }
+  return tabs.adopt((pair) => setTokens(pair.access, pair.refresh));
 }
 
 function share() {
-  if (channel && refresh) channel.postMessage({ type: "tokens", access, refresh });
+  if (refresh) tabs.post({ type: "tokens", access, refresh });
 }
 
-if (channel) {
-  channel.onmessage = ({ data }) => {
-    if (!data) return;
-    const mine = Boolean(refresh) && data.sid === sidOf(refresh);
-    if (data.type === "ask" && leader && access) share();
-    else if (data.type === "tokens" && !refresh && adopting) adopting(data);
-    else if (data.type === "tokens" && refresh && sidOf(data.refresh) === sidOf(refresh)) take(data);
-    else if (data.type === "need" && mine && leader) {
-      if (Date.now() - receivedAt < FRESH_MS) share();
-      else refreshNow().catch(() => {});
-    } else if (data.type === "end" && mine) {
-      end(false);
-      onEnded(new ApiError("token_revoked", "You signed out in another tab."));
-    }
-  };
-}
+tabs.listen((data) => {
+  const mine = Boolean(refresh) && data.sid === sidOf(refresh);
+  if (data.type === "ask" && isLeader() && access) share();
+  else if (data.type === "tokens" && !refresh) tabs.handedOver(data);
+  else if (data.type === "tokens" && sidOf(data.refresh) === sidOf(refresh)) take(data);
+  else if (data.type === "need" && mine && isLeader()) {
+    if (Date.now() - receivedAt < FRESH_MS) share();
+    else refreshNow().catch(() => {});
+  } else if (data.type === "end" && mine) {
+    end(false);
+    onEnded(new ApiError("token_revoked", "You signed out in another tab."));
+  }
+});
+onLeading(() => schedule());
 
 /** A new pair from the leading tab of our session. */
 function take(pair) {
@@ -86,53 +65,7 @@ function take(pair) {
   refresh = pair.refresh;
   receivedAt = Date.now();
   sessionStorage.setItem(STORE_KEY, refresh);
-  const ready = waiters;
-  waiters = [];
-  for (const callback of ready) callback();
-}
-
-// Take the session's lock if no other tab holds it (known at once); otherwise queue for it, to lead when the
-// leading tab closes. Without Web Locks (or with a refresh token we cannot read), this tab leads alone.
-function lead() {
-  const sid = sidOf(refresh);
-  if (leading && leading.sid === sid) return leading.known;
-  stepDown();
-  if (!sid || !channel || !(navigator.locks && navigator.locks.request)) {
-    leader = true;
-    return Promise.resolve();
-  }
-  const name = `chat.refresh.${sid}`;
-  const mine = { sid, abort: new AbortController(), release: null };
-  const hold = () => {
-    if (leading !== mine) return null;
-    leader = true;
-    schedule();
-    for (const wake of promoted.splice(0)) wake();
-    return new Promise((release) => { mine.release = release; });
-  };
-  mine.known = new Promise((known) => {
-    navigator.locks.request(name, { ifAvailable: true }, (lock) => {
-      known();
-      if (lock) return hold();
-      navigator.locks.request(name, { signal: mine.abort.signal }, hold).catch(() => {});
-      return null;
-    });
-  });
-  leading = mine;
-  return mine.known;
-}
-
-function stepDown() {
-  leader = false;
-  if (!leading) return;
-  leading.abort.abort();
-  if (leading.release) leading.release();
-  leading = null;
-}
-
-function claims(token) {
-  const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-  return JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")));
+  tabs.arrived();
 }
 
 /** Take a new access token (and, from /login or /refresh, a new refresh token). */
@@ -142,7 +75,7 @@ export function setTokens(newAccess, newRefresh) {
   if (newRefresh) {
     refresh = newRefresh;
     sessionStorage.setItem(STORE_KEY, newRefresh);
-    lead();
+    lead(refresh, Boolean(tabs.channel));
   }
   schedule();
 }
@@ -152,7 +85,7 @@ export function setTokens(newAccess, newRefresh) {
 // from refreshing too late or in a loop.
 function schedule() {
   clearTimeout(timer);
-  if (!leader) return; // the leading tab refreshes, and hands the pair over
+  if (!isLeader()) return; // the leading tab refreshes, and hands the pair over
   let life;
   try {
     const { exp, iat } = claims(access);
@@ -175,7 +108,9 @@ function schedule() {
 export function refreshNow() {
   if (!refresh) return Promise.reject(new ApiError("unauthorized", "You are signed out."));
   if (!inflight) {
-    inflight = lead().then(() => (leader ? rotate() : fromLeader())).finally(() => { inflight = null; });
+    inflight = lead(refresh, Boolean(tabs.channel))
+      .then(() => (isLeader() ? rotate() : tabs.fromLeader(sidOf(refresh), rotate)))
+      .finally(() => { inflight = null; });
   }
   return inflight;
 }
@@ -193,26 +128,6 @@ function rotate() {
       }
       throw error;
     });
-}
-
-// Ask the leading tab for a fresh pair. Should it close first (or be this very tab before a reload, whose lock
-// is being let go), this tab takes the lead and refreshes itself.
-function fromLeader() {
-  return new Promise((resolve, reject) => {
-    const finish = (then) => {
-      clearTimeout(timeout);
-      waiters = waiters.filter((callback) => callback !== got);
-      promoted = promoted.filter((callback) => callback !== led);
-      then();
-    };
-    const got = () => finish(resolve);
-    const led = () => finish(() => rotate().then(resolve, reject));
-    const timeout = setTimeout(() => finish(() => reject(
-      new ApiError("network", "The tab that keeps this session did not answer; try again."))), LEADER_WAIT_MS);
-    waiters.push(got);
-    promoted.push(led);
-    channel.postMessage({ type: "need", sid: sidOf(refresh) });
-  });
 }
 
 /** An authenticated REST call; an expired access token is refreshed once and the call repeated. */
@@ -248,12 +163,12 @@ export async function logout() {
 /** Forget the tokens in this tab, and (`tell`) in the other tabs of the same session. */
 export function end(tell = true) {
   const sid = sidOf(refresh);
-  if (tell && channel && sid) channel.postMessage({ type: "end", sid });
+  if (tell && sid) tabs.post({ type: "end", sid });
   clearTimeout(timer);
   stepDown();
   access = null;
   refresh = null;
-  waiters = [];
-  promoted = [];
+  tabs.forgetWaiters();
+  forgetPromoted();
   sessionStorage.removeItem(STORE_KEY);
 }

@@ -1,0 +1,1 @@
+"""Search of the messages of the caller's chats (`GET /search`): grams, repository, service, routes."""

@@ -1,0 +1,92 @@
+"""The services announce what happened to the events port (chat/events.py), seen here without a socket through
+the `captured_events` fixture (tests/events_capture.py); the live socket tests check the pushes themselves."""
+import pytest
+
+from chat.errors import ApiError
+from chat.events import Origin
+from chat.kinds import ChatRef, pair_key
+
+
+def as_user(user):
+    return {"id": user["id"], "username": user["username"]}
+
+
+def test_a_send_announces_message_sent_once_with_its_socket(captured_events, accounts):
+    services, events = captured_events
+    alice, bob = as_user(accounts.verified_user()), as_user(accounts.verified_user())
+    origin = Origin(alice, "sid-of-alice")
+    chat, message, created = services.messages.send(alice, ChatRef.personal(partner_id=bob["id"]), "hi", "c-1",
+                                                    origin=origin)
+    assert created and events.names() == ["message_sent"]
+    announced = events.one("message_sent")
+    assert announced["chat"]["_id"] == pair_key(alice["id"], bob["id"]) == chat["_id"]
+    assert announced["message"]["_id"] == message["_id"] and announced["message"]["content"] == "hi"
+    assert announced["origin"] is origin  # the socket that is left out of the push (it has its ack)
+    services.messages.send(alice, ChatRef.personal(chat["_id"]), "hi", "c-1", origin=origin)  # a repeated ClientId
+    assert events.names() == ["message_sent"], "a repeated ClientId is no new message"
+
+
+def test_a_refused_send_announces_nothing(captured_events, accounts):
+    services, events = captured_events
+    alice, bob = as_user(accounts.verified_user()), as_user(accounts.verified_user())
+    with pytest.raises(ApiError):
+        services.messages.send(alice, ChatRef.personal(partner_id=bob["id"]), "   ")
+    with pytest.raises(ApiError):
+        services.messages.send(bob, ChatRef.personal(pair_key(alice["id"], "0" * 24)), "hi")
+    assert events.names() == []
+
+
+def test_an_edit_announces_message_edited_and_a_refused_one_nothing(captured_events, accounts):
+    services, events = captured_events
+    alice, bob = as_user(accounts.verified_user()), as_user(accounts.verified_user())
+    chat, message, _ = services.messages.send(alice, ChatRef.personal(partner_id=bob["id"]), "first")
+    events.clear()
+    with pytest.raises(ApiError) as refused:
+        services.messages.edit(bob["id"], message["_id"], "not yours")
+    assert refused.value.code == "forbidden" and events.names() == []
+    services.messages.edit(alice["id"], message["_id"], "second")
+    announced = events.one("message_edited")
+    assert announced["chat"]["_id"] == chat["_id"] and announced["message"]["content"] == "second"
+    services.messages.delete(alice["id"], message["_id"])
+    assert events.names() == ["message_edited", "message_deleted"]
+
+
+def test_a_kick_announces_member_kicked_by_the_admin(captured_events, accounts):
+    services, events = captured_events
+    admin, bob, cat = (as_user(accounts.verified_user()) for _ in range(3))
+    admin_origin = Origin(admin, "sid-of-admin")
+    group = services.groups.create(admin["id"], "Kickers", "", [bob["id"], cat["id"]], origin=admin_origin)
+    assert events.one("group_created")["group"]["_id"] == group["_id"]
+    with pytest.raises(ApiError) as refused:  # only the admin kicks
+        services.groups.kickout(bob["id"], group["_id"], cat["id"], Origin(bob))
+    assert refused.value.code == "forbidden" and events.names() == ["group_created"]
+    services.groups.kickout(admin["id"], group["_id"], bob["id"], admin_origin)
+    kicked = events.one("member_kicked")
+    assert kicked["member"] == bob and kicked["origin"].user == admin
+    assert bob["id"] not in kicked["group"]["members"]
+    services.groups.leave(cat["id"], group["_id"], Origin(cat))
+    left = events.one("member_left")
+    assert left["member"] == cat and cat["id"] in left["before"]["members"]
+    assert cat["id"] not in left["after"]["members"]
+
+
+def test_a_read_and_typing_are_announced_with_the_readers_socket(captured_events, accounts):
+    services, events = captured_events
+    alice, bob = as_user(accounts.verified_user()), as_user(accounts.verified_user())
+    chat, message, _ = services.messages.send(alice, ChatRef.personal(partner_id=bob["id"]), "read me")
+    events.clear()
+    bob_origin = Origin(bob, "sid-of-bob")
+    services.messages.mark_read(bob["id"], ChatRef.personal(chat["_id"]), origin=bob_origin)
+    read = events.one("read_moved")
+    assert read["reader_id"] == bob["id"] and read["receipt"]["UpTo"] == message["_id"]
+    assert read["origin"].sid == "sid-of-bob"
+    services.messages.mark_read(bob["id"], ChatRef.personal(chat["_id"]), origin=bob_origin)  # did not move
+    services.messages.typing(bob, ChatRef.personal(chat["_id"]), True, bob_origin)
+    assert events.names() == ["read_moved", "typing"] and events.one("typing")["started"] is True
+
+
+def test_a_block_announces_user_blocked(captured_events, accounts):
+    services, events = captured_events
+    alice, bob = accounts.verified_user(), accounts.verified_user()
+    services.blocks.block(alice["id"], bob["id"])
+    assert events.one("user_blocked") == {"user_id": alice["id"], "target_id": bob["id"]}
