@@ -42,8 +42,12 @@ class Publisher:
         self.publish("message_edited", chat=chat, message=message, origin=origin)
 
     def message_deleted(self, chat, message, origin=NOBODY):
-        """The author soft-deleted a message."""
+        """The author, or a group's admin or moderator (the message's `deleted_by`), soft-deleted a message."""
         self.publish("message_deleted", chat=chat, message=message, origin=origin)
+
+    def message_pinned(self, chat, message, pinned, by, origin=NOBODY):
+        """by ({"id", "username"}) pinned (or unpinned) a message (chat/moderation/service.py)."""
+        self.publish("message_pinned", chat=chat, message=message, pinned=pinned, by=by, origin=origin)
 
     def reactions_changed(self, chat, message, origin=NOBODY):
         """A reaction was added or taken back (idempotent calls announce too)."""

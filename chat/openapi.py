@@ -44,7 +44,9 @@ def _group_fields(required):
             "Description": fields.String(required=required), "Public": fields.Boolean(required=required),
             "Admin": fields.Nested(User, required=required, allow_none=True),
             "Members": fields.List(fields.Nested(User), required=required),
-            "CreatedAt": fields.DateTime(required=required)}
+            "CreatedAt": fields.DateTime(required=required),
+            "Moderators": fields.List(fields.String(), required=required, metadata={"description": "User ids."}),
+            "SlowModeSeconds": fields.Integer(required=required, metadata={"description": "0: off."})}
 
 
 Error = _doc("Error", code=_str(metadata={"description": "Stable snake_case code: build on this."}),
@@ -78,7 +80,10 @@ Message = _doc("Message", MessageId=_str(), ChatId=fields.String(metadata={"desc
                Attachments=fields.List(fields.Nested(File), required=True, metadata={
                    "description": "Files sent with the message (empty when Deleted)."}),
                Rev=fields.Integer(required=True, metadata={
-                   "description": "The chat's revision at the message's latest change (catch-up)."}))
+                   "description": "The chat's revision at the message's latest change (catch-up)."}),
+               Pinned=fields.Boolean(required=True),
+               DeletedBy=_one(User, allow_none=True, metadata={
+                   "description": "The group's admin or moderator who deleted someone else's message."}))
 Group = _doc("Group", **_group_fields(required=True))
 Partner = _doc("Partner", id=_str(), username=_str(), Online=fields.Boolean(required=True))
 InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "group"])),
@@ -158,6 +163,7 @@ REPLIES = {
         GroupId=fields.String(metadata={"description": "Groups (instead of ChatId)."}),
         Kind=_str(validate=validate.OneOf(["self", "personal", "group"])))),
         Next=_str(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null: no more."})),
+    "pins": _doc("Pins", Messages=_many(Message)),  # chat/moderation/routes.py
 }
 
 

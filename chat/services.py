@@ -29,6 +29,8 @@ from .groups.repository import GroupRepository
 from .groups.service import GroupService
 from .messages.repository import MessageRepository
 from .messages.service import MessageService
+from .moderation.pin_repository import PinRepository
+from .moderation.service import ModerationService
 from .notify.digest import DigestService
 from .notify.repository import NotifyRepository
 from .notify.service import NotifyService
@@ -57,6 +59,7 @@ class Services:
     twofactor: TwoFactorService | None = None  # TOTP enrolment and the second step of a login
     oidc: object = None  # single sign-on with OpenID Connect (chat/auth/oidc.py)
     search: SearchService | None = None  # GET /search (chat/search/)
+    moderation: ModerationService | None = None  # moderators, pins, invites, reports (chat/moderation/)
 
 
 def build_services(config, db, events=None, background_db=None):
@@ -86,7 +89,10 @@ def build_services(config, db, events=None, background_db=None):
                         ImageInspector.from_config(config))
     messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"], files=files,
                               events=events)
-    groups = GroupService(GroupRepository(db, config["GROUP_MAX_MEMBERS"]), users, config, events=events)
+    group_repository = GroupRepository(db, config["GROUP_MAX_MEMBERS"])
+    groups = GroupService(group_repository, users, config, events=events)
+    moderation = ModerationService(groups, group_repository, chats, chat_repository, PinRepository(db),
+                                   message_repository, users, events=events)
     notify_repo = NotifyRepository(db, background_db)
     notify = NotifyService(notify_repo, config)
     digest = DigestService(notify_repo, ChatRepository(background_db), MessageRepository(background_db),
@@ -99,7 +105,7 @@ def build_services(config, db, events=None, background_db=None):
     return Services(auth=auth, accounts=accounts, deletion=deletion, users=UserService(users), chats=chats,
                     messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
-                    oidc=oidc, search=SearchService(SearchRepository(db)))
+                    oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation)
 
 
 def services(app=None):

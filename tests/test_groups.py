@@ -348,9 +348,9 @@ def test_racing_change_admin_and_kickout_leave_one_admin_who_is_a_member(world):
     groups = world.app.extensions["chat.services"].groups
     real_remove = groups.group_repo.remove_member
 
-    def remove_after_a_racing_handover(group, admin_id, member_id):
+    def remove_after_a_racing_handover(group, admin_id, member_id, *how):
         assert groups.group_repo.change_admin(group, admin_id, member_id)  # the other command wins the race
-        return real_remove(group, admin_id, member_id)
+        return real_remove(group, admin_id, member_id, *how)
 
     groups.group_repo.remove_member = remove_after_a_racing_handover
     ack = world.call(admin, "kickout", {"GroupId": group_id, "Member": bob["id"]})

@@ -16,12 +16,13 @@ from pymongo.errors import DuplicateKeyError
 
 from ..clock import utcnow
 from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from ..moderation import slowmode
 from . import revs
 from .mute import mute_field
 
 # What a send returns of the chat: enough to push the message (not every member's read position, nor the
 # revisions in flight).
-_WITHOUT_READS = {"reads": 0, "pending": 0}
+_WITHOUT_READS = {"reads": 0, "pending": 0, "spoke": 0}
 # Empty Seqs a chat remembers (a repeated ClientId whose Seq could not be given back): the newest ones, enough
 # for anyone's Unread; pages find older ones empty and read past them anyway.
 GAPS_KEPT = 100
@@ -94,8 +95,8 @@ class ChatRepository:
         """Take the chat's next Seq for a message from member_id, in one atomic update of the chat: only while
         member_id is a member of this live (neither deleted nor closed) chat of this kind (any kind for None),
         marking it active now and read by the sender up to that Seq. Returns the chat after (its `seq` is the one
-        taken), or None when it does not qualify. A member the other one has blocked does not qualify: the
-        block costs no command of its own.
+        taken), or None when it does not qualify. A member the other one has blocked does not qualify, nor one that
+        a group's slow mode holds back: neither costs a command of its own.
         """
         if not isinstance(chat_id, str):
             return None
@@ -103,11 +104,13 @@ class ChatRepository:
         rev = revs.next_rev()  # the Rev rides the same update (chat/chats/revs.py); the message is in flight
         message = {"$concat": [{"$literal": f"{chat_id}:"}, {"$toString": taken}]}
         query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, "closed": {"$ne": True},
-                 "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {})}
+                 "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {}),
+                 **slowmode.allows(member_id, now.timestamp())}  # a group's slow mode (chat/moderation/slowmode.py)
         return self.chats.find_one_and_update(
             query,
             [{"$set": {"seq": taken, "updated_at": now, read_field(member_id): taken, "rev": rev,
-                       "pending": revs.pending_with(rev, message, now)}}],
+                       "pending": revs.pending_with(rev, message, now),
+                       slowmode.spoke_field(member_id): slowmode.spoke_value(now.timestamp())}}],
             projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
 
     def take_rev(self, chat_id, message_id):
@@ -178,3 +181,7 @@ class ChatRepository:
             others.update(chat["members"])
         others.discard(str(user_id))
         return others
+
+    def drop_pin(self, chat_id, message_id):
+        """Take a (deleted) message off the chat's pins (chat/moderation/pins.py)."""
+        self.chats.update_one({"_id": chat_id}, {"$pull": {"pins": message_id}})

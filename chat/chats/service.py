@@ -5,7 +5,9 @@ self and personal chats on first use happens here too, after everything that can
 so that a refused request leaves no chat behind.
 """
 from .. import errors
+from ..clock import utcnow
 from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from ..moderation import slowmode
 from .mute import mute_end
 
 # How far below the chat's Seq to look for its newest message (a Seq taken by a send that is still
@@ -80,10 +82,14 @@ class ChatService:
 
     def refusal(self, user_id, chat_id, kind=None):
         """Why a send to chat_id was refused (the Seq update matched nothing), read once, on failure only:
-        `blocked` for a member the partner blocked, else not_found."""
+        `blocked` for a member the partner blocked, `rate_limited` for one a group's slow mode holds back, else
+        not_found."""
         chat = self.member_chat(user_id, chat_id, kind)
         if str(user_id) in (chat.get("blocked") or ()):
             return errors.blocked()
+        held_back = slowmode.refusal(chat, user_id, utcnow().timestamp())
+        if held_back is not None:
+            return held_back
         return errors.not_found("No such group." if kind == GROUP else "No such chat.")
 
     def check_not_blocked(self, chat, user_id):

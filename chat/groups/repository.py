@@ -123,14 +123,18 @@ class GroupRepository:
                           read_field(user_id): "$seq", f"names.{user_id}": user["username"],
                           "blocks": _entering(user_id, user), **(more or {})}}]
 
-    def remove_member(self, group_id, admin_id, member_id):
-        """Take member out (and onto `kicked`) if admin_id is still the admin and member is not the admin."""
+    def remove_member(self, group_id, admin_id, member_id, as_moderator=False):
+        """Take member out (and onto `kicked`, and off `moderators`) if admin_id is still the admin and member is
+        not the admin; with as_moderator, if admin_id is still a moderator and member is neither the admin nor a
+        moderator (chat/moderation/roles.py)."""
+        actor = {"admin_id": admin_id} if not as_moderator else {
+            "admin_id": {"$ne": member_id}, "$and": [{"moderators": admin_id}, {"moderators": {"$ne": member_id}}]}
         result = self.chats.update_one(
-            {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id, "members": member_id},
+            {"_id": group_id, "kind": GROUP, "deleted": False, **actor, "members": member_id},
             [{"$set": {"members": _without("$members", member_id),
                        "member_count": {"$subtract": [{"$size": "$members"}, 1]},
                        "kicked": {"$concatArrays": [_without("$kicked", member_id), [member_id]]},
-                       "updated_at": utcnow()}}])
+                       "moderators": _without("$moderators", member_id), "updated_at": utcnow()}}])
         return result.modified_count == 1
 
     def update(self, group, admin_id, name, description, public):
@@ -143,6 +147,23 @@ class GroupRepository:
         result = self.chats.update_one(
             {"_id": group["_id"], "kind": GROUP, "deleted": False, "admin_id": admin_id, "name": group["name"]},
             stages)
+        return result.matched_count == 1
+
+    def set_slow_mode(self, group_id, actor_id, seconds):
+        """Set the group's slow mode (seconds, 0: off) if actor_id is still its admin or a moderator."""
+        result = self.chats.update_one(
+            {"_id": group_id, "kind": GROUP, "deleted": False, "$or": [{"admin_id": actor_id},
+                                                                      {"moderators": actor_id}]},
+            {"$set": {"slow_mode": seconds, "updated_at": utcnow()}})
+        return result.matched_count == 1
+
+    def set_moderator(self, group_id, admin_id, member_id, on):
+        """Make member a moderator (on) or not, if admin_id is still the admin and member a member other than the
+        admin (idempotent). True when the group qualified."""
+        change = {"$addToSet": {"moderators": member_id}} if on else {"$pull": {"moderators": member_id}}
+        result = self.chats.update_one(
+            {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": {"$eq": admin_id, "$ne": member_id},
+             "members": {"$all": [admin_id, member_id]}}, {**change, "$set": {"updated_at": utcnow()}})
         return result.matched_count == 1
 
     def directory(self, user_id, q, skip, limit):
@@ -168,11 +189,12 @@ class GroupRepository:
         return len(matches), matches[skip:skip + limit]
 
     def change_admin(self, group_id, admin_id, member_id):
-        """Hand the role to member if admin_id is still the admin and both are members."""
+        """Hand the role to member if admin_id is still the admin and both are members (a moderator who becomes
+        admin is no longer listed as a moderator)."""
         result = self.chats.update_one(
             {"_id": group_id, "kind": GROUP, "deleted": False, "admin_id": admin_id,
              "members": {"$all": [admin_id, member_id]}},
-            {"$set": {"admin_id": member_id, "updated_at": utcnow()}})
+            {"$set": {"admin_id": member_id, "updated_at": utcnow()}, "$pull": {"moderators": member_id}})
         return result.modified_count == 1
 
     def leave(self, group, user_id):
@@ -182,9 +204,11 @@ class GroupRepository:
         """
         remaining = [m for m in group["members"] if m != user_id]
         changes = {"updated_at": utcnow(), "member_count": len(remaining)}
-        update = {"$pull": {"members": user_id}, "$set": changes}
+        no_longer_moderators = [user_id]  # the leaver, and a moderator who becomes admin
+        update = {"$pull": {"members": user_id, "moderators": {"$in": no_longer_moderators}}, "$set": changes}
         if group.get("admin_id") == user_id:
             changes["admin_id"] = remaining[0] if remaining else None
+            no_longer_moderators.extend(remaining[:1])
         if not remaining:  # nobody left to join or to run it: out of the directory
             changes.update(archived=True, public=False)
             update["$unset"] = {"name_grams": ""}

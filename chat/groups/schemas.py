@@ -22,11 +22,19 @@ class SyncGroupSchema(GroupIdSchema, SyncSchema):
 
 
 class UpdateGroupSchema(GroupIdSchema):
-    """`update-group`: any of Name, Description, Public (the service wants at least one)."""
+    """`update-group`: any of Name, Description, Public, SlowModeSeconds (the service wants at least one)."""
 
     Name = Text(validate=validate.Length(max=10_000))
     Description = Text(validate=validate.Length(max=100_000))
     Public = StrictBoolean()
+    SlowModeSeconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=3600))
+
+
+class SetModeratorSchema(GroupIdSchema):
+    """`set-moderator`: {"GroupId", "UserId", "On"}."""
+
+    UserId = Text(required=True, validate=ID)
+    On = StrictBoolean(required=True)
 
 
 class DirectoryQuerySchema(Schema):

@@ -15,6 +15,7 @@ documents, and announces each change to the events port (chat/events.py) once it
 """
 from .. import errors
 from ..events import NOBODY, Publisher
+from ..moderation import roles, slowmode
 from .repository import block_pairs
 
 LEAVE_ATTEMPTS = 5
@@ -145,29 +146,41 @@ class GroupService:
             raise errors.ApiError("conflict", f"The group is full ({self.max_members} members).", 409)
         raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
 
-    def update(self, admin_id, group_id, name=None, description=None, public=None, origin=NOBODY):
-        """Admin only: change what is given of name, description and visibility; returns the group after."""
+    def update(self, admin_id, group_id, name=None, description=None, public=None, origin=NOBODY, slow_mode=None):
+        """Change what is given of name, description and visibility (admin only) and slow mode (seconds,
+        0..3600; the admin or a moderator); returns the group after."""
+        if name is None and description is None and public is None and slow_mode is None:
+            raise errors.validation_error({"_schema": ["Give Name, Description, Public or SlowModeSeconds."]})
+        if slow_mode is not None and not (isinstance(slow_mode, int) and 0 <= slow_mode <= slowmode.MAX_SECONDS):
+            raise errors.validation_error({"SlowModeSeconds": [f"From 0 (off) to {slowmode.MAX_SECONDS}."]})
         if name is None and description is None and public is None:
-            raise errors.validation_error({"_schema": ["Give Name, Description or Public."]})
-        group = self.admin_group(admin_id, group_id)
-        name = group["name"] if name is None else self._clean_name(name)
-        description = group.get("description", "") if description is None else self._clean_description(description)
-        public = bool(group.get("public")) if public is None else public
-        if not self.group_repo.update(group, str(admin_id), name, description, public):
-            self._explain_failure(admin_id, group_id)
+            group = self.member_group(admin_id, group_id)
+            roles.check_moderates(group, admin_id)
+        else:
+            group = self.admin_group(admin_id, group_id)
+            name = group["name"] if name is None else self._clean_name(name)
+            description = group.get("description", "") if description is None else self._clean_description(description)
+            public = bool(group.get("public")) if public is None else public
+            if not self.group_repo.update(group, str(admin_id), name, description, public):
+                self._explain_failure(admin_id, group_id)
+        if slow_mode is not None and not self.group_repo.set_slow_mode(group["_id"], str(admin_id), slow_mode):
+            self._explain_failure(admin_id, group_id, moderator=True)
         group = self.group_repo.get(group["_id"])
         self.events.group_updated(group, origin)
         return group
 
     def kickout(self, admin_id, group_id, member_id, origin=NOBODY):
-        """Remove a member (not the admin themself); returns (group after, member doc)."""
-        group = self.admin_group(admin_id, group_id)
+        """Remove a member (not oneself): the admin anyone, a moderator a member who is neither the admin nor a
+        moderator (chat/moderation/roles.py); returns (group after, member doc)."""
+        group = self.member_group(admin_id, group_id)
+        roles.check_may_kick(group, admin_id, member_id)
         if str(member_id) == str(admin_id):
-            raise errors.validation_error({"Member": ["The admin cannot kick themself; leave the group instead."]})
+            raise errors.validation_error({"Member": ["You cannot kick yourself; leave the group instead."]})
         if str(member_id) not in group["members"]:
             raise errors.not_found("No such member.")
-        if not self.group_repo.remove_member(group["_id"], str(admin_id), str(member_id)):
-            self._explain_failure(admin_id, group_id)
+        as_moderator = not roles.is_admin(group, admin_id)
+        if not self.group_repo.remove_member(group["_id"], str(admin_id), str(member_id), as_moderator):
+            self._explain_failure(admin_id, group_id, moderator=as_moderator)
         group, member = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
         self.events.member_kicked(group, as_user(member), origin)
         return group, member
@@ -214,9 +227,12 @@ class GroupService:
         (not_found otherwise). Nothing is stored."""
         self.events.typing(self.member_group(user["id"], group_id), user, started, origin)
 
-    def _explain_failure(self, user_id, group_id):
+    def _explain_failure(self, user_id, group_id, moderator=False):
         """A conditional update matched nothing: the group changed under us. Raise what is true now."""
-        self.admin_group(user_id, group_id)
+        if moderator:
+            roles.check_moderates(self.member_group(user_id, group_id), user_id)
+        else:
+            self.admin_group(user_id, group_id)
         raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
 
     def _clean_name(self, name):

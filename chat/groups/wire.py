@@ -8,8 +8,8 @@ def group_member(chat, user_id):
 
 
 def group_out(chat):
-    """A `Group`: {"GroupId", "Name", "Description", "Public", "Admin", "Members", "CreatedAt"}; members in join
-    order.
+    """A `Group`: {"GroupId", "Name", "Description", "Public", "Admin", "Members", "CreatedAt", "Moderators"
+    (user ids), "SlowModeSeconds"}; members in join order.
 
     The group document keeps its members' usernames (`names`), so this needs no lookup.
     """
@@ -17,7 +17,8 @@ def group_out(chat):
     return {"GroupId": chat["_id"], "Name": chat.get("name", ""), "Description": chat.get("description", ""),
             "Public": bool(chat.get("public")),
             "Admin": group_member(chat, admin_id) if admin_id else None,
-            "Members": [group_member(chat, m) for m in chat["members"]], "CreatedAt": iso(chat["created_at"])}
+            "Members": [group_member(chat, m) for m in chat["members"]], "CreatedAt": iso(chat["created_at"]),
+            "Moderators": list(chat.get("moderators") or ()), "SlowModeSeconds": chat.get("slow_mode", 0)}
 
 
 def directory_entry(row):

@@ -8,7 +8,9 @@ with it second; a change that stored nothing gives the Rev up. A reaction is thr
 from .. import errors
 from ..clock import utcnow
 from ..events import NOBODY
+from ..groups.wire import group_member
 from ..kinds import GROUP
+from ..moderation import roles
 from ..search.grams import grams as search_grams
 from . import reactions, rules
 from .repository import chat_id_of
@@ -34,15 +36,22 @@ class Changing:
         return chat, message
 
     def delete(self, user_id, message_id_, ref=None, origin=NOBODY):
-        """Soft-delete the user's own message: it keeps its Seq; its content, earlier versions, reactions,
+        """Soft-delete the user's own message (in a group, its admin or a moderator: anyone's, shown with
+        `DeletedBy`; chat/moderation/roles.py): it keeps its Seq and is unpinned; its content, earlier versions, reactions,
         mentions and reply are emptied in the same update; replies to it now quote nothing, and its attached files
         are deleted. (chat, message)."""
         chat = self._chat_of(user_id, message_id_, ref)
+        emptied = {"deleted": True, "content": "", "edited_at": utcnow(), "history": [], "reactions": [],
+                   "mentions": [], "reply_to": None, "grams": [], "pinned": False}
         updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
-            chat["_id"], message_id_, str(user_id), {"deleted": True, "content": "", "edited_at": utcnow(),
-                                                     "history": [], "reactions": [], "mentions": [],
-                                                     "reply_to": None, "grams": []}, rev))
+            chat["_id"], message_id_, str(user_id), emptied, rev))
+        if updated is None and roles.moderates(chat, user_id):  # a group's admin or moderator: anyone's message
+            emptied["deleted_by"] = group_member(chat, str(user_id))
+            updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
+                chat["_id"], message_id_, None, emptied, rev))
         chat, message = self._changed_own(chat, message_id_, updated)
+        if message["_id"] in (chat.get("pins") or ()):  # deleting unpins (chat/moderation/service.py)
+            self.chat_repo.drop_pin(chat["_id"], message["_id"])
         self.message_repo.mark_reply_targets_deleted(message["_id"])
         if message.get("attachments"):
             self.files.remove_attached(message["attachments"])

@@ -149,13 +149,13 @@ class MessageRepository:
         return {row["_id"]: row["count"] for row in counted}
 
     def update_own(self, chat_id, message_id_, sender_id, fields, rev=0):
-        """Set fields on the sender's own, undeleted message, with the change's Rev; returns it, or None when it
-        does not qualify."""
+        """Set fields on the sender's own, undeleted message (sender_id None: anyone's), with the change's Rev;
+        returns it, or None when it does not qualify."""
         if seq_of(message_id_, chat_id) is None:
             return None
         values = {name: {"$literal": value} for name, value in fields.items()}
         return self.messages.find_one_and_update(
-            {"_id": message_id_, "sender_id": sender_id, "deleted": False},
+            {"_id": message_id_, "deleted": False, **({} if sender_id is None else {"sender_id": sender_id})},
             [{"$set": {**values, "rev": message_rev(rev), "revs": message_revs(rev)}}],
             return_document=ReturnDocument.AFTER)
 

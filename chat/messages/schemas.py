@@ -7,8 +7,9 @@ from .rules import REACTION_USERS, versions
 
 def message_out(doc, group=False):
     """The `Message` of a stored message: {"MessageId", "ChatId"|"GroupId", "Sender", "Content", "CreatedAt",
-    "EditedAt", "Deleted", "ClientId", "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments", "Rev"}; group
-    messages carry GroupId instead of ChatId. A deleted message shows no content, reply, reactions or mentions.
+    "EditedAt", "Deleted", "ClientId", "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments", "Rev", "Pinned",
+    "DeletedBy"}; group messages carry GroupId instead of ChatId. A deleted message shows no content, reply,
+    reactions or mentions; DeletedBy is the group's admin or moderator who deleted someone else's message (else null).
     Rev: the chat's revision at the message's latest change (0 for messages from before revisions)."""
     if doc is None:
         return None
@@ -20,7 +21,8 @@ def message_out(doc, group=False):
             "Seq": doc["seq"], "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
             "Reactions": [] if deleted else reactions_out(doc.get("reactions")),
             "Mentions": [] if deleted else list(doc.get("mentions") or ()),
-            "Attachments": [] if deleted else attachments_out(doc.get("attachments")), "Rev": doc.get("rev", 0)}
+            "Attachments": [] if deleted else attachments_out(doc.get("attachments")), "Rev": doc.get("rev", 0),
+            "Pinned": bool(doc.get("pinned")) and not deleted, "DeletedBy": doc.get("deleted_by") if deleted else None}
 
 
 def reply_out(reply):

@@ -14,12 +14,14 @@ from ..groups.schemas import (
     ReactGroupSchema,
     ReadGroupSchema,
     SendGroupSchema,
+    SetModeratorSchema,
     SyncGroupSchema,
     UpdateGroupSchema,
 )
 from ..groups.wire import group_out
 from ..kinds import ChatRef
 from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
+from ..moderation.schemas import PinGroupSchema
 from ..services import services
 from . import addresses as rooms
 from .addresses import GROUP_NS
@@ -61,18 +63,36 @@ class GroupNamespace(AuthedNamespace):
 
     @event(UpdateGroupSchema, limit="admin")
     def on_update_group(self, connection, data):
-        """Admin only: change Name, Description and/or Public; members get `group-updated` {"Group"}; ack {"Group"}."""
+        """Admin only: change Name, Description and/or Public; the admin or a moderator: SlowModeSeconds; members
+        get `group-updated` {"Group"}; ack {"Group"}."""
         group = services().groups.update(connection.user_id, data["GroupId"], data.get("Name"),
-                                         data.get("Description"), data.get("Public"), connection.origin)
+                                         data.get("Description"), data.get("Public"), connection.origin,
+                                         data.get("SlowModeSeconds"))
         return {"Group": group_out(group)}
 
     @event(MemberSchema, limit="admin")
     def on_kickout(self, connection, data):
-        """Admin only, not themself: the member leaves the room at once and gets `kicked-out`;
+        """The admin (not themself), or a moderator (a plain member only): the member leaves the room at once and
+        gets `kicked-out`;
         the others get `member-removed`; ack {"Group"}."""
         group, _member = services().groups.kickout(connection.user_id, data["GroupId"], data["Member"],
                                                    connection.origin)
         return {"Group": group_out(group)}
+
+    @event(SetModeratorSchema, limit="admin")
+    def on_set_moderator(self, connection, data):
+        """Admin only: make a member a moderator (On true) or not; members get `group-updated`; ack {"Group"}."""
+        group = services().moderation.set_moderator(connection.user_id, data["GroupId"], data["UserId"], data["On"],
+                                                    connection.origin)
+        return {"Group": group_out(group)}
+
+    @event(PinGroupSchema, limit="message")
+    def on_pin_message(self, connection, data):
+        """The admin or a moderator pins (On true) or unpins a message: members get `message-pinned`
+        {"GroupId", "MessageId", "Pinned", "By"}; ack {"Message"}."""
+        _group, message = services().moderation.pin(connection.user, ChatRef.group(data["GroupId"]),
+                                                    data["MessageId"], data["On"], connection.origin)
+        return {"Message": message_out(message, group=True)}
 
     @event(MemberSchema, limit="admin")
     def on_change_admin(self, connection, data):

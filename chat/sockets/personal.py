@@ -3,6 +3,7 @@ announces the change (chat/events.py) and chat/sockets/publisher.py pushes it.""
 from ..chats.wire import partner_of
 from ..kinds import ChatRef
 from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
+from ..moderation.schemas import PinPersonalSchema
 from ..services import services
 from .addresses import PERSONAL_NS
 from .base import AuthedNamespace, event
@@ -91,3 +92,11 @@ class PersonalNamespace(AuthedNamespace):
         _chat, message = services().messages.react(connection.user_id, data["MessageId"], data["Emoji"], data["On"],
                                                    ChatRef.personal(data["ChatId"]), connection.origin)
         return {"Reactions": reactions_out(message.get("reactions"))}
+
+    @event(PinPersonalSchema, limit="message")
+    def on_pin_message(self, connection, data):
+        """Pin (On true) or unpin a message of the chat: both sides get `message-pinned`
+        {"ChatId", "MessageId", "Pinned", "By"}; ack {"Message"}."""
+        _chat, message = services().moderation.pin(connection.user, ChatRef.personal(data["ChatId"]),
+                                                   data["MessageId"], data["On"], connection.origin)
+        return {"Message": message_out(message)}

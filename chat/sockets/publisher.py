@@ -94,6 +94,12 @@ class SocketPublisher(GroupPushes, Publisher):
             data = {kind.id_key: chat["_id"], **data}
         self.out.emit(kind.changed_event(verb), data, kind.namespace, self._audience(chat))
 
+    def message_pinned(self, chat, message, pinned, by, origin=NOBODY):
+        """`message-pinned` {"ChatId"|"GroupId", "MessageId", "Pinned", "By"} to every member's sockets."""
+        kind = kind_of(chat)
+        self.out.emit("message-pinned", {kind.id_key: chat["_id"], "MessageId": message["_id"], "Pinned": pinned,
+                                         "By": by}, kind.namespace, self._audience(chat))
+
     def reactions_changed(self, chat, message, origin=NOBODY):
         """`message-reactions` {"ChatId"|"GroupId", "MessageId", "Reactions"} to every member's sockets (the
         reacting one too)."""

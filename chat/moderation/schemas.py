@@ -1,0 +1,28 @@
+"""marshmallow schemas of the moderation payloads (PascalCase keys, unknown keys refused)."""
+from marshmallow import Schema, validate
+from marshmallow import fields as mfields
+
+from ..fields import ID, StrictBoolean, Text
+
+
+class PinPersonalSchema(Schema):
+    """`pin-message` on `/personal`."""
+
+    ChatId = Text(required=True, validate=ID)
+    MessageId = Text(required=True, validate=ID)
+    On = StrictBoolean(required=True)
+
+
+class PinGroupSchema(Schema):
+    """`pin-message` on `/group`."""
+
+    GroupId = Text(required=True, validate=ID)
+    MessageId = Text(required=True, validate=ID)
+    On = StrictBoolean(required=True)
+
+
+class InviteBodySchema(Schema):
+    """`POST /groups/<id>/invites`: MaxUses (1..10000) and ExpiresIn (seconds, 60..30 days), both optional."""
+
+    MaxUses = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10_000))
+    ExpiresIn = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=60, max=30 * 86400))
