@@ -121,8 +121,9 @@ def register_blueprints(app):
     app.register_blueprint(oidc_bp)  # /auth/providers, /auth/oidc/*: single sign-on
     from .search.routes import bp as search_bp
     app.register_blueprint(search_bp)  # GET /search
-    from .moderation.routes import bp as moderation_bp
-    app.register_blueprint(moderation_bp)  # pins, invites, reports (chat/moderation/)
+    from .moderation.routes import blueprints as moderation_blueprints
+    for blueprint in moderation_blueprints():  # pins, invites, reports (chat/moderation/)
+        app.register_blueprint(blueprint)
 
 
 def register_sockets(app):

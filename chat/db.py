@@ -117,6 +117,8 @@ INDEXES = {
         IndexModel([("provider", ASCENDING), ("subject", ASCENDING)], name="oidc_links_subject", unique=True),
         IndexModel([("user_id", ASCENDING)], name="oidc_links_by_user"),
     ],
+    # Moderation (chat/moderation/): a group's invite links (keyed by their code); reports, one per message.
+    "invites": [IndexModel([("group_id", ASCENDING), ("created_at", DESCENDING)], name="invites_by_group")],
 }
 
 

@@ -103,6 +103,9 @@ InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "
                                                                                "has not ended)."}),
                   MutedUntil=fields.DateTime(required=True, allow_none=True, metadata={
                       "description": "When the mute ends; null when not muted or muted with no end."}))
+INVITE = _doc("Invite", Code=_str(), Url=_str(metadata={"description": "The web client's page that accepts it."}),
+              MaxUses=fields.Integer(required=True, allow_none=True), Uses=fields.Integer(required=True),
+              ExpiresAt=fields.DateTime(required=True, allow_none=True))
 TOKENS = {"access_token": _str(), "refresh_token": _str()}
 PAGE = {"Messages": _many(Message), "HasMore": fields.Boolean(required=True)}
 STATES = validate.OneOf(["ok", "unreachable"])
@@ -164,6 +167,8 @@ REPLIES = {
         Kind=_str(validate=validate.OneOf(["self", "personal", "group"])))),
         Next=_str(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null: no more."})),
     "pins": _doc("Pins", Messages=_many(Message)),  # chat/moderation/routes.py
+    "invite": INVITE, "invites": _doc("Invites", Invites=_many(INVITE)),
+    "revoked": _doc("InviteRevoked", Code=_str(), Revoked=fields.Boolean(required=True)),
 }
 
 

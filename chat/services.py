@@ -29,6 +29,8 @@ from .groups.repository import GroupRepository
 from .groups.service import GroupService
 from .messages.repository import MessageRepository
 from .messages.service import MessageService
+from .moderation.invite_repository import InviteRepository
+from .moderation.invites import InviteService
 from .moderation.pin_repository import PinRepository
 from .moderation.service import ModerationService
 from .notify.digest import DigestService
@@ -92,7 +94,8 @@ def build_services(config, db, events=None, background_db=None):
     group_repository = GroupRepository(db, config["GROUP_MAX_MEMBERS"])
     groups = GroupService(group_repository, users, config, events=events)
     moderation = ModerationService(groups, group_repository, chats, chat_repository, PinRepository(db),
-                                   message_repository, users, events=events)
+                                   message_repository, users, events=events,
+                                   invites=InviteService(groups, InviteRepository(db), group_repository))
     notify_repo = NotifyRepository(db, background_db)
     notify = NotifyService(notify_repo, config)
     digest = DigestService(notify_repo, ChatRepository(background_db), MessageRepository(background_db),

@@ -100,8 +100,9 @@ class GroupRepository:
             self._appending(member_id, member, {"kicked": _without("$kicked", member_id)}))
         return result.modified_count == 1
 
-    def join(self, group_id, user_id, user):
-        """Append user to a public, live group they are not in, were not kicked from, and that has room.
+    def join(self, group_id, user_id, user, public_only=True):
+        """Append user to a public (with public_only; any, for an invite link), live group they are not in, were
+        not kicked from, and that has room.
 
         One conditional update: the filter's `members.<max-1>` must not exist, so of any number of racing
         joiners exactly as many succeed as there were free places. True when the user got in. user is the
@@ -110,7 +111,8 @@ class GroupRepository:
         scanning the collection, an update's through `_id`; see docs/performance.md.)
         """
         result = self.chats.update_one(
-            {"_id": group_id, "kind": GROUP, "public": True, "deleted": False, "members": {"$ne": user_id},
+            {"_id": group_id, "kind": GROUP, **({"public": True} if public_only else {}), "deleted": False,
+             "members": {"$ne": user_id},
              "kicked": {"$ne": user_id}, f"members.{self.max_members - 1}": {"$exists": False}},
             self._appending(user_id, user))
         return result.modified_count == 1

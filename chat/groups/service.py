@@ -117,15 +117,16 @@ class GroupService:
         self.events.member_added(group, as_user(member), by=origin.user)
         return group, member
 
-    def join(self, user, group_id):
-        """The caller joins a public group by themself; returns (group after, True), or (group, False) when they
+    def join(self, user, group_id, invited=False):
+        """The caller joins a public group (invited: any group, by an invite link, chat/moderation/invites.py) by
+        themself; returns (group after, True), or (group, False) when they
         are a member already. not_found for a private, deleted or unknown group (whatever the caller was),
         forbidden for someone an admin kicked from it, conflict when it is full; unauthorized for an account
         deleted or being deleted (a join that raced `DELETE /me` is undone)."""
         user_id = str(user["id"])
         me = self.user_repo.by_id(user_id)  # its block lists go to the group's `blocks`
         self._check_caller(user_id, me)
-        if isinstance(group_id, str) and self.group_repo.join(group_id, user_id, me):
+        if isinstance(group_id, str) and self.group_repo.join(group_id, user_id, me, public_only=not invited):
             if not live(self.user_repo.by_id(user_id)):  # DELETE /me began meanwhile and may not have seen it
                 self._leave(user_id, group_id)
                 self._check_caller(user_id, None)
@@ -138,7 +139,7 @@ class GroupService:
             raise errors.not_found("No such group.")
         if user_id in group["members"]:
             return group, False
-        if not group.get("public"):
+        if not group.get("public") and not invited:
             raise errors.not_found("No such group.")
         if user_id in group.get("kicked", ()):
             raise errors.forbidden("An admin removed you from this group; only an admin can add you back.")

@@ -50,3 +50,9 @@ def unpin(chat_id, message_id):
 def _pinned(chat_id, message_id, on):
     chat, message = services().moderation.pin(caller(), ChatRef.any(chat_id), message_id, on)
     return {"Message": message_out(message, group=kind_of(chat).room)}
+
+
+def blueprints():
+    """Every blueprint of moderation: pins (here), invite links."""
+    from .invite_routes import bp as invites_bp
+    return bp, invites_bp

@@ -22,7 +22,7 @@ class PinGroupSchema(Schema):
 
 
 class InviteBodySchema(Schema):
-    """`POST /groups/<id>/invites`: MaxUses (1..10000) and ExpiresIn (seconds, 60..30 days), both optional."""
+    """`POST /groups/<id>/invites`: MaxUses (1..10000) and ExpiresIn (seconds, 1..30 days), both optional."""
 
     MaxUses = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10_000))
-    ExpiresIn = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=60, max=30 * 86400))
+    ExpiresIn = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=30 * 86400))

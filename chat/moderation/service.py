@@ -19,9 +19,10 @@ PIN_MAX = 50
 
 
 class ModerationService:
-    """set-moderator and pins."""
+    """set-moderator and pins; `invites` holds the invite links."""
 
-    def __init__(self, groups, group_repo, chats, chat_repo, pin_repo, message_repo, user_repo, events=None):
+    def __init__(self, groups, group_repo, chats, chat_repo, pin_repo, message_repo, user_repo, events=None,
+                 invites=None):
         self.groups = groups  # GroupService: membership checks
         self.group_repo = group_repo
         self.chats = chats  # ChatService: resolving chats
@@ -30,6 +31,7 @@ class ModerationService:
         self.message_repo = message_repo
         self.user_repo = user_repo
         self.events = events or Publisher()
+        self.invites = invites  # InviteService (chat/moderation/invites.py)
 
     def set_moderator(self, admin_id, group_id, member_id, on, origin=NOBODY):
         """Admin only: make a member (not the admin) a moderator (on) or not; returns the group after. Members
