@@ -68,6 +68,9 @@ class Config:
         self.CLIENT_URL = get("CLIENT_URL", "").rstrip("/")
         # Origins allowed for browsers (CORS and Socket.IO); empty means same origin only.
         self.CORS_ORIGINS = _list(get("CORS_ORIGINS", self.CLIENT_URL))
+        # The server's operators (user ids or usernames, comma-separated): they see and resolve reports of
+        # personal-chat messages (GET /admin/reports, chat/moderation/reports.py).
+        self.ADMIN_USERS = _list(get("ADMIN_USERS", ""))
         # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none; nginx: 1).
         self.PROXY_HOPS = int(get("PROXY_HOPS", "0"))
         self.MAX_CONTENT_LENGTH = int(get("MAX_BODY_BYTES", str(64 * 1024)))

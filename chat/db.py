@@ -119,6 +119,11 @@ INDEXES = {
     ],
     # Moderation (chat/moderation/): a group's invite links (keyed by their code); reports, one per message.
     "invites": [IndexModel([("group_id", ASCENDING), ("created_at", DESCENDING)], name="invites_by_group")],
+    "reports": [
+        IndexModel([("message_id", ASCENDING)], name="reports_by_message", unique=True),
+        IndexModel([("chat_id", ASCENDING), ("status", ASCENDING), ("updated_at", DESCENDING)], name="reports_by_chat"),
+        IndexModel([("kind", ASCENDING), ("status", ASCENDING), ("updated_at", DESCENDING)], name="reports_by_kind"),
+    ],
 }
 
 

@@ -169,6 +169,15 @@ REPLIES = {
     "pins": _doc("Pins", Messages=_many(Message)),  # chat/moderation/routes.py
     "invite": INVITE, "invites": _doc("Invites", Invites=_many(INVITE)),
     "revoked": _doc("InviteRevoked", Code=_str(), Revoked=fields.Boolean(required=True)),
+    "reported": _doc("Reported", ReportId=_str()),
+    "resolved": _doc("ReportResolved", ReportId=_str(), Status=_str(validate=validate.OneOf(
+        ["dismissed", "deleted", "kicked"]))),
+    "reports": _doc("Reports", Reports=_many(_doc(
+        "Report", ReportId=_str(), Message=_one(Message), Count=fields.Integer(required=True),
+        Reasons=fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+            "description": "spam, abuse, other: how many reporters gave each."}),
+        Notes=fields.List(fields.String(), required=True, metadata={"description": "The reporters' notes, unnamed."}),
+        Status=_str()))),
 }
 
 

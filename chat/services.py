@@ -32,6 +32,8 @@ from .messages.service import MessageService
 from .moderation.invite_repository import InviteRepository
 from .moderation.invites import InviteService
 from .moderation.pin_repository import PinRepository
+from .moderation.report_repository import ReportRepository
+from .moderation.reports import ReportService
 from .moderation.service import ModerationService
 from .notify.digest import DigestService
 from .notify.repository import NotifyRepository
@@ -95,7 +97,9 @@ def build_services(config, db, events=None, background_db=None):
     groups = GroupService(group_repository, users, config, events=events)
     moderation = ModerationService(groups, group_repository, chats, chat_repository, PinRepository(db),
                                    message_repository, users, events=events,
-                                   invites=InviteService(groups, InviteRepository(db), group_repository))
+                                   invites=InviteService(groups, InviteRepository(db), group_repository),
+                                   reports=ReportService(ReportRepository(db), chats, message_repository, messages,
+                                                         groups, config["ADMIN_USERS"]))
     notify_repo = NotifyRepository(db, background_db)
     notify = NotifyService(notify_repo, config)
     digest = DigestService(notify_repo, ChatRepository(background_db), MessageRepository(background_db),

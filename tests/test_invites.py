@@ -5,9 +5,9 @@ import threading
 import time
 
 import pytest
+from moderation_world import NS, Team, as_user, ok
 
 from conftest import start_live_server, stop_live_server
-from moderation_world import NS, Team, as_user, ok
 
 pytestmark = pytest.mark.live
 

@@ -5,7 +5,6 @@ slow mode across two processes: tests/test_moderation_cluster.py."""
 import time
 
 import pytest
-
 from moderation_world import NS, Team, as_user, ok
 
 pytestmark = pytest.mark.live

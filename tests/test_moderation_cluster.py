@@ -1,10 +1,10 @@
 """Moderation across two server processes sharing Redis and one database (tests/cluster.py): slow mode holds a
 member back whichever process their sends reach, and a pin on one process reaches a socket on the other."""
 import pytest
+from moderation_world import NS, ok
 
 from cluster import RedisServer, require_redis_binary, start_cluster
 from conftest import HttpClient, bearer
-from moderation_world import NS, ok
 
 pytestmark = [pytest.mark.live, pytest.mark.redis]
 

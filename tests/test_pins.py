@@ -3,7 +3,6 @@
 unpin, the 50-pin limit, unpinning by deletion, and `sync-chat` returning a pinned message. Refusals change
 nothing and push nothing."""
 import pytest
-
 from moderation_world import NS, Team, as_user, ok
 
 pytestmark = pytest.mark.live

@@ -35,18 +35,19 @@ class Changing:
         self.events.message_edited(chat, message, origin)
         return chat, message
 
-    def delete(self, user_id, message_id_, ref=None, origin=NOBODY):
+    def delete(self, user_id, message_id_, ref=None, origin=NOBODY, operator=None):
         """Soft-delete the user's own message (in a group, its admin or a moderator: anyone's, shown with
-        `DeletedBy`; chat/moderation/roles.py): it keeps its Seq and is unpinned; its content, earlier versions, reactions,
-        mentions and reply are emptied in the same update; replies to it now quote nothing, and its attached files
-        are deleted. (chat, message)."""
-        chat = self._chat_of(user_id, message_id_, ref)
+        `DeletedBy`; chat/moderation/roles.py; operator, {"id", "username"} of a server operator resolving a report
+        (chat/moderation/reports.py), in any chat): it keeps its Seq and is unpinned; its content, earlier
+        versions, reactions, mentions and reply are emptied in the same update; replies to it now quote nothing,
+        and its attached files are deleted. (chat, message)."""
+        chat = self._chat_of(user_id, message_id_, ref) if operator is None else self._operated(message_id_)
         emptied = {"deleted": True, "content": "", "edited_at": utcnow(), "history": [], "reactions": [],
                    "mentions": [], "reply_to": None, "grams": [], "pinned": False}
         updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
             chat["_id"], message_id_, str(user_id), emptied, rev))
-        if updated is None and roles.moderates(chat, user_id):  # a group's admin or moderator: anyone's message
-            emptied["deleted_by"] = group_member(chat, str(user_id))
+        if updated is None and (operator or roles.moderates(chat, user_id)):  # a moderator's or operator's
+            emptied["deleted_by"] = operator or group_member(chat, str(user_id))
             updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
                 chat["_id"], message_id_, None, emptied, rev))
         chat, message = self._changed_own(chat, message_id_, updated)
@@ -102,6 +103,13 @@ class Changing:
             return self.chats.member_chat(user_id, chat_id)
         except errors.ApiError:
             raise errors.not_found("No such message.") from None
+
+    def _operated(self, message_id_):
+        """The live chat of a message an operator acts on (not_found when it is gone)."""
+        chat = self.chat_repo.get(chat_id_of(message_id_))
+        if chat is None or chat.get("deleted"):
+            raise errors.not_found("No such message.")
+        return chat
 
     def _at_new_rev(self, chat, message_id_, write):
         """write(rev) at the chat's next Rev (one update of the chat, chat/chats/revs.py): its result. A write

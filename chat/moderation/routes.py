@@ -53,6 +53,7 @@ def _pinned(chat_id, message_id, on):
 
 
 def blueprints():
-    """Every blueprint of moderation: pins (here), invite links."""
+    """Every blueprint of moderation: pins (here), invite links, reports."""
     from .invite_routes import bp as invites_bp
-    return bp, invites_bp
+    from .report_routes import bp as reports_bp
+    return bp, invites_bp, reports_bp

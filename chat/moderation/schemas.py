@@ -26,3 +26,16 @@ class InviteBodySchema(Schema):
 
     MaxUses = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10_000))
     ExpiresIn = mfields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=30 * 86400))
+
+
+class ReportBodySchema(Schema):
+    """`POST /messages/<id>/report`."""
+
+    Reason = Text(required=True, validate=validate.OneOf(["spam", "abuse", "other"]))
+    Note = Text(validate=validate.Length(max=500))
+
+
+class ResolveBodySchema(Schema):
+    """`POST /reports/<id>/resolve`."""
+
+    Action = Text(required=True, validate=validate.OneOf(["dismiss", "delete", "kick"]))

@@ -19,10 +19,10 @@ PIN_MAX = 50
 
 
 class ModerationService:
-    """set-moderator and pins; `invites` holds the invite links."""
+    """set-moderator and pins; `invites` holds the invite links, `reports` the reports."""
 
     def __init__(self, groups, group_repo, chats, chat_repo, pin_repo, message_repo, user_repo, events=None,
-                 invites=None):
+                 invites=None, reports=None):
         self.groups = groups  # GroupService: membership checks
         self.group_repo = group_repo
         self.chats = chats  # ChatService: resolving chats
@@ -32,6 +32,7 @@ class ModerationService:
         self.user_repo = user_repo
         self.events = events or Publisher()
         self.invites = invites  # InviteService (chat/moderation/invites.py)
+        self.reports = reports  # ReportService (chat/moderation/reports.py)
 
     def set_moderator(self, admin_id, group_id, member_id, on, origin=NOBODY):
         """Admin only: make a member (not the admin) a moderator (on) or not; returns the group after. Members
