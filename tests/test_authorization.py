@@ -6,8 +6,9 @@ The callers:
   an access token (or the reverse on `POST /refresh`), (c) a token whose session was ended by
   `POST /logout`, (d) a verified user who is not a member of the chat or group involved, and
   (e) a member who is not allowed: not the group's admin (add-member, kickout, change-admin,
-  update-group, delete-grp) or not the message's author (edit and delete), and (f) someone an admin kicked
-  from a public group, joining it again by themself.
+  update-group, delete-grp, set-moderator), not its admin or a moderator (pin-message, invites, reports), or
+  not the message's author (edit and delete), and (f) someone an admin kicked from a public group, joining it
+  again by themself (or by an invite link).
 
 Sockets: (a)-(c) are refused at connect, in every namespace, and a socket of a session that logs out
 is disconnected and can send nothing more. (d) and (e) are tried per event with a payload that is
@@ -111,6 +112,11 @@ class World:
             "Content": "", "Attachments": [self.upload(self.alice)]})["Attachments"][0]["FileId"]
         self.g_file = self.post(self.alice, f"/groups/{self.group}/messages", {
             "Content": "", "Attachments": [self.upload(self.alice)]})["Attachments"][0]["FileId"]
+        # Moderation: an invite link to the group, and carol's report of bob's group message.
+        self.invite = self.http.post(f"/groups/{self.group}/invites", json={},
+                                     headers=bearer(self.alice["access"])).get_json()["Code"]
+        self.report = self.http.post(f"/messages/{self.g_bob['MessageId']}/report", json={"Reason": "spam"},
+                                     headers=bearer(self.carol["access"])).get_json()["ReportId"]
 
         # Other sessions of alice: one logged out (its tokens are revoked), and an expired access token.
         self.revoked = self.accounts.login(dict(self.alice))
@@ -162,7 +168,8 @@ class World:
 
     def state(self):
         """Everything a refused request must leave alone."""
-        return snapshot(self.db, "chats", "messages", "users", "sessions", "one_time_tokens", "files.files")
+        return snapshot(self.db, "chats", "messages", "users", "sessions", "one_time_tokens", "files.files",
+                        "invites", "reports")
 
     def user(self, name):
         return getattr(self, name)
@@ -362,6 +369,17 @@ SOCKET_CASES = [
     S("/group", "join-group", "kim", lambda w: {"GroupId": w.open_group}, "forbidden",
       "kicked from a public group: only an admin can add her back"),
     S("/group", "update-group", "mallory", lambda w: {"GroupId": w.group, "Public": True}, "not_found"),
+    S("/group", "set-moderator", "mallory", lambda w: {"GroupId": w.group, "UserId": w.bob["id"], "On": True},
+      "not_found"),
+    S("/group", "pin-message", "mallory",
+      lambda w: {"GroupId": w.group, "MessageId": w.g_bob["MessageId"], "On": True}, "not_found"),
+    S("/group", "pin-message", "kim", lambda w: {"GroupId": w.group, "MessageId": w.g_kim["MessageId"], "On": True},
+      "not_found", "kicked member, own message"),
+    S("/personal", "pin-message", "mallory",
+      lambda w: {"ChatId": w.ab, "MessageId": w.ab_alice["MessageId"], "On": True}, "not_found"),
+    S("/personal", "pin-message", "mallory",
+      lambda w: {"ChatId": w.md, "MessageId": w.ab_alice["MessageId"], "On": True}, "not_found",
+      "own ChatId, alice's MessageId"),
     S("/group", "typing", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
     S("/group", "done-typing", "mallory", lambda w: {"GroupId": w.group}, "not_found"),
     # (e) in `/group`: bob and carol are members, not the admin.
@@ -374,6 +392,12 @@ SOCKET_CASES = [
       "to themself"),
     S("/group", "delete-grp", "carol", lambda w: {"GroupId": w.group}, "forbidden"),
     S("/group", "update-group", "bob", lambda w: {"GroupId": w.group, "Public": True, "Name": "mine"}, "forbidden"),
+    S("/group", "update-group", "bob", lambda w: {"GroupId": w.group, "SlowModeSeconds": 60}, "forbidden",
+      "slow mode: the admin or a moderator"),
+    S("/group", "set-moderator", "bob", lambda w: {"GroupId": w.group, "UserId": w.bob["id"], "On": True},
+      "forbidden", "to themself"),
+    S("/group", "pin-message", "carol",
+      lambda w: {"GroupId": w.group, "MessageId": w.g_bob["MessageId"], "On": True}, "forbidden"),
 ]
 
 
@@ -382,7 +406,8 @@ def test_the_socket_table_covers_every_event_of_every_namespace(world):
                   for event in handler.events()}
     assert set(NAMESPACES) == set(world.app.extensions["chat.namespaces"])
     assert {(case.namespace, case.event) for case in SOCKET_CASES} == registered
-    admin_only = {"add-member", "kickout", "change-admin", "update-group", "delete-grp"}
+    admin_only = {"add-member", "kickout", "change-admin", "update-group", "delete-grp", "set-moderator",
+                  "pin-message"}  # pin-message: the admin or a moderator
     forbidden = {c.event for c in SOCKET_CASES if c.expect == "forbidden" and c.namespace == "/group"}
     assert forbidden == admin_only | {"join-group"}  # join-group: (f), a kicked member
     chat_events = {(c.namespace, c.event) for c in SOCKET_CASES if c.namespace in ("/personal", "/group")
@@ -543,6 +568,19 @@ REST_ENDPOINTS = [
     Rest("GET", "/me/settings", lambda w: "/me/settings"),
     Rest("GET", "/search", lambda w: "/search?q=hi"),
     Rest("PATCH", "/me/settings", lambda w: "/me/settings", lambda w: {"EmailNotifications": "off"}),
+    Rest("GET", "/chats/<chat_id>/pins", lambda w: f"/chats/{w.ab}/pins"),
+    Rest("PUT", "/chats/<chat_id>/pins/<message_id>", lambda w: f"/chats/{w.ab}/pins/{w.ab_alice['MessageId']}"),
+    Rest("DELETE", "/chats/<chat_id>/pins/<message_id>", lambda w: f"/chats/{w.ab}/pins/{w.ab_alice['MessageId']}"),
+    Rest("POST", "/groups/<group_id>/invites", lambda w: f"/groups/{w.group}/invites", lambda w: {}),
+    Rest("GET", "/groups/<group_id>/invites", lambda w: f"/groups/{w.group}/invites"),
+    Rest("DELETE", "/groups/<group_id>/invites/<code>", lambda w: f"/groups/{w.group}/invites/{w.invite}"),
+    Rest("POST", "/invites/<code>/accept", lambda w: f"/invites/{w.invite}/accept"),
+    Rest("POST", "/messages/<message_id>/report", lambda w: f"/messages/{w.g_bob['MessageId']}/report",
+         lambda w: {"Reason": "spam"}),
+    Rest("GET", "/groups/<group_id>/reports", lambda w: f"/groups/{w.group}/reports"),
+    Rest("GET", "/admin/reports", lambda w: "/admin/reports"),
+    Rest("POST", "/reports/<report_id>/resolve", lambda w: f"/reports/{w.report}/resolve",
+         lambda w: {"Action": "dismiss"}),
 ]
 
 REST_TOKENS = {
@@ -704,6 +742,56 @@ REST_CASES = [
     R("GET", "/search", "mallory", lambda w: f"/search?q=note&chat={w.alice['id']}", None, 404, "not_found",
       "alice's self chat"),
     R("GET", "/search", "kim", lambda w: f"/search?q=hello&chat={w.group}", None, 404, "not_found", "kicked member"),
+    # Moderation: pins (members of a personal chat; a group's admin and moderators), invites and reports.
+    R("GET", "/chats/<chat_id>/pins", "mallory", lambda w: f"/chats/{w.ab}/pins", None, 404, "not_found",
+      "personal chat"),
+    R("GET", "/chats/<chat_id>/pins", "kim", lambda w: f"/chats/{w.group}/pins", None, 404, "not_found",
+      "kicked member"),
+    R("PUT", "/chats/<chat_id>/pins/<message_id>", "mallory",
+      lambda w: f"/chats/{w.ab}/pins/{w.ab_alice['MessageId']}", None, 404, "not_found", "personal chat"),
+    R("PUT", "/chats/<chat_id>/pins/<message_id>", "mallory",
+      lambda w: f"/chats/{w.md}/pins/{w.ab_alice['MessageId']}", None, 404, "not_found",
+      "own chat, alice's message"),
+    R("PUT", "/chats/<chat_id>/pins/<message_id>", "bob",
+      lambda w: f"/chats/{w.group}/pins/{w.g_bob['MessageId']}", None, 403, "forbidden", "a plain group member"),
+    R("DELETE", "/chats/<chat_id>/pins/<message_id>", "carol",
+      lambda w: f"/chats/{w.group}/pins/{w.g_bob['MessageId']}", None, 403, "forbidden", "a plain group member"),
+    R("DELETE", "/chats/<chat_id>/pins/<message_id>", "mallory",
+      lambda w: f"/chats/{w.group}/pins/{w.g_bob['MessageId']}", None, 404, "not_found", "group"),
+    R("POST", "/groups/<group_id>/invites", "mallory", lambda w: f"/groups/{w.group}/invites", lambda w: {}, 404,
+      "not_found"),
+    R("POST", "/groups/<group_id>/invites", "bob", lambda w: f"/groups/{w.group}/invites", lambda w: {}, 403,
+      "forbidden", "a plain member"),
+    R("GET", "/groups/<group_id>/invites", "mallory", lambda w: f"/groups/{w.group}/invites", None, 404, "not_found"),
+    R("GET", "/groups/<group_id>/invites", "carol", lambda w: f"/groups/{w.group}/invites", None, 403, "forbidden",
+      "a plain member"),
+    R("DELETE", "/groups/<group_id>/invites/<code>", "mallory", lambda w: f"/groups/{w.group}/invites/{w.invite}",
+      None, 404, "not_found"),
+    R("DELETE", "/groups/<group_id>/invites/<code>", "bob", lambda w: f"/groups/{w.group}/invites/{w.invite}",
+      None, 403, "forbidden", "a plain member"),
+    R("DELETE", "/groups/<group_id>/invites/<code>", "mallory", lambda w: f"/groups/{w.md}/invites/{w.invite}",
+      None, 404, "not_found", "a code of alice's group under the caller's own chat"),
+    R("POST", "/invites/<code>/accept", "kim", lambda w: f"/invites/{w.invite}/accept", None, 403, "forbidden",
+      "kicked member"),
+    R("POST", "/invites/<code>/accept", "mallory", lambda w: "/invites/guessed-code/accept", None, 404, "not_found",
+      "a guessed code"),
+    R("POST", "/messages/<message_id>/report", "mallory", lambda w: f"/messages/{w.g_bob['MessageId']}/report",
+      lambda w: {"Reason": "abuse"}, 404, "not_found", "group message"),
+    R("POST", "/messages/<message_id>/report", "kim", lambda w: f"/messages/{w.g_bob['MessageId']}/report",
+      lambda w: {"Reason": "abuse"}, 404, "not_found", "kicked member"),
+    R("POST", "/messages/<message_id>/report", "carol", lambda w: f"/messages/{w.g_bob['MessageId']}/report",
+      lambda w: {"Reason": "abuse"}, 409, "conflict", "a second report"),
+    R("GET", "/groups/<group_id>/reports", "mallory", lambda w: f"/groups/{w.group}/reports", None, 404, "not_found"),
+    R("GET", "/groups/<group_id>/reports", "bob", lambda w: f"/groups/{w.group}/reports", None, 403, "forbidden",
+      "the reported member"),
+    R("GET", "/admin/reports", "mallory", lambda w: "/admin/reports", None, 403, "forbidden",
+      "not an operator (ADMIN_USERS)"),
+    R("POST", "/reports/<report_id>/resolve", "mallory", lambda w: f"/reports/{w.report}/resolve",
+      lambda w: {"Action": "dismiss"}, 404, "not_found"),
+    R("POST", "/reports/<report_id>/resolve", "bob", lambda w: f"/reports/{w.report}/resolve",
+      lambda w: {"Action": "dismiss"}, 404, "not_found", "the reported member"),
+    R("POST", "/reports/<report_id>/resolve", "carol", lambda w: f"/reports/{w.report}/resolve",
+      lambda w: {"Action": "delete"}, 403, "forbidden", "a plain member"),
 ]
 
 # Endpoints where no chat of anyone else is involved, and why; the tests below check what they do show.
