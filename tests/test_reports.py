@@ -5,9 +5,9 @@ messages reach the server's operators (ADMIN_USERS). Every refusal changes nothi
 import json
 
 import pytest
+from moderation_world import NS, Team, as_user, ok
 
 from conftest import start_live_server, stop_live_server, unique
-from moderation_world import NS, Team, as_user, ok
 
 pytestmark = pytest.mark.live
 
@@ -118,8 +118,8 @@ def test_reports_of_personal_chats_reach_the_operators(smtp, tmp_path, live_sock
         listed = response.json()["Reports"]
         assert [(r["Message"]["MessageId"], r["Reasons"]) for r in listed] == [
             (rude["Message"]["MessageId"], {"abuse": 1})]  # personal chats only
-        team.refused("validation_error", lambda: team.rest("POST", operator, f"/reports/{listed[0]['ReportId']}/resolve",
-                                                           {"Action": "kick"}), "reports")
+        resolve = f"/reports/{listed[0]['ReportId']}/resolve"
+        team.refused("validation_error", lambda: team.rest("POST", operator, resolve, {"Action": "kick"}), "reports")
         answer = team.rest("POST", operator, f"/reports/{listed[0]['ReportId']}/resolve", {"Action": "delete"})
         assert answer.status_code == 200 and answer.json()["Status"] == "deleted"
         gone = team.bob["sock"].wait_for("personal-message-deleted", "/personal")["Message"]
