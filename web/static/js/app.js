@@ -5,11 +5,14 @@ import { initBrowse } from "./browse-groups.js";
 import { initAuth, resetLinkOpened, showAuth } from "./auth-view.js";
 import * as chat from "./chat-view.js";
 import { $, clearNotice, notify } from "./dom.js";
+import { initGroupSettings } from "./group-settings.js";
 import * as groups from "./groups.js";
 import { initMessageSearch, resetMessageSearch } from "./message-search.js";
+import { acceptInvite, initModeration, pinned } from "./moderation.js";
 import { forgetPush, initNotifications } from "./notifications.js";
 import { returnFromSso } from "./oidc.js";
 import { flush } from "./outbox.js";
+import { initReportDialog } from "./report-dialog.js";
 import * as session from "./session.js";
 import { forgetAll } from "./session-store.js";
 import * as sockets from "./sockets.js";
@@ -49,6 +52,7 @@ function events() {
       "personal-message-edited": (d) => chat.changed("personal", d.ChatId, d.Message),
       "personal-message-deleted": (d) => chat.changed("personal", d.ChatId, d.Message),
       "message-reactions": (d) => chat.reacted("personal", d.ChatId, d.MessageId, d.Reactions),
+      "message-pinned": (d) => pinned("personal", d.ChatId, d),
       "session-ended": ended,
     },
     "/group": {
@@ -60,6 +64,7 @@ function events() {
       "group-message-edited": (d) => chat.changed("group", d.GroupId, d.Message),
       "group-message-deleted": (d) => chat.changed("group", d.GroupId, d.Message),
       "message-reactions": (d) => chat.reacted("group", d.GroupId, d.MessageId, d.Reactions),
+      "message-pinned": (d) => pinned("group", d.GroupId, d),
       "session-ended": ended,
     },
   };
@@ -74,6 +79,7 @@ function hello(data) {
   if (hadHello) chat.reopen(); // back after a disconnect: fetch what we missed, keeping what is shown
   hadHello = true;
   flush(); // what was written while offline (or before a reload) goes out now
+  acceptInvite(); // an invite link this tab was opened with (moderation.js)
 }
 
 /** Show the chat screen and connect. `user` is known after a login, not after a reload. */
@@ -189,6 +195,9 @@ function start() {
   groups.initGroups();
   initBrowse();
   initMessageSearch();
+  initModeration(); // pins, member roles, invite links (remembers ?invite= before anything else reads the URL)
+  initGroupSettings();
+  initReportDialog();
   initAccount({ endSession: endedBy });
   initNotifications(); // the service worker, the notification switch and the email setting
   $("#logout").addEventListener("click", signOut);

@@ -10,6 +10,7 @@ import { PARTNER_GONE, closeCurrent, initConversation, open } from "./conversati
 import { afterRender, renderHeader } from "./conversation-view.js";
 import { notify } from "./dom.js";
 import { renderPanel } from "./groups.js";
+import { renderPins } from "./moderation.js";
 import { PAGE } from "./history.js";
 import { plugComposer } from "./message-list.js";
 import { initPeople, onPeopleChanged, renderPeopleMenu } from "./people.js";
@@ -29,7 +30,7 @@ export function initChat() {
   onChoose(open);
   plugComposer({ retry: deliver, edit: startEdit, remove: removeMessage, reply: startReply, cancelEdit, stopTyping,
     opened: loadDraft });
-  afterRender(() => { renderPanel(); renderPeopleMenu(); });
+  afterRender(() => { renderPanel(); renderPeopleMenu(); renderPins(); });
   onPeopleChanged(() => { renderHeader(); renderPeopleMenu(); });
   initPeople();
   initPeopleSearch(openPartner);

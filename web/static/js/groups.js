@@ -6,7 +6,9 @@ import { renderList } from "./chat-list.js";
 import { closeConversation, closeCurrent, open } from "./conversation.js";
 import { renderConversation } from "./conversation-view.js";
 import { $, confirmable, formError, h, notify } from "./dom.js";
+import { renderGroupSettings } from "./group-settings.js";
 import { systemLine } from "./history.js";
+import { memberControls } from "./moderation.js";
 import { searchUsers } from "./search.js";
 import { call } from "./sockets.js";
 import { isAdmin, state } from "./state.js";
@@ -106,6 +108,7 @@ export function renderPanel() {
     return h("li", { dataset: { user: member.username } },
       h("span", { class: "who" }, member.username, me ? " (you)" : ""),
       isGroupAdmin ? h("span", { class: "role" }, "admin") : null,
+      memberControls(group, member),
       admin && !me ? h("button", { type: "button", onclick: () => memberAction("change-admin", group, member) },
         "Make admin") : null,
       admin && !me ? h("button", { type: "button", class: "danger",
@@ -113,6 +116,7 @@ export function renderPanel() {
   }));
   $("#panel-add").hidden = !admin;
   $("#delete-group").hidden = !admin;
+  renderGroupSettings(group); // slow mode, invite links, reports: the admin and moderators
 }
 
 // The open group, when there is one.

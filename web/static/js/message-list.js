@@ -3,6 +3,7 @@
 import { fullDate, withDays } from "./dates.js";
 import { $, clock, confirmable, h } from "./dom.js";
 import { attachmentList } from "./files.js";
+import { messageActions, moderationMarks } from "./message-moderation.js";
 import { decorate } from "./message-ui.js";
 import { contentNodes, openHistory, quote, reactionRow, togglePicker } from "./rich.js";
 import { state } from "./state.js";
@@ -53,7 +54,7 @@ function messageItem(c, m) {
       m.EditedAt && !m.Deleted ? h("button", { type: "button", class: "edited link",
         title: `Edited ${clock(m.EditedAt)}: show every version`, onclick: () => openHistory(m) }, "edited") : null,
       h("time", { datetime: m.CreatedAt, title: fullDate(m.CreatedAt) }, clock(m.CreatedAt)),
-      mine ? tick(c, m) : null),
+      mine ? tick(c, m) : null, moderationMarks(m)),
     m.failed ? h("div", { class: "failed-text" }, `Not sent: ${m.failed} `,
       h("button", { type: "button", class: "link", onclick: () => composer.retry(c, m) }, "Retry")) : null,
     stored ? h("div", { class: "actions" },
@@ -61,7 +62,8 @@ function messageItem(c, m) {
       h("button", { type: "button", "aria-label": "React", onclick: () => togglePicker(m) }, "React"),
       canChange ? h("button", { type: "button", onclick: () => composer.edit(m) }, "Edit") : null,
       canChange ? confirmable(h("button", { type: "button" }, "Delete"), "Delete for everyone?",
-        () => composer.remove(c, m)) : null)
+        () => composer.remove(c, m)) : null,
+      messageActions(c, m, (chat, message) => composer.remove(chat, message)))
       : null);
 }
 
