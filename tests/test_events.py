@@ -90,3 +90,27 @@ def test_a_block_announces_user_blocked(captured_events, accounts):
     alice, bob = accounts.verified_user(), accounts.verified_user()
     services.blocks.block(alice["id"], bob["id"])
     assert events.one("user_blocked") == {"user_id": alice["id"], "target_id": bob["id"]}
+
+
+def test_moderation_announces_through_the_port_and_a_refusal_nothing(captured_events, accounts):
+    """set-moderator is `group_updated`, a pin `message_pinned`, a moderator's kick and deletion the usual
+    announcements (what an audit log of moderator actions hooks into); refused ones announce nothing."""
+    services, events = captured_events
+    admin, mod, bob = (as_user(accounts.verified_user()) for _ in range(3))
+    group = services.groups.create(admin["id"], "Moderated", "", [mod["id"], bob["id"]])
+    _chat, message, _ = services.messages.send(bob, ChatRef.group(group["_id"]), "spam")
+    events.clear()
+    with pytest.raises(ApiError) as refused:
+        services.moderation.set_moderator(bob["id"], group["_id"], mod["id"], True)
+    assert refused.value.code == "forbidden" and events.names() == []
+    services.moderation.set_moderator(admin["id"], group["_id"], mod["id"], True, Origin(admin, "sid"))
+    assert events.one("group_updated")["group"]["moderators"] == [mod["id"]]
+    with pytest.raises(ApiError):
+        services.moderation.pin(bob, ChatRef.group(group["_id"]), message["_id"], True)
+    services.moderation.pin(mod, ChatRef.group(group["_id"]), message["_id"], True)
+    pinned = events.one("message_pinned")
+    assert pinned["pinned"] is True and pinned["by"] == mod and pinned["message"]["_id"] == message["_id"]
+    services.messages.delete(mod["id"], message["_id"])
+    assert events.one("message_deleted")["message"]["deleted_by"] == mod
+    services.groups.kickout(mod["id"], group["_id"], bob["id"], Origin(mod, "sid-of-mod"))
+    assert events.names() == ["group_updated", "message_pinned", "message_deleted", "member_kicked"]
