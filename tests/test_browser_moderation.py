@@ -78,6 +78,21 @@ def test_moderators_pin_delete_reported_messages_and_invite(playwright_api, brow
     expect(a.locator("#message-list .msg.deleted .deleted-by")).to_have_text("deleted by bob")
     expect(carol.message("Cheap watches here")).to_have_count(0)
 
+    # Slow mode, set by Bob: Carol's second message waits (she is told), then goes out; the admin is exempt.
+    b.select_option("#slow-mode", "10")
+    expect(c.locator("#conv-status")).to_be_visible()
+    expect(a.locator("#slow-mode")).to_have_value("10")  # group-updated reached the admin's open panel
+    carol.send("first in slow mode")
+    expect(alice.message("first in slow mode")).to_be_visible()
+    carol.send("second in slow mode")
+    expect(c.locator("#notice")).to_contain_text("Slow mode: one message every 10 s")
+    expect(carol.message("second in slow mode").locator(".tick.sending")).to_be_visible()
+    alice.send("the admin is exempt")
+    alice.send("still exempt")
+    expect(carol.message("still exempt")).to_be_visible()
+    expect(alice.message("second in slow mode")).to_be_visible(timeout=20_000)
+    b.select_option("#slow-mode", "0")
+
     # Invite: Bob makes a link; Dave opens it, signs in, and is in the private group.
     b.click("#invite-new")
     link = b.locator("#invite-list .invite-url")

@@ -3,6 +3,7 @@
 // ClientId, when the connection returns: the server stores a ClientId once, so it is delivered exactly once.
 import { describe } from "./api.js";
 import { entryOf, renderList } from "./chat-list.js";
+import { notify } from "./dom.js";
 import { merge } from "./history.js";
 import { nearEnd, renderMessages, scrollToEnd } from "./message-list.js";
 import { blockedNotice } from "./people.js";
@@ -56,6 +57,7 @@ export async function deliver(c, pending) {
     renderList();
   } catch (error) {
     if (TRANSIENT.has(error.code)) {
+      if (error.code === "rate_limited") notify(`${describe(error)} It goes out then.`, "info"); // slow mode too
       // Offline: it goes out when the namespace connects again (flush). Connected: try again soon.
       if (connected(CHAT_NS[c.kind])) {
         clearTimeout(retryTimer);
