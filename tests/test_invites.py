@@ -96,6 +96,15 @@ def test_max_uses_expiry_and_revocation_close_the_code(team):
     assert listed == [brief["Code"], twice["Code"]]
 
 
+def test_an_invite_to_an_archived_group_joins_nobody(team):
+    made = invite(team, team.admin)
+    for user in (team.mod, team.bob, team.carol):
+        ok(team.call(user, "leave-grp", {"GroupId": team.group}))
+    ok(team.call(team.admin, "leave-grp", {"GroupId": team.group}))  # the last member: archived
+    assert team.group_doc()["archived"] is True
+    team.refused("not_found", lambda: accept(team, team.eve, made["Code"]), "invites")
+
+
 def test_someone_kicked_cannot_come_back_by_invite(team):
     made = invite(team, team.admin)
     ok(team.call(team.mod, "kickout", {"GroupId": team.group, "Member": team.bob["id"]}))

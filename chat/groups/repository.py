@@ -111,8 +111,8 @@ class GroupRepository:
         scanning the collection, an update's through `_id`; see docs/performance.md.)
         """
         result = self.chats.update_one(
-            {"_id": group_id, "kind": GROUP, **({"public": True} if public_only else {}), "deleted": False,
-             "members": {"$ne": user_id},
+            {"_id": group_id, "kind": GROUP, **({"public": True} if public_only else {"archived": {"$ne": True}}),
+             "deleted": False, "members": {"$ne": user_id},
              "kicked": {"$ne": user_id}, f"members.{self.max_members - 1}": {"$exists": False}},
             self._appending(user_id, user))
         return result.modified_count == 1

@@ -135,7 +135,7 @@ class GroupService:
             return group, True
         group = self.group_repo.get(group_id)
 
-        if group is None or group.get("deleted"):
+        if group is None or group.get("deleted") or group.get("archived"):
             raise errors.not_found("No such group.")
         if user_id in group["members"]:
             return group, False
