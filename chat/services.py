@@ -96,7 +96,7 @@ def build_services(config, db, events=None, background_db=None):
     group_repository = GroupRepository(db, config["GROUP_MAX_MEMBERS"])
     groups = GroupService(group_repository, users, config, events=events)
     moderation = ModerationService(groups, group_repository, chats, chat_repository, PinRepository(db),
-                                   message_repository, users, events=events,
+                                   message_repository, events=events,
                                    invites=InviteService(groups, InviteRepository(db), group_repository),
                                    reports=ReportService(ReportRepository(db), chats, message_repository, messages,
                                                          groups, config["ADMIN_USERS"]))

@@ -3,6 +3,7 @@ report is 409 `conflict`), the group's admin and moderators see the reports grou
 by dismissing, deleting or kicking; the reported member never learns who reported them; reports of personal-chat
 messages reach the server's operators (ADMIN_USERS). Every refusal changes nothing."""
 import json
+import threading
 
 import pytest
 from moderation_world import NS, Team, as_user, ok
@@ -39,6 +40,28 @@ def test_reports_are_grouped_per_message_for_the_moderators(team):
     assert reports(team, team.admin) == listed
     # Once per reporter and message: the second is 409 conflict, and changes nothing.
     team.refused("conflict", lambda: report(team, team.carol, spam, "abuse"), "reports")
+
+
+def test_racing_first_reports_of_one_message_are_both_counted(team):
+    message = team.send(team.bob, "contested")
+    reporters = [team.server.verified_user() for _ in range(5)]
+    for user in reporters:
+        assert team.rest("POST", team.admin, f"/groups/{team.group}/invites", {}).status_code == 201
+        code = team.rest("GET", team.admin, f"/groups/{team.group}/invites").json()["Invites"][0]["Code"]
+        assert team.rest("POST", user, f"/invites/{code}/accept").status_code == 200
+    answers, start = [], threading.Barrier(len(reporters))
+
+    def race(user):
+        start.wait()
+        answers.append(report(team, user, message).status_code)
+
+    threads = [threading.Thread(target=race, args=(user,)) for user in reporters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [202] * len(reporters)
+    assert [r["Count"] for r in reports(team, team.mod)] == [len(reporters)]
 
 
 def test_the_reported_member_never_learns_who_reported_them(team):

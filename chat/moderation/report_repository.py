@@ -10,6 +10,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 OPEN = "open"
+ADD_ATTEMPTS = 5  # a first report racing others: the losers of the upsert join the document the winner made
 
 
 class ReportRepository:
@@ -22,16 +23,24 @@ class ReportRepository:
         """Add reporter_id's report of message, in one update (the first report creates the document, and
         reopens a resolved one). The report after, or None when reporter_id reported this message already."""
         entry = {"user_id": reporter_id, "reason": reason, "note": note, "at": now}
-        try:
-            return self.reports.find_one_and_update(
-                {"message_id": message["_id"], "reporters.user_id": {"$ne": reporter_id}},
-                {"$push": {"reporters": entry}, "$inc": {f"reasons.{reason}": 1, "count": 1},
-                 "$set": {"status": OPEN, "updated_at": now},
-                 "$setOnInsert": {"_id": str(ObjectId()), "chat_id": message["chat_id"], "kind": chat_kind,
-                                  "reported_id": message["sender_id"], "created_at": now}},
-                upsert=True, return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:  # the document exists and names the reporter: no upsert may add a second
-            return None
+        query = {"message_id": message["_id"], "reporters.user_id": {"$ne": reporter_id}}
+        change = {"$push": {"reporters": entry}, "$inc": {f"reasons.{reason}": 1, "count": 1},
+                  "$set": {"status": OPEN, "updated_at": now}}
+        first = {"$setOnInsert": {"_id": str(ObjectId()), "chat_id": message["chat_id"], "kind": chat_kind,
+                                  "reported_id": message["sender_id"], "created_at": now}}
+        for _ in range(ADD_ATTEMPTS):
+            try:
+                return self.reports.find_one_and_update(query, {**change, **first}, upsert=True,
+                                                        return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                # The document exists: it names the reporter already, or another first report made it meanwhile
+                # (the upsert lost that race) and this one joins it.
+                joined = self.reports.find_one_and_update(query, change, return_document=ReturnDocument.AFTER)
+                if joined is not None:
+                    return joined
+                if self.reports.find_one({"message_id": message["_id"], "reporters.user_id": reporter_id}):
+                    return None
+        raise RuntimeError(f"the report of {message['_id']} could not be stored")
 
     def get(self, report_id):
         return self.reports.find_one({"_id": report_id}) if isinstance(report_id, str) else None

@@ -21,15 +21,14 @@ PIN_MAX = 50
 class ModerationService:
     """set-moderator and pins; `invites` holds the invite links, `reports` the reports."""
 
-    def __init__(self, groups, group_repo, chats, chat_repo, pin_repo, message_repo, user_repo, events=None,
-                 invites=None, reports=None):
+    def __init__(self, groups, group_repo, chats, chat_repo, pin_repo, message_repo, events=None, invites=None,
+                 reports=None):
         self.groups = groups  # GroupService: membership checks
         self.group_repo = group_repo
         self.chats = chats  # ChatService: resolving chats
         self.chat_repo = chat_repo
         self.pin_repo = pin_repo
         self.message_repo = message_repo
-        self.user_repo = user_repo
         self.events = events or Publisher()
         self.invites = invites  # InviteService (chat/moderation/invites.py)
         self.reports = reports  # ReportService (chat/moderation/reports.py)
