@@ -2,6 +2,7 @@
 admin's rights with moderators present, and slow mode. Every refusal leaves the database as it was and pushes
 nothing (tests/moderation_world.py `Team.refused`). Pins: tests/test_pins.py; invites: tests/test_invites.py;
 slow mode across two processes: tests/test_moderation_cluster.py."""
+import threading
 import time
 
 import pytest
@@ -148,3 +149,21 @@ def test_slow_mode_holds_back_plain_members_on_every_send_path(team):
 def test_slow_mode_values_out_of_range_are_refused(team, value):
     team.refused("validation_error", lambda: team.call(team.admin, "update-group",
                                                        {"GroupId": team.group, "SlowModeSeconds": value}))
+
+
+def test_racing_sends_in_slow_mode_store_one_message(team):
+    ok(team.call(team.admin, "update-group", {"GroupId": team.group, "SlowModeSeconds": 60}))
+    answers, start = [], threading.Barrier(6)
+
+    def race(i):
+        start.wait()
+        answers.append(team.rest("POST", team.bob, f"/groups/{team.group}/messages", {"Content": f"race {i}"})
+                       .status_code)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [201] + [429] * 5, answers
+    assert team.db.messages.count_documents({"chat_id": team.group, "sender_id": team.bob["id"]}) == 1
