@@ -124,6 +124,8 @@ def register_blueprints(app):
     from .moderation.routes import blueprints as moderation_blueprints
     for blueprint in moderation_blueprints():  # pins, invites, reports (chat/moderation/)
         app.register_blueprint(blueprint)
+    from .threads.routes import bp as threads_bp
+    app.register_blueprint(threads_bp)  # GET /messages/<id>/thread, GET /threads
 
 
 def register_sockets(app):

@@ -77,6 +77,18 @@ INDEXES = {
         # (every 2- and 3-character piece of the message's words; emptied on delete, replaced on edit).
         IndexModel([("grams", ASCENDING), ("chat_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                    name="messages_search"),
+        # Threads (chat/threads/): a thread's replies by ThreadSeq, a page read as one range (sparse: only
+        # replies carry `thread_of`).
+        IndexModel([("thread_of", ASCENDING), ("thread_seq", ASCENDING)], name="messages_thread", sparse=True),
+    ],
+    "thread_follows": [
+        # A user's followed threads, most recent reply first (GET /threads): one range, never a scan of their chats;
+        # and a thread's followers (each reply moves their entries up).
+        IndexModel([("user_id", ASCENDING), ("on", ASCENDING), ("last_reply_at", DESCENDING)],
+                   name="follows_by_user"),
+        IndexModel([("root_id", ASCENDING)], name="follows_by_root"),
+        # The digest sweep: the follows whose thread had a reply since its last pass (chat/notify/threads.py).
+        IndexModel([("last_reply_at", ASCENDING)], name="follows_by_reply"),
     ],
     # Attachments in GridFS (chat/files/repository.py): GridFS's own chunk index, for both buckets (downloads read
     # a file's chunks in order from it); a user's files (quota, account deletion); the sweep of uploads never

@@ -61,6 +61,16 @@ class Publisher:
         """user started (or, started False, stopped) typing in chat."""
         self.publish("typing", chat=chat, user=user, started=started, origin=origin)
 
+    # Threads (chat/threads/service.py)
+
+    def thread_replied(self, chat, root, reply, followers, origin=NOBODY):
+        """A reply was stored in root's thread (root: after its new summary); followers: who follows it now."""
+        self.publish("thread_replied", chat=chat, root=root, reply=reply, followers=followers, origin=origin)
+
+    def thread_updated(self, chat, root, origin=NOBODY):
+        """root's thread summary changed otherwise (a reply was deleted)."""
+        self.publish("thread_updated", chat=chat, root=root, origin=origin)
+
     # Groups (chat/groups/service.py; member_left also from an account deletion)
 
     def group_created(self, group, origin=NOBODY):

@@ -60,6 +60,7 @@ class StrictBoolean(fields.Boolean):
 
 # A reply names the message it answers; an emoji's real rule (one emoji, 1..32 characters) is the service's.
 REPLY_TO = Text(validate=ID)
+THREAD_OF = Text(validate=ID)  # a send into the thread of this top-level message (chat/threads/)
 EMOJI = Text(required=True, validate=validate.Length(min=1, max=32))
 
 

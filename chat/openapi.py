@@ -66,13 +66,19 @@ File = _doc("File", FileId=_str(), Name=_str(), ContentType=_str(metadata={"desc
             Height=fields.Integer(metadata={"description": "Images only."}),
             Url=_str(metadata={"description": "A signed path (no Bearer needed) that expires in minutes."}),
             ThumbnailUrl=fields.String(metadata={"description": "Images only: longest side at most 320 px."}))
+ThreadSummary = _doc("ThreadSummary", ReplyCount=fields.Integer(required=True),
+                     LastReplyAt=fields.DateTime(required=True),
+                     Participants=fields.List(fields.String(), required=True,
+                                              metadata={"description": "The first 10 repliers' ids."}))
 Message = _doc("Message", MessageId=_str(), ChatId=fields.String(metadata={"description": "Self, personal."}),
                GroupId=fields.String(metadata={"description": "Groups (instead of ChatId)."}),
                Sender=_one(User), Content=_str(metadata={"description": "Empty when Deleted."}),
                CreatedAt=fields.DateTime(required=True),
                EditedAt=fields.DateTime(required=True, allow_none=True),
                Deleted=fields.Boolean(required=True), ClientId=_str(allow_none=True),
-               Seq=fields.Integer(required=True), ReplyTo=_one(ReplyTo, allow_none=True),
+               Seq=fields.Integer(required=True, allow_none=True, metadata={
+                   "description": "Null for a thread reply (it has ThreadSeq instead)."}),
+               ReplyTo=_one(ReplyTo, allow_none=True),
                Reactions=fields.List(fields.Nested(Reaction), required=True,
                                      metadata={"description": "Most used first."}),
                Mentions=fields.List(fields.String(), required=True,
@@ -83,7 +89,11 @@ Message = _doc("Message", MessageId=_str(), ChatId=fields.String(metadata={"desc
                    "description": "The chat's revision at the message's latest change (catch-up)."}),
                Pinned=fields.Boolean(required=True),
                DeletedBy=_one(User, allow_none=True, metadata={
-                   "description": "The group's admin or moderator who deleted someone else's message."}))
+                   "description": "The group's admin or moderator who deleted someone else's message."}),
+               ThreadOf=_str(allow_none=True, metadata={"description": "A thread reply: its root's MessageId."}),
+               ThreadSeq=fields.Integer(metadata={"description": "A thread reply: 1, 2, ... within its thread."}),
+               Thread=fields.Nested(ThreadSummary, allow_none=True, metadata={
+                   "description": "A top-level message: null until its first reply."}))
 Group = _doc("Group", **_group_fields(required=True))
 Partner = _doc("Partner", id=_str(), username=_str(), Online=fields.Boolean(required=True))
 InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "group"])),
@@ -135,6 +145,13 @@ REPLIES = {
     "message": _doc("MessageReply", Message=_one(Message)),
     "changes": _doc("Changes", Messages=_many(Message), Rev=fields.Integer(required=True, metadata={
         "description": "Pass it as since_rev next time."}), HasMore=fields.Boolean(required=True)),
+    "thread": _doc("ThreadPage", ChatId=fields.String(), GroupId=fields.String(), Root=_one(Message), **PAGE),
+    "threads": _doc("FollowedThreads", entries=_many(_doc(
+        "FollowedThread", ChatId=fields.String(), GroupId=fields.String(),
+        Kind=_str(validate=validate.OneOf(["self", "personal", "group"])), Root=_one(Message),
+        Unread=fields.Integer(required=True, metadata={"description": "Replies beyond the caller's read position."}))),
+        state=_one(_doc("FollowedThreadsState", **{
+            key: fields.Integer(required=True) for key in ("page", "per_page", "total", "total_pages")}))),
     "file": _doc("FileReply", File=_one(File)),
     "reactions": _doc("Reactions", ChatId=fields.String(), GroupId=fields.String(), MessageId=_str(),
                       Reactions=_many(Reaction), Rev=fields.Integer(required=True, metadata={

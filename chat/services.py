@@ -40,6 +40,8 @@ from .notify.repository import NotifyRepository
 from .notify.service import NotifyService
 from .search.repository import SearchRepository
 from .search.service import SearchService
+from .threads.repository import ThreadRepository
+from .threads.service import ThreadService
 from .users.repository import UserRepository
 from .users.service import UserService
 
@@ -64,6 +66,7 @@ class Services:
     oidc: object = None  # single sign-on with OpenID Connect (chat/auth/oidc.py)
     search: SearchService | None = None  # GET /search (chat/search/)
     moderation: ModerationService | None = None  # moderators, pins, invites, reports (chat/moderation/)
+    threads: ThreadService | None = None  # replies in threads, follows (chat/threads/)
 
 
 def build_services(config, db, events=None, background_db=None):
@@ -93,6 +96,8 @@ def build_services(config, db, events=None, background_db=None):
                         ImageInspector.from_config(config))
     messages = MessageService(chats, chat_repository, message_repository, config["CONTENT_MAX_CHARS"], files=files,
                               events=events)
+    threads = ThreadService(messages, ThreadRepository(db), events)
+    messages.threads = threads  # a send with ThreadOf, a deleted reply
     group_repository = GroupRepository(db, config["GROUP_MAX_MEMBERS"])
     groups = GroupService(group_repository, users, config, events=events)
     moderation = ModerationService(groups, group_repository, chats, chat_repository, PinRepository(db),
@@ -104,15 +109,17 @@ def build_services(config, db, events=None, background_db=None):
     notify = NotifyService(notify_repo, config)
     digest = DigestService(notify_repo, ChatRepository(background_db), MessageRepository(background_db),
                            UserRepository(background_db), mailer, config)
+    digest.threads = ThreadRepository(background_db)  # followed threads' replies in the digest
     # What else a deleted account leaves behind, each removed by a function of the user id.
     deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
                                leftovers=[files.remove_owned_by, notify.forget_user, twofactor.forget_user,
-                                          oidc.forget_user])
+                                          oidc.forget_user, threads.repo.forget_user])
     blocks = BlockService(BlockRepository(db), users, chat_repository, events=events)
     return Services(auth=auth, accounts=accounts, deletion=deletion, users=UserService(users), chats=chats,
                     messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
-                    oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation)
+                    oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation,
+                    threads=threads)
 
 
 def services(app=None):

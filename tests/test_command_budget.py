@@ -16,6 +16,9 @@ operation starts, leaving out the driver's handshakes and monitoring. The budget
   one read of them);
 * blocks cost a send nothing (2 commands with blocks in place; a refused send is 2 and stores nothing), and a
   mute is one update.
+* a thread reply is at most 7 commands (the chat with two Revs, the root's ThreadSeq and summary, the insert, the
+  follows); a page of a thread at most 3 (4 with a cursor); `GET /threads` the same with 3 or 60 followed threads,
+  reading the chats of its page by id, never the user's chats.
 
 Every measurement is printed (run with -s to see them).
 """
@@ -533,3 +536,56 @@ def test_edits_deletions_and_syncs_stay_within_the_budget(app, client, people, s
             over.append(f"REST changes at {total}: {summary(own)}")
     assert costs[30] == costs[300], costs
     assert not over, "over budget:\n" + "\n".join(over)
+
+
+# Threads (SPEC v3)
+
+REPLY, THREAD_PAGE, THREAD_PAGE_CURSOR = 7, 3, 4
+
+
+def test_replies_and_thread_pages_stay_within_the_budget(app, people, sockets, commands):
+    alice, bob, _carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))["ChatId"]
+    root = ok(emit(sockets, 0, "/personal", "send-personal-message", {"ChatId": chat, "Content": "root"}))["Message"]
+    for who, text in ((1, "first reply"), (1, "second reply"), (0, "the author answers")):
+        ack, measured = commands.measure(lambda: emit(sockets, who, "/personal", "send-personal-message", {
+            "ChatId": chat, "Content": text, "ThreadOf": root["MessageId"]}))
+        ok(ack)
+        report(f"socket reply ({text})", measured)
+        assert len(measured) <= REPLY, summary(measured)
+    ack, plain = commands.measure(lambda: emit(sockets, 0, "/personal", "send-personal-message",
+                                               {"ChatId": chat, "Content": "top level"}))
+    ok(ack)
+    assert len(plain) <= SEND, summary(plain)
+    ack, page = commands.measure(lambda: emit(sockets, 1, "/personal", "fetch-thread",
+                                              {"ChatId": chat, "MessageId": root["MessageId"]}))
+    replies = ok(ack)["Messages"]
+    report("fetch-thread", page)
+    assert len(replies) == 3 and len(page) <= THREAD_PAGE, summary(page)
+    ack, older = commands.measure(lambda: emit(sockets, 1, "/personal", "fetch-thread", {
+        "ChatId": chat, "MessageId": root["MessageId"], "Before": replies[-1]["MessageId"]}))
+    assert len(ok(ack)["Messages"]) == 2 and len(older) <= THREAD_PAGE_CURSOR, summary(older)
+
+
+def test_the_threads_list_costs_the_same_for_3_or_60_followed_threads(app, client, people, sockets, commands):
+    alice, bob, _carol = people
+    chat = ok(emit(sockets, 0, "/personal", "fetch-personal-chat", {"Partner": bob["id"]}))["ChatId"]
+    headers = bearer(alice["access"])
+    costs = {}
+    made = 0
+    for follows in (3, 60):
+        while made < follows:
+            root = ok(emit(sockets, 1, "/personal", "send-personal-message",
+                           {"ChatId": chat, "Content": f"root {made}"}))["Message"]
+            ok(emit(sockets, 0, "/personal", "send-personal-message",
+                    {"ChatId": chat, "Content": "me too", "ThreadOf": root["MessageId"]}))
+            made += 1
+        response, measured = commands.measure(lambda: client.get("/threads?per_page=10", headers=headers))
+        assert response.status_code == 200 and response.get_json()["state"]["total"] == follows
+        _auth, own = rest_split(measured)
+        report(f"GET /threads, {follows} followed", own)
+        costs[follows] = sorted(map(repr, own))
+        # the chats are read by id, for the page's threads only: never the user's chats by membership
+        assert [list(c.body["filter"]) for c in own if repr(c) == "find chats"] == [["_id"]]
+    assert costs[3] == costs[60], costs
+    assert len(costs[60]) <= 4, costs

@@ -114,3 +114,24 @@ def test_moderation_announces_through_the_port_and_a_refusal_nothing(captured_ev
     assert events.one("message_deleted")["message"]["deleted_by"] == mod
     services.groups.kickout(mod["id"], group["_id"], bob["id"], Origin(mod, "sid-of-mod"))
     assert events.names() == ["group_updated", "message_pinned", "message_deleted", "member_kicked"]
+
+
+def test_a_thread_reply_announces_thread_replied_with_its_followers(captured_events, accounts):
+    services, events = captured_events
+    alice, bob = as_user(accounts.verified_user()), as_user(accounts.verified_user())
+    chat, root, _ = services.messages.send(alice, ChatRef.personal(partner_id=bob["id"]), "root")
+    events.clear()
+    origin = Origin(bob, "sid-of-bob")
+    _chat, reply, created = services.messages.send(bob, ChatRef.personal(chat["_id"]), "re", "c-t", origin=origin,
+                                                   thread_of=root["_id"])
+    assert created and events.names() == ["thread_replied"]  # no message_sent: the timeline did not move
+    announced = events.one("thread_replied")
+    assert announced["reply"]["_id"] == reply["_id"] and announced["root"]["thread"]["count"] == 1
+    assert sorted(announced["followers"]) == sorted([alice["id"], bob["id"]]) and announced["origin"] is origin
+    services.messages.send(bob, ChatRef.personal(chat["_id"]), "re", "c-t", thread_of=root["_id"])  # repeated
+    with pytest.raises(ApiError):
+        services.messages.send(bob, ChatRef.personal(chat["_id"]), "re", thread_of=reply["_id"])  # a reply
+    assert events.names() == ["thread_replied"], "a repeated ClientId and a refused reply announce nothing"
+    services.messages.delete(bob["id"], reply["_id"])
+    assert events.names() == ["thread_replied", "message_deleted", "thread_updated"]
+    assert events.one("thread_updated")["root"]["thread"]["count"] == 0

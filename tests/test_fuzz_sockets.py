@@ -25,8 +25,8 @@ TEXT_KEYS = {"Content", "Name", "Description", "ClientId"}
 # Strings that are valid JSON but that the database cannot store (lone surrogates), or that show nothing.
 UNSTORABLE = ["\ud800", "a\udfffb", "\udbff\ud800", "\u200b\u200d\ufeff", "\x01\x02"]
 ID_KINDS = {"ChatId": "chats", "GroupId": "groups", "MessageId": "messages", "Before": "messages",
-            "After": "messages", "UpTo": "messages", "ReplyTo": "messages", "Partner": "users", "Member": "users",
-            "UserIds": "users", "Participants": "users", "Attachments": "files"}
+            "After": "messages", "UpTo": "messages", "ReplyTo": "messages", "ThreadOf": "messages", "Partner": "users",
+            "Member": "users", "UserIds": "users", "Participants": "users", "Attachments": "files"}
 # react-message: real emoji (one, several, with modifiers and joiners), and what is not one.
 EMOJI = ["👍", "❤️", "👍🏽", "👨‍👩‍👧", "1️⃣", "🇫🇷", "👍👍", "a", "1", "👍 ", "\u200d", "$gt", "a.b", "😀" * 33]
 
@@ -58,6 +58,11 @@ def world(app, client, accounts):
         sent = client.post(path, json={"Content": "hello"}, headers=bearer(sender["access"]))
         assert sent.status_code == 201, sent.get_json()
         ids["messages"].append(sent.get_json()["Message"]["MessageId"])
+    # A thread: a reply in the personal chat's first message (fetch-thread, follow-thread, read-thread, cursors).
+    reply = client.post(f"/chats/personal/{user['id']}/messages", json={"Content": "in a thread", "ThreadOf":
+                        ids["messages"][0]}, headers=bearer(partner["access"]))
+    assert reply.status_code == 201, reply.get_json()
+    ids["messages"].append(reply.get_json()["Message"]["MessageId"])
     # Uploads: the user's (free to attach, until a send takes them), and one of the partner's.
     ids["files"] = []
     for owner, data in ((user, b"one"), (user, b"two"), (user, b"three"), (partner, b"theirs")):
@@ -165,6 +170,10 @@ FETCH_PERSONAL = ("/personal", "fetch-personal-chat")
     ("/self", "send-self-message", {"Content": "   "}),
     ("/self", "send-self-message", {"Content": 5}),
     ("/self", "sync-chat", {"SinceRev": 1}),
+    ("/self", "send-self-message", {"Content": "re", "ThreadOf": UNKNOWN_ID}),
+    ("/self", "fetch-thread", {"MessageId": UNKNOWN_ID}),
+    ("/self", "follow-thread", {"MessageId": UNKNOWN_ID, "On": True}),
+    ("/self", "read-thread", {"MessageId": UNKNOWN_ID}),
 ])
 def test_a_refused_first_use_creates_no_chat(app, db, accounts, connect_socket, namespace, event, payload):
     user, stranger = accounts.user(), accounts.user()

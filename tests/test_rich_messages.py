@@ -55,7 +55,9 @@ def test_every_message_has_the_v2_keys_and_keeps_the_v1_ones(live_server, trio):
     sent = call(sock_of(socks, alice), P, "send-personal-message", {"ChatId": chat_id, "Content": "plain"})["Message"]
     assert set(sent) == {"MessageId", "ChatId", "Sender", "Content", "CreatedAt", "EditedAt", "Deleted", "ClientId",
                          "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments", "Rev",  # Rev: SPEC v3 catch-up
-                         "Pinned", "DeletedBy"}  # SPEC v3 moderation
+                         "Pinned", "DeletedBy",  # SPEC v3 moderation
+                         "ThreadOf", "Thread"}  # SPEC v3 threads: a top-level message, no replies yet
+    assert (sent["ThreadOf"], sent["Thread"]) == (None, None)
     assert (sent["ReplyTo"], sent["Reactions"], sent["Mentions"], sent["Attachments"]) == (None, [], [], [])
     pushed = sock_of(socks, bob).wait_for("receive-personal-message", P)
     assert pushed["Message"] == sent and pushed["Content"] == "plain"

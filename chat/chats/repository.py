@@ -124,6 +124,30 @@ class ChatRepository:
             projection={"rev": 1}, return_document=ReturnDocument.AFTER)
         return chat and chat["rev"]
 
+    def take_reply_revs(self, chat_id, member_id, kind):
+        """Take the chat's next two Revs for a thread reply (chat/threads/service.py), in one update of the chat
+        with the same conditions as `take_seq` (a member of this live chat whom no partner blocked), but no Seq and
+        no activity time: a reply is not in the main timeline. The first Rev is the reply's, whose id is
+        `<chat id>:r<that Rev>`; the second the root's (its new summary). Both are marked in flight under the
+        reply's id: the root is written first and the reply, remembering both Revs, second, so the reply landing
+        means both landed (a root with many replies would otherwise forget Revs older than its last REVS_KEPT).
+        Expired entries are dropped by sends only, so that a refused reply can put the chat back as it was with
+        `release_rev`. Returns the chat after (its `rev` is the second), or None when it does not qualify."""
+        if not isinstance(chat_id, str):
+            return None
+        now, first = utcnow(), revs.next_rev()
+        second = {"$add": [first, 1]}
+        reply = {"$concat": [{"$literal": f"{chat_id}:r"}, {"$toString": first}]}
+        pending = {"$concatArrays": [revs.pending_with(first, reply, now, expire=False),
+                                     [{"r": second, "m": reply, "at": {"$literal": now}}]]}
+        query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, "closed": {"$ne": True},
+                 "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {}),
+                 **slowmode.allows(member_id, now.timestamp())}  # slow mode holds replies back too
+        return self.chats.find_one_and_update(
+            query, [{"$set": {"rev": second, "pending": pending,
+                              slowmode.spoke_field(member_id): slowmode.spoke_value(now.timestamp())}}],
+            projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
+
     def release_rev(self, chat_id, rev):
         """A change that took rev stored nothing (refused): it is no longer in flight, and while no later change
         took a Rev, the chat's Rev goes back to rev - 1 (a refused change leaves the chat as it was)."""

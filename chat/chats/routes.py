@@ -56,7 +56,8 @@ def personal_history(partner_id, query):
 def personal_send(partner_id, body):
     """Send to the partner; their sockets get `receive-personal-message`."""
     return sent(*services().messages.send(caller(), ChatRef.personal(partner_id=partner_id), body["Content"],
-                                          body.get("ClientId"), body.get("ReplyTo"), body.get("Attachments")))
+                                          body.get("ClientId"), body.get("ReplyTo"), body.get("Attachments"),
+                                          thread_of=body.get("ThreadOf")))
 
 
 @bp.get("/chats/self/messages")
@@ -77,7 +78,8 @@ def self_history(query):
 def self_send(body):
     """Write a note to self; the user's sockets get `receive-self-message`."""
     return sent(*services().messages.send(caller(), ChatRef.self_chat(), body["Content"], body.get("ClientId"),
-                                          body.get("ReplyTo"), body.get("Attachments")))
+                                          body.get("ReplyTo"), body.get("Attachments"),
+                                          thread_of=body.get("ThreadOf")))
 
 
 @bp.patch("/messages/<message_id>")

@@ -3,7 +3,7 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import CLIENT_ID, CONTENT, ID, REPLY_TO, Text
+from ..fields import CLIENT_ID, CONTENT, ID, REPLY_TO, THREAD_OF, Text
 from ..files.fields import ATTACHMENTS
 
 LIMIT = validate.Range(min=1, max=100)
@@ -36,6 +36,7 @@ class SendBodySchema(Schema):
     Content = CONTENT
     ClientId = CLIENT_ID
     ReplyTo = REPLY_TO
+    ThreadOf = THREAD_OF
     Attachments = ATTACHMENTS
 
 

@@ -67,4 +67,5 @@ def group_history(group_id, query):
 def group_send(group_id, body):
     """Send to the group; members' sockets get `receive-group-message`."""
     return sent(*services().messages.send(caller(), ChatRef.group(group_id), body["Content"], body.get("ClientId"),
-                                          body.get("ReplyTo"), body.get("Attachments")))
+                                          body.get("ReplyTo"), body.get("Attachments"),
+                                          thread_of=body.get("ThreadOf")))

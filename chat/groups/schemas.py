@@ -1,7 +1,18 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import CLIENT_ID, CONTENT, EMOJI, ID, REPLY_TO, PageSchema, StrictBoolean, SyncSchema, Text
+from ..fields import (
+    CLIENT_ID,
+    CONTENT,
+    EMOJI,
+    ID,
+    REPLY_TO,
+    THREAD_OF,
+    PageSchema,
+    StrictBoolean,
+    SyncSchema,
+    Text,
+)
 from ..files.fields import ATTACHMENTS
 
 
@@ -57,6 +68,7 @@ class SendGroupSchema(GroupIdSchema):
     Content = CONTENT
     ClientId = CLIENT_ID
     ReplyTo = REPLY_TO
+    ThreadOf = THREAD_OF
     Attachments = ATTACHMENTS
 
 

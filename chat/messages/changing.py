@@ -57,6 +57,8 @@ class Changing:
         if message.get("attachments"):
             self.files.remove_attached(message["attachments"])
         self.events.message_deleted(chat, message, origin)
+        if message.get("thread_of"):  # a thread reply: its root counts one fewer (chat/threads/service.py)
+            self.threads.reply_deleted(chat, message, origin)
         return chat, message
 
     def react(self, user_id, message_id_, emoji, on, ref=None, origin=NOBODY):

@@ -24,12 +24,29 @@ def seq_of(message_id_, chat_id):
     return int(tail) if tail.isdigit() and len(tail) < 16 else None
 
 
+def reply_id(chat_id, rev):
+    """The id of the thread reply stored at the chat's Rev rev (chat/threads/): `<chat id>:r<rev>`."""
+    return f"{chat_id}:r{rev}"
+
+
+def reply_tail(tail):
+    """Whether tail (what follows `<chat id>:`) is a thread reply's: `r<Rev>`."""
+    return tail[:1] == "r" and tail[1:].isdigit() and len(tail) < 17
+
+
 def chat_id_of(message_id_):
-    """The id of the chat a message id names (None for anything that is not a message id)."""
+    """The id of the chat a message id names, a thread reply's too (None for anything that is not a message id)."""
     if not isinstance(message_id_, str):
         return None
     chat_id, _, seq = message_id_.rpartition(":")
-    return chat_id if chat_id and seq.isdigit() else None
+    return chat_id if chat_id and (seq.isdigit() or reply_tail(seq)) else None
+
+
+def in_chat(message_id_, chat_id):
+    """Whether message_id_ is an id of this chat: a top-level message's (`seq_of`) or a thread reply's."""
+    return seq_of(message_id_, chat_id) is not None or (
+        isinstance(message_id_, str) and message_id_.startswith(f"{chat_id}:")
+        and reply_tail(message_id_[len(chat_id) + 1:]))
 
 
 def client_key(chat_id, sender_id, client_id):
@@ -66,9 +83,8 @@ class MessageRepository:
         return self.messages.find_one({"_id": message_id_}) if isinstance(message_id_, str) else None
 
     def get(self, chat_id, message_id_):
-        """The message of this chat with this id, or None."""
-        seq = seq_of(message_id_, chat_id)
-        return self.messages.find_one({"_id": message_id_}) if seq is not None else None
+        """The message of this chat with this id (a thread reply's too), or None."""
+        return self.messages.find_one({"_id": message_id_}) if in_chat(message_id_, chat_id) else None
 
     def in_range(self, chat_id, first, last):
         """The stored messages with first <= seq <= last, oldest first (one lookup of computed ids)."""
@@ -85,7 +101,7 @@ class MessageRepository:
         `history` ({"content", "edited_at"}, at most `keep`, oldest first), in one atomic update; mentions, when
         given, replace the message's; the change's Rev is written too. Returns the message after, or None when
         it does not qualify."""
-        if seq_of(message_id_, chat_id) is None:
+        if not in_chat(message_id_, chat_id):
             return None
         earlier = {"$concatArrays": [{"$ifNull": ["$history", []]},
                                      [{"content": "$content", "edited_at": "$edited_at"}]]}
@@ -109,7 +125,7 @@ class MessageRepository:
         reaction, and a new emoji is not added beyond max_emoji distinct ones on the message, nor beyond max_own
         distinct ones of user_id (None: no such limit). Returns the message after (whose `reactions` say whether
         it was added), or None when there is no such undeleted message. The change's Rev is written too."""
-        if seq_of(message_id_, chat_id) is None:
+        if not in_chat(message_id_, chat_id):
             return None
         query, written = {"_id": message_id_, "deleted": False}, {"rev": message_rev(rev), "revs": message_revs(rev)}
         reactions = {"$ifNull": ["$reactions", []]}
@@ -151,7 +167,7 @@ class MessageRepository:
     def update_own(self, chat_id, message_id_, sender_id, fields, rev=0):
         """Set fields on the sender's own, undeleted message (sender_id None: anyone's), with the change's Rev;
         returns it, or None when it does not qualify."""
-        if seq_of(message_id_, chat_id) is None:
+        if not in_chat(message_id_, chat_id):
             return None
         values = {name: {"$literal": value} for name, value in fields.items()}
         return self.messages.find_one_and_update(

@@ -18,11 +18,24 @@ def message_out(doc, group=False):
             "Sender": {"id": doc["sender_id"], "username": doc["sender_name"]},
             "Content": "" if deleted else doc["content"], "CreatedAt": iso(doc["created_at"]),
             "EditedAt": iso(doc.get("edited_at")), "Deleted": deleted, "ClientId": doc.get("client_id"),
-            "Seq": doc["seq"], "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
+            "Seq": doc.get("seq"), "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
             "Reactions": [] if deleted else reactions_out(doc.get("reactions")),
             "Mentions": [] if deleted else list(doc.get("mentions") or ()),
             "Attachments": [] if deleted else attachments_out(doc.get("attachments")), "Rev": doc.get("rev", 0),
-            "Pinned": bool(doc.get("pinned")) and not deleted, "DeletedBy": doc.get("deleted_by") if deleted else None}
+            "Pinned": bool(doc.get("pinned")) and not deleted, "DeletedBy": doc.get("deleted_by") if deleted else None,
+            **thread_fields(doc)}
+
+
+def thread_fields(doc):
+    """What threads add to a `Message` (chat/threads/): a reply's "ThreadOf" and "ThreadSeq" (its "Seq" is null:
+    it is not in the main timeline); a top-level message's "ThreadOf" null and its "Thread" summary (null until
+    its first reply): {"ReplyCount", "LastReplyAt", "Participants"}."""
+    if doc.get("thread_of"):
+        return {"ThreadOf": doc["thread_of"], "ThreadSeq": doc.get("thread_seq")}
+    thread = doc.get("thread")
+    summary = None if not thread else {"ReplyCount": thread.get("count", 0), "LastReplyAt": iso(thread.get("last_at")),
+                                       "Participants": list(thread.get("participants") or ())}
+    return {"ThreadOf": None, "Thread": summary}
 
 
 def reply_out(reply):

@@ -48,7 +48,8 @@ class Sending:
             raise errors.validation_error({"Content": ["Not valid Unicode text (it holds a lone surrogate)."]})
         return content
 
-    def send(self, sender, ref, content, client_id=None, reply_to=None, attachments=None, origin=NOBODY):
+    def send(self, sender, ref, content, client_id=None, reply_to=None, attachments=None, origin=NOBODY,
+             thread_of=None):
         """Store a message from sender ({"id", "username"}) in the chat ref names: (chat, message, created).
 
         The message is stored (with the chat's next Seq) before anyone is told. A repeated ClientId from the
@@ -59,11 +60,14 @@ class Sending:
         in a group, `@username` of a current member becomes one of the message's Mentions. attachments, a list
         of 1..10 FileIds of the sender's own uploads not attached before, go with the message (Content may then be
         empty); they are claimed before the Seq is taken and given back if the send is refused (two commands
-        more: chat/files/service.py). Announces `message_sent` when created.
+        more: chat/files/service.py). Announces `message_sent` when created. With thread_of, the message is a reply
+        in that message's thread, out of the main timeline (chat/threads/service.py `reply`).
         """
         content = self.clean_content(content, allow_empty=bool(attachments))
         if client_id is not None and not (isinstance(client_id, str) and storable(client_id)):
             raise errors.validation_error({"ClientId": ["Not valid Unicode text (it holds a lone surrogate)."]})
+        if thread_of is not None:
+            return self.threads.reply(sender, ref, content, client_id, reply_to, attachments, thread_of, origin)
         chat_id = self.chats.chat_id(sender["id"], ref)
         reply = None if reply_to is None else self._reply_target(sender["id"], ref, chat_id, reply_to)
         key = None if client_id is None else client_key(chat_id, sender["id"], client_id)

@@ -35,6 +35,7 @@ class MessageService(Sending, Changing):
         self.message_repo = message_repo
         self.content_max = content_max
         self.files = files  # FileService: attachments
+        self.threads = None  # ThreadService (chat/threads/service.py): sends with ThreadOf, deleted replies
 
     def page(self, user, ref, before=None, after=None, limit=None):
         """(chat, messages oldest→newest, has_more) of the chat ref names (more: older for Before and the newest
@@ -75,7 +76,7 @@ class MessageService(Sending, Changing):
         chat = self.chats.member_chat(user_id, ref.chat_id, ref.kind)
         if up_to is not None:
             message = self.message_repo.get(chat["_id"], up_to)
-            if message is None:
+            if message is None or message.get("thread_of"):  # a thread reply is read with read-thread
                 raise errors.validation_error({"UpTo": ["Not a message of this chat."]})
             position = message["seq"]
             top = chat.get("seq", 0)

@@ -33,6 +33,7 @@ from ..kinds import GROUP, PERSONAL
 from .listheaders import LIST_POLICY
 from .service import email_setting, excerpt
 from .sweep import sweep
+from .threads import rows as thread_rows
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,13 @@ class DigestService:
         # Longer than one send can take (a few SMTP round trips, each bounded by SMTP_TIMEOUT).
         self.lease = timedelta(seconds=max(60.0, 6 * float(config["SMTP_TIMEOUT"]) + 30))
         self.online = online or (lambda user_ids: {user_id: False for user_id in user_ids})
+        self.threads = None  # the thread repository: followed threads' unread replies (chat/notify/threads.py)
 
     def send_due(self, limit=100):
         """Sweep the chats active since the last pass for digests to mark due, then send the digests due now (at
         most limit looked at). Returns how many were sent by this process."""
         now = utcnow()
-        sweep(self.repo, self.message_repo, self.online, self.delay, now)
+        sweep(self.repo, self.message_repo, self.online, self.delay, now, self.threads)
         return sum(self._consider(state, now) for state in self.repo.due(now, limit))
 
     def _consider(self, state, now):
@@ -107,7 +109,8 @@ class DigestService:
             return False
         report(self.mailer, "sent")
         self.repo.finish_digest(user_id, claimed["due_at"], now + self.interval,
-                                {row["chat"]["_id"]: row["chat"]["seq"] for row in chats})
+                                {row.get("key", row["chat"]["_id"]): row.get("top", row["chat"].get("seq"))
+                                 for row in chats})  # chats by Seq, threads (their root's id) by ThreadSeq
         return True
 
     def _unread_chats(self, user, state):
@@ -126,13 +129,16 @@ class DigestService:
             groups = {row["chat"]["_id"]: row["since"] for row in rows if row["chat"]["kind"] == GROUP}
             mentioned = self.message_repo.count_mentions(user_id, groups) if groups else {}
             rows = [row for row in rows if row["chat"]["kind"] != GROUP or mentioned.get(row["chat"]["_id"])]
-        rows.sort(key=lambda row: row["chat"]["updated_at"], reverse=True)
+        if self.threads is not None:  # followed threads with unread replies (chat/notify/threads.py)
+            rows += thread_rows(self.threads, user_id, state, utcnow(), lambda chat: chat_name(chat, user_id))
+        rows.sort(key=lambda row: row.get("at") or row["chat"]["updated_at"], reverse=True)
         rows = rows[:MOST_CHATS]
         blocked = set(user.get("blocks") or ())
         for row in rows:
+            if "key" in row:  # a thread's row is complete
+                continue
             chat = row["chat"]
-            row["name"] = (chat.get("name") if chat["kind"] == GROUP else
-                           next((n for m, n in (chat.get("names") or {}).items() if m != user_id), "someone"))
+            row["name"] = chat_name(chat, user_id)
             newest = self.message_repo.in_range(chat["_id"], chat["seq"], chat["seq"])
             newest = newest[0] if newest else None
             row["newest"] = None if newest is None or newest.get("deleted") or newest["sender_id"] in blocked \
@@ -180,6 +186,13 @@ class DigestService:
             f"<p><small>You get at most one such mail every {_hours(self.interval)}. "
             f'<a href="{escape(unsubscribe)}">Unsubscribe from these mails</a>.</small></p>', subtype="html")
         return message
+
+
+def chat_name(chat, user_id):
+    """A chat as a digest names it: a group's name, a personal chat's partner."""
+    if chat["kind"] == GROUP:
+        return chat.get("name")
+    return next((n for m, n in (chat.get("names") or {}).items() if m != user_id), "someone")
 
 
 def _hours(interval):

@@ -139,6 +139,8 @@ class NotifyService:
         data = {"Type": "message", ("GroupId" if group else "ChatId"): chat["_id"],
                 "Sender": {"id": sender, "username": message.get("sender_name")},
                 "Excerpt": excerpt(message.get("content"))}
+        if message.get("thread_of"):  # a thread reply, planned for the thread's followers (chat/threads/)
+            data["ThreadOf"] = message["thread_of"]
         budget, theirs = pushjobs.Budget(self.message_budget), {}
         for subscription in self.repo.subscriptions_of(pushable) if pushable else ():
             theirs.setdefault(subscription["user_id"], []).append(subscription)

@@ -23,14 +23,16 @@ from ..chats.mute import is_muted
 from ..chats.service import stored_beyond
 from ..clock import as_utc
 from ..kinds import GROUP, PERSONAL
+from . import threads as thread_digest
 
 OVERLAP = timedelta(seconds=60)
 FIRST_LOOKBACK = timedelta(hours=1)
 
 
-def sweep(repo, message_repo, online, delay, now):
+def sweep(repo, message_repo, online, delay, now, threads=None):
     """Mark due the digests of the users away with unread messages in a chat active since the last pass (see
-    the module). Returns how many users were marked."""
+    the module), or with unread replies in a thread they follow (threads: the thread repository,
+    chat/notify/threads.py). Returns how many users were marked."""
     last = repo.swept_to()
     since = as_utc(last) - OVERLAP if last is not None else now - delay - FIRST_LOOKBACK
     unread = _unread_by_member(repo.active_chats(since, now), now)
@@ -48,6 +50,9 @@ def sweep(repo, message_repo, online, delay, now):
         chats = _by_setting(message_repo, user, chats, state.get("email") or "all")
         if chats:
             due[user] = min(as_utc(chat["updated_at"]) for chat, _since in chats) + delay
+    if threads is not None:
+        for user, when in thread_digest.due(threads, repo, online, delay, since, now).items():
+            due[user] = min(due.get(user, when), when)
     repo.mark_due(due)
     repo.advance_sweep(now)
     return len(due)

@@ -26,9 +26,10 @@ from ..services import services
 from . import addresses as rooms
 from .addresses import GROUP_NS
 from .base import AuthedNamespace, event
+from .threads import GroupThreads
 
 
-class GroupNamespace(AuthedNamespace):
+class GroupNamespace(GroupThreads, AuthedNamespace):
     """create, administer, fetch, send, read and typing in groups."""
 
     def __init__(self):
@@ -129,7 +130,8 @@ class GroupNamespace(AuthedNamespace):
         """Store, ack {"Message"}; members get `receive-group-message` in one emit to the group room."""
         _group, message, _created = services().messages.send(
             connection.user, ChatRef.group(data["GroupId"]), data["Content"], data.get("ClientId"),
-            data.get("ReplyTo"), data.get("Attachments"), origin=connection.origin)
+            data.get("ReplyTo"), data.get("Attachments"),
+            thread_of=data.get("ThreadOf"), origin=connection.origin)
         return {"Message": message_out(message, group=True)}
 
     @event(SyncGroupSchema, limit="fetch")

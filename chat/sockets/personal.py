@@ -17,9 +17,10 @@ from .schemas import (
     SendPersonalSchema,
     SyncPersonalSchema,
 )
+from .threads import PersonalThreads
 
 
-class PersonalNamespace(AuthedNamespace):
+class PersonalNamespace(PersonalThreads, AuthedNamespace):
     """fetch, send, read, typing, edit, delete and react in personal chats."""
 
     def __init__(self):
@@ -51,7 +52,8 @@ class PersonalNamespace(AuthedNamespace):
         """Store, then ack {"Message"}; the partner and the sender's other sockets get `receive-personal-message`."""
         _chat, message, _created = services().messages.send(
             connection.user, ChatRef.personal(data["ChatId"]), data["Content"], data.get("ClientId"),
-            data.get("ReplyTo"), data.get("Attachments"), origin=connection.origin)
+            data.get("ReplyTo"), data.get("Attachments"),
+            thread_of=data.get("ThreadOf"), origin=connection.origin)
         return {"Message": message_out(message)}
 
     @event(ReadPersonalSchema)

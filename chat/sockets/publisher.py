@@ -9,7 +9,7 @@ from .. import metrics
 from ..clock import iso, utcnow
 from ..events import NOBODY, Publisher
 from ..kinds import kind_of
-from ..messages.schemas import message_out, reactions_wire
+from ..messages.schemas import message_out, reactions_wire, thread_fields
 from ..notify import worker as notify_worker
 from . import addresses as rooms
 from .addresses import NAMESPACES, ROOT_NS
@@ -99,6 +99,23 @@ class SocketPublisher(GroupPushes, Publisher):
         kind = kind_of(chat)
         self.out.emit("message-pinned", {kind.id_key: chat["_id"], "MessageId": message["_id"], "Pinned": pinned,
                                          "By": by}, kind.namespace, self._audience(chat))
+    def thread_replied(self, chat, root, reply, followers, origin=NOBODY):
+        """`thread-message` {"ChatId"|"GroupId", "Message"} to every member's sockets but the sender's own (it has
+        its ack), then `thread-updated` (the root's new summary) to all of them; the reply is handed to the
+        notification worker for the thread's followers who are away (mute and block rules as for messages)."""
+        members = set(chat.get("members") or ())
+        notify_worker.enqueue(self.app, {**chat, "members": [f for f in followers if f in members]}, reply)
+        kind = kind_of(chat)
+        self.out.emit("thread-message", {kind.id_key: chat["_id"], "Message": message_out(reply, group=kind.room)},
+                      kind.namespace, self._audience(chat), origin.sid)
+        self.thread_updated(chat, root, origin)
+
+    def thread_updated(self, chat, root, origin=NOBODY):
+        """`thread-updated` {"ChatId"|"GroupId", "MessageId", "Thread", "Rev"} to every member's sockets."""
+        kind = kind_of(chat)
+        data = {kind.id_key: chat["_id"], "MessageId": root["_id"], "Thread": thread_fields(root)["Thread"],
+                "Rev": root.get("rev", 0)}
+        self.out.emit("thread-updated", data, kind.namespace, self._audience(chat))
 
     def reactions_changed(self, chat, message, origin=NOBODY):
         """`message-reactions` {"ChatId"|"GroupId", "MessageId", "Reactions"} to every member's sockets (the

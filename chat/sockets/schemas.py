@@ -7,6 +7,7 @@ from ..fields import (  # noqa: F401  (Empty: the namespaces' no-field events)
     EMOJI,
     ID,
     REPLY_TO,
+    THREAD_OF,
     Empty,
     PageSchema,
     StrictBoolean,
@@ -20,6 +21,7 @@ class SendSelfSchema(Schema):
     Content = CONTENT
     ClientId = CLIENT_ID
     ReplyTo = REPLY_TO
+    ThreadOf = THREAD_OF
     Attachments = ATTACHMENTS
 
 
@@ -44,6 +46,7 @@ class SendPersonalSchema(ChatIdSchema):
     Content = CONTENT
     ClientId = CLIENT_ID
     ReplyTo = REPLY_TO
+    ThreadOf = THREAD_OF
     Attachments = ATTACHMENTS
 
 

@@ -6,9 +6,10 @@ from ..services import services
 from .addresses import SELF_NS
 from .base import AuthedNamespace, event
 from .schemas import PageSchema, ReactSelfSchema, SendSelfSchema, SyncSchema
+from .threads import SelfThreads
 
 
-class SelfNamespace(AuthedNamespace):
+class SelfNamespace(SelfThreads, AuthedNamespace):
     """fetch-self-chat, send-self-message and react-message."""
 
     def __init__(self):
@@ -34,7 +35,8 @@ class SelfNamespace(AuthedNamespace):
         """Store a note; ack {"Message"}; the user's other sockets get `receive-self-message` (once per ClientId)."""
         _chat, message, _created = services().messages.send(connection.user, ChatRef.self_chat(), data["Content"],
                                                             data.get("ClientId"), data.get("ReplyTo"),
-                                                            data.get("Attachments"), origin=connection.origin)
+                                                            data.get("Attachments"), thread_of=data.get("ThreadOf"),
+                                                            origin=connection.origin)
         return {"Message": message_out(message)}
 
     @event(ReactSelfSchema, limit="message")

@@ -17,6 +17,7 @@ import * as session from "./session.js";
 import { forgetAll } from "./session-store.js";
 import * as sockets from "./sockets.js";
 import { reset, state } from "./state.js";
+import * as threads from "./threads.js";
 
 const REFUSED_AUTH = new Set(["unauthorized", "token_expired", "token_revoked"]);
 let signingOut = false;
@@ -42,6 +43,8 @@ function events() {
       "self-message-edited": (d) => chat.changed("self", me(), d.Message),
       "self-message-deleted": (d) => chat.changed("self", me(), d.Message),
       "message-reactions": (d) => chat.reacted("self", me(), d.MessageId, d.Reactions),
+      "thread-message": (d) => threads.threadMessage("self", me(), d.Message),
+      "thread-updated": (d) => threads.threadUpdated("self", me(), d),
       "session-ended": ended,
     },
     "/personal": {
@@ -53,6 +56,8 @@ function events() {
       "personal-message-deleted": (d) => chat.changed("personal", d.ChatId, d.Message),
       "message-reactions": (d) => chat.reacted("personal", d.ChatId, d.MessageId, d.Reactions),
       "message-pinned": (d) => pinned("personal", d.ChatId, d),
+      "thread-message": (d) => threads.threadMessage("personal", d.ChatId, d.Message),
+      "thread-updated": (d) => threads.threadUpdated("personal", d.ChatId, d),
       "session-ended": ended,
     },
     "/group": {
@@ -65,6 +70,8 @@ function events() {
       "group-message-deleted": (d) => chat.changed("group", d.GroupId, d.Message),
       "message-reactions": (d) => chat.reacted("group", d.GroupId, d.MessageId, d.Reactions),
       "message-pinned": (d) => pinned("group", d.GroupId, d),
+      "thread-message": (d) => threads.threadMessage("group", d.GroupId, d.Message),
+      "thread-updated": (d) => threads.threadUpdated("group", d.GroupId, d),
       "session-ended": ended,
     },
   };
@@ -78,6 +85,7 @@ function hello(data) {
   chat.renderList();
   if (hadHello) chat.reopen(); // back after a disconnect: fetch what we missed, keeping what is shown
   hadHello = true;
+  threads.refresh(); // the Threads badge
   flush(); // what was written while offline (or before a reload) goes out now
   acceptInvite(); // an invite link this tab was opened with (moderation.js)
 }
@@ -198,6 +206,7 @@ function start() {
   initModeration(); // pins, member roles, invite links (remembers ?invite= before anything else reads the URL)
   initGroupSettings();
   initReportDialog();
+  threads.initThreads();
   initAccount({ endSession: endedBy });
   initNotifications(); // the service worker, the notification switch and the email setting
   $("#logout").addEventListener("click", signOut);

@@ -12,6 +12,7 @@ import { markRead } from "./receive.js";
 import { initRich, onRedraw } from "./rich.js";
 import { rememberOpen, waiting } from "./session-store.js";
 import { chatKey, state } from "./state.js";
+import { closeThreadOf } from "./thread-panel.js";
 
 const CATCH_UP_PAGES = 10; // after a reconnect, fetch at most this many pages of changes, else start anew
 export const PARTNER_GONE = "This account was deleted: you can read the history, but nobody can write here any more.";
@@ -27,6 +28,7 @@ export function initConversation() {
 
 /** Open a chat: its newest page of history, then mark it read. `page`: a reply we already have. */
 export async function open(kind, id, page = null) {
+  closeThreadOf(kind, id);
   composer.cancelEdit();
   composer.stopTyping();
   const entry = kind === "personal" ? state.personal.get(id) : null;

@@ -6,6 +6,7 @@ import { $, notify } from "./dom.js";
 import { renderMessages, scrollToEnd } from "./message-list.js";
 import { CHAT_NS, call, ready } from "./sockets.js";
 import { chatKey, state } from "./state.js";
+import { threadMessageChanged } from "./thread-panel.js";
 
 export const PAGE = 30;
 
@@ -31,6 +32,8 @@ export async function fetchChanges(c, sinceRev) {
  * below one of ours that an outbox send stored while the sync was on its way); a deletion empties the quotes of
  * replies to it, as the server did. Changes to messages older than the pages shown are left to those pages. */
 export function applyChanges(c, messages) {
+  for (const reply of messages.filter((m) => m.ThreadOf)) threadMessageChanged(reply); // the thread panel's
+  messages = messages.filter((m) => !m.ThreadOf); // thread replies are not in the timeline
   const held = new Map(c.messages.filter((m) => m.MessageId).map((m) => [m.MessageId, m]));
   const seqs = c.messages.filter((m) => m.MessageId && !m.system).map((m) => m.Seq);
   const oldest = seqs.length ? Math.min(...seqs) : 0;

@@ -7,6 +7,7 @@ import { messageActions, moderationMarks } from "./message-moderation.js";
 import { decorate } from "./message-ui.js";
 import { contentNodes, openHistory, quote, reactionRow, togglePicker } from "./rich.js";
 import { state } from "./state.js";
+import { threadLink } from "./thread-panel.js";
 
 // The composer's half of a message's buttons and of leaving a chat. composer.js imports the conversation's
 // modules, so none of them can import it back: the composer's functions are plugged in here instead.
@@ -50,6 +51,7 @@ function messageItem(c, m) {
     h("div", { class: "text" }, contentNodes(c, m)),
     m.Deleted ? null : attachmentList(m.Attachments),
     reactionRow(c, m),
+    threadLink(c, m),
     h("div", { class: "meta" },
       m.EditedAt && !m.Deleted ? h("button", { type: "button", class: "edited link",
         title: `Edited ${clock(m.EditedAt)}: show every version`, onclick: () => openHistory(m) }, "edited") : null,

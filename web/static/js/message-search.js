@@ -18,6 +18,7 @@ const GAP_PAGES = 10; // pages of newer messages fetched to join a found message
 let asked = 0; // the number of the newest search: older answers are dropped
 let next = null; // the cursor of the next page of the shown results
 let shown = { query: "", chat: null }; // what the shown results answer ("More results" asks the same)
+let started = ""; // the query of the newest search started from the box
 
 /** Wire the panel: the sidebar's "Search messages", the open chat's search button, the box, More, close. */
 export function initMessageSearch() {
@@ -25,7 +26,11 @@ export function initMessageSearch() {
   $("#conv-search").addEventListener("click", () => show(true));
   $("#msearch-close").addEventListener("click", hide);
   $("#msearch").addEventListener("keydown", (event) => { if (event.key === "Escape") hide(); });
-  $("#msearch-input").addEventListener("input", debounce(() => search(), 300));
+  // Typing searches after a pause, unless Enter searched for the same words meanwhile (a second search of them
+  // would start the results anew, dropping a "More results" page asked for in between).
+  $("#msearch-input").addEventListener("input", debounce(() => {
+    if ($("#msearch-input").value.trim() !== started) search();
+  }, 300));
   $("#msearch-form").addEventListener("submit", (event) => { event.preventDefault(); search(); });
   $("#msearch-scope").addEventListener("change", () => search());
   $("#msearch-more").addEventListener("click", () => search(true));
@@ -36,6 +41,7 @@ export function resetMessageSearch() {
   asked += 1;
   next = null;
   shown = { query: "", chat: null };
+  started = "";
   $("#msearch-input").value = "";
   $("#msearch-results").replaceChildren();
   $("#msearch-status").textContent = "";
@@ -73,6 +79,7 @@ async function search(more = false) {
   const mine = ++asked;
   const status = $("#msearch-status");
   if (!more) {
+    started = query;
     next = null;
     $("#msearch-results").replaceChildren();
     $("#msearch-more").hidden = true;

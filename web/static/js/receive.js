@@ -9,6 +9,7 @@ import { merge } from "./history.js";
 import { composer, nearEnd, renderMessages, scrollToEnd } from "./message-list.js";
 import { CHAT_NS, call } from "./sockets.js";
 import { chatKey, state } from "./state.js";
+import { threadMessageChanged } from "./thread-panel.js";
 
 const TYPING_SHOWN_MS = 6000; // a "typing" we hear is shown this long unless renewed or ended
 
@@ -81,6 +82,8 @@ export function received(kind, id, message) {
 
 /** An edit or a delete (pushed by the server, or acknowledged to us). */
 export function changed(kind, id, message) {
+  threadMessageChanged(message); // a reply, or the open thread's root
+  if (message.ThreadOf) return; // a thread reply is in no list and not in the conversation
   const entry = entryOf(kind, id);
   if (entry && entry.LastMessage && entry.LastMessage.MessageId === message.MessageId) entry.LastMessage = message;
   const c = state.current;

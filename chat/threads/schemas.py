@@ -1,0 +1,78 @@
+"""marshmallow schemas of the thread events and routes (PascalCase on sockets, lower case in query strings)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..fields import ID, PageSchema, StrictBoolean, Text
+
+LIMIT = validate.Range(min=1, max=100)
+
+
+class _Root(Schema):
+    MessageId = Text(required=True, validate=ID)
+
+
+class _Chat(Schema):
+    ChatId = Text(required=True, validate=ID)
+
+
+class _Group(Schema):
+    GroupId = Text(required=True, validate=ID)
+
+
+class FetchThreadSelfSchema(PageSchema, _Root):
+    """`fetch-thread` on `/self`: the root and a page (Before or After a reply, Limit)."""
+
+
+class FetchThreadSchema(FetchThreadSelfSchema, _Chat):
+    """`fetch-thread` on `/personal`."""
+
+
+class FetchThreadGroupSchema(FetchThreadSelfSchema, _Group):
+    """`fetch-thread` on `/group`."""
+
+
+class FollowThreadSelfSchema(_Root):
+    """`follow-thread` on `/self`."""
+
+    On = StrictBoolean(required=True)
+
+
+class FollowThreadSchema(FollowThreadSelfSchema, _Chat):
+    """`follow-thread` on `/personal`."""
+
+
+class FollowThreadGroupSchema(FollowThreadSelfSchema, _Group):
+    """`follow-thread` on `/group`."""
+
+
+class ReadThreadSelfSchema(_Root):
+    """`read-thread` on `/self`: up to a reply (default: the newest)."""
+
+    UpTo = Text(validate=ID)
+
+
+class ReadThreadSchema(ReadThreadSelfSchema, _Chat):
+    """`read-thread` on `/personal`."""
+
+
+class ReadThreadGroupSchema(ReadThreadSelfSchema, _Group):
+    """`read-thread` on `/group`."""
+
+
+class ThreadQuerySchema(Schema):
+    """`GET /messages/<root id>/thread?before=&after=&limit=`."""
+
+    before = Text(validate=ID)
+    after = Text(validate=ID)
+    limit = fields.Integer(validate=LIMIT)
+
+    @validates_schema
+    def one_cursor(self, data, **kwargs):
+        if "before" in data and "after" in data:
+            raise ValidationError("Give before or after, not both.", "before")
+
+
+class ThreadsQuerySchema(Schema):
+    """`GET /threads?page=&per_page=`."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=LIMIT)
