@@ -328,3 +328,18 @@ def test_a_blocked_partner_cannot_reply_in_a_thread(live_server, duo):
         assert answer.status_code == 403 and error_code(answer) == "blocked"
     b.sync()
     assert b.received("thread-message", P) == [] and b.received("thread-updated", P) == []
+
+
+def test_slow_mode_holds_thread_replies_back_too(live_server, duo):
+    alice, bob, a, b, chat = duo
+    group = ok(a.call("create-group-chat", {"Name": "slow", "Participants": [bob["id"]]}, G))["Group"]["GroupId"]
+    root = send(a, group, "root", G)
+    ok(a.call("update-group", {"GroupId": group, "SlowModeSeconds": 60}, G))
+    first = send(b, group, "first reply", G, ThreadOf=root["MessageId"])
+    with unchanged(live_server.db(), "messages", "thread_follows"):
+        ack = b.call("send-group-message", {"GroupId": group, "Content": "too soon", "ThreadOf": root["MessageId"]}, G)
+        assert error_code(ack) == "rate_limited"
+        ack = b.call("send-group-message", {"GroupId": group, "Content": "top level, too soon"}, G)
+        assert error_code(ack) == "rate_limited"  # the reply counted as the member's message
+    assert send(a, group, "the admin is not held back", G, ThreadOf=root["MessageId"])["ThreadSeq"] == 2
+    assert first["ThreadSeq"] == 1
