@@ -126,6 +126,10 @@ def register_blueprints(app):
         app.register_blueprint(blueprint)
     from .threads.routes import bp as threads_bp
     app.register_blueprint(threads_bp)  # GET /messages/<id>/thread, GET /threads
+    from .tokens.routes import bp as tokens_bp
+    app.register_blueprint(tokens_bp)  # /me/tokens: personal access tokens
+    from .bots.routes import bp as bots_bp
+    app.register_blueprint(bots_bp)  # /bots: bot users
 
 
 def register_sockets(app):

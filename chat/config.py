@@ -183,6 +183,9 @@ class Config:
         self.GROUP_NAME_MAX = int(get("GROUP_NAME_MAX", "100"))
         self.GROUP_DESCRIPTION_MAX = int(get("GROUP_DESCRIPTION_MAX", "500"))
         self.GROUP_MAX_MEMBERS = int(get("GROUP_MAX_MEMBERS", "256"))
+        # Personal access tokens and bots (chat/tokens/, chat/bots/): how many one account may hold.
+        self.TOKENS_PER_USER = int(get("TOKENS_PER_USER", "50"))
+        self.BOTS_PER_USER = int(get("BOTS_PER_USER", "20"))
 
         # Attachments (chat/files/): one upload's bytes (POST /files only; every other body keeps MAX_BODY_BYTES),
         # a user's stored total, an image's pixels, how long a signed file URL lives (seconds), and how often each

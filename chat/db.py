@@ -27,6 +27,7 @@ INDEXES = {
         # Expiry of unverified accounts and finishing stalled deletions, in code (chat/auth/deletion.py).
         IndexModel([("verified", ASCENDING), ("created_at", ASCENDING)], name="users_unverified_by_age"),
         IndexModel([("deleting_at", ASCENDING)], name="users_being_deleted", sparse=True),
+        IndexModel([("owner_id", ASCENDING)], name="users_bots_by_owner", sparse=True),  # bots only (chat/bots/)
     ],
     "sessions": [
         IndexModel([("user_id", ASCENDING)], name="sessions_by_user"),
@@ -120,6 +121,11 @@ INDEXES = {
     ],
     # Single sign-on (chat/auth/oidc_repository.py): flows and hand-offs are keyed by the hash of their state or
     # code, their expiry checked in code (the TTL indexes only clean up); one account per provider's subject.
+    # Personal access tokens (chat/tokens/): found by the hash of the value presented, listed by user.
+    "access_tokens": [
+        IndexModel([("hash", ASCENDING)], name="access_tokens_hash", unique=True),
+        IndexModel([("user_id", ASCENDING)], name="access_tokens_by_user"),
+    ],
     "oidc_flows": [IndexModel([("expires_at", ASCENDING)], name="oidc_flows_ttl", expireAfterSeconds=0)],
     "oidc_handoffs": [
         IndexModel([("expires_at", ASCENDING)], name="oidc_handoffs_ttl", expireAfterSeconds=0),

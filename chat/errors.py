@@ -55,6 +55,11 @@ def forbidden(message="You are not allowed to do that."):
     return ApiError("forbidden", message, 403)
 
 
+def insufficient_scope(message="This token's scopes do not allow that."):
+    """A personal access token without the scope a route needs, or on a route no token may use: 403."""
+    return ApiError("insufficient_scope", message, 403)
+
+
 def not_found(message="Not found."):
     return ApiError("not_found", message, 404)
 

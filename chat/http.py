@@ -22,8 +22,9 @@ class Operation:
 
     `ok`: {status: response}. `query`, `body`: marshmallow schema classes, loaded before the view runs and
     passed to it as `query=` and `body=`. `errors`: {status: description, or None for the usual one}; 401
-    comes with `auth`, 413 and 422 with a body, 422 with a query, 503 with `db`. `html_errors`: browsers get
-    a page with these statuses instead; `refused`, a function of the ApiError, answers a refused load then.
+    comes with `auth` (and 403 with it, for personal access tokens), 413 and 422 with a body, 422 with a query,
+    503 with `db`. `html_errors`: browsers get a page with these statuses instead; `refused`, a function of the
+    ApiError, answers a refused load then.
     """
 
     ok: dict
@@ -33,6 +34,9 @@ class Operation:
     form: type | None = None  # a form post (application/x-www-form-urlencoded) loaded as the body, for pages
     multipart: dict | None = None  # a multipart/form-data body (an OpenAPI schema): documented only, the view reads it
     auth: str | None = None  # "access" or "refresh"
+    # With auth: what a personal access token needs to call the route, one of chat/tokens/scopes.py's SCOPES,
+    # or NO_TOKENS (account management: tokens are refused). `@bearer_required()` (chat/bearer.py) enforces it.
+    scope: str | None = None
     errors: dict = field(default_factory=dict)
     db: bool = True
     html_errors: tuple = ()
@@ -41,7 +45,7 @@ class Operation:
 
 def endpoint(ok, **declared):
     """Declare a route (see Operation): its query and body are loaded through their schemas before the view
-    runs, and the same declaration documents it. Put it right above the view, below @jwt_required()."""
+    runs, and the same declaration documents it. Put it right above the view, below @bearer_required()."""
     operation = Operation(ok, **declared)
 
     def decorate(view):
@@ -111,7 +115,7 @@ def _single_values(multidict):
 def counted(category):
     """Count a chat call against the same per-user limits as the socket events of its category
     (chat/sockets/ratelimit.py), so REST is no way around them; per "connection" here means per client address.
-    Answers 429 rate_limited with Retry-After when a limit is exceeded. Use below @jwt_required()."""
+    Answers 429 rate_limited with Retry-After when a limit is exceeded. Use below @bearer_required()."""
     def decorate(view):
         @functools.wraps(view)
         def limited(*args, **kwargs):
@@ -124,9 +128,9 @@ def counted(category):
 
 
 def caller():
-    """The authenticated user as {"id", "username"} (the sender is never taken from a body)."""
+    """The authenticated user as {"id", "username", "Bot"} (the sender is never taken from a body)."""
     user = services().users.get(get_jwt_identity())
-    return {"id": str(user["_id"]), "username": user["username"]}
+    return {"id": str(user["_id"]), "username": user["username"], "Bot": bool(user.get("bot"))}
 
 
 def sent(chat, message, created):

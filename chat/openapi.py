@@ -14,6 +14,7 @@ from flask import Blueprint, current_app
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .http import Operation, endpoint
+from .tokens.scopes import NO_TOKENS, SCOPES
 
 bp = Blueprint("openapi", __name__)
 
@@ -54,8 +55,10 @@ Error = _doc("Error", code=_str(metadata={"description": "Stable snake_case code
              fields_=fields.Dict(keys=fields.String(), values=fields.List(fields.String()), data_key="fields",
                                  metadata={"description": "validation_error only: field → reasons."}))
 ErrorEnvelope = _doc("ErrorEnvelope", error=_one(Error))
-User = _doc("User", id=_str(), username=_str())
-OwnUser = _doc("OwnUser", id=_str(), username=_str(), email=_str(), verified=fields.Boolean(required=True))
+BOT = {"Bot": fields.Boolean(required=True, metadata={"description": "A bot user (POST /bots); false for people."})}
+User = _doc("User", id=_str(), username=_str(), **BOT)
+OwnUser = _doc("OwnUser", id=_str(), username=_str(), **BOT, email=_str(allow_none=True, metadata={
+    "description": "null for a bot."}), verified=fields.Boolean(required=True))
 ReplyTo = _doc("ReplyTo", MessageId=_str(), Sender=_one(User),
                Excerpt=_str(metadata={"description": "The first 120 characters at send time; empty once deleted."}),
                Deleted=fields.Boolean(required=True))
@@ -95,7 +98,7 @@ Message = _doc("Message", MessageId=_str(), ChatId=fields.String(metadata={"desc
                Thread=fields.Nested(ThreadSummary, allow_none=True, metadata={
                    "description": "A top-level message: null until its first reply."}))
 Group = _doc("Group", **_group_fields(required=True))
-Partner = _doc("Partner", id=_str(), username=_str(), Online=fields.Boolean(required=True))
+Partner = _doc("Partner", id=_str(), username=_str(), **BOT, Online=fields.Boolean(required=True))
 InboxEntry = _doc("InboxEntry", Kind=_str(validate=validate.OneOf(["personal", "group"])),
                   ChatId=fields.String(metadata={"description": "Kind personal, with Partner."}),
                   Partner=fields.Nested(Partner), **_group_fields(required=False),
@@ -125,7 +128,7 @@ REPLIES = {
     "status": _doc("StatusReply", status=_str()),
     "login": _doc("LoginReply", **TOKENS, user=_one(OwnUser)),
     "tokens": _doc("TokenPair", **TOKENS),
-    "me": _doc("MeReply", user=_one(_doc("Me", id=_str(), username=_str(), email=_str(),
+    "me": _doc("MeReply", user=_one(_doc("Me", id=_str(), username=_str(), **BOT, email=_str(allow_none=True),
                                          verified=fields.Boolean(required=True), TwoFactor=fields.Boolean(
                                              required=True, metadata={"description": "2FA (TOTP) is on."})))),
     "user": User,
@@ -232,6 +235,13 @@ SECURITY_SCHEMES = {
     "access": ("accessToken", "An access token (from POST /login or POST /refresh)."),
     "refresh": ("refreshToken", "A refresh token: POST /refresh only."),
 }
+# A personal access token (POST /me/tokens, or a bot's): each operation that takes one names, in its security
+# requirement, the one scope it needs. Operations without it (account management) refuse every such token.
+PERSONAL_TOKEN = ("personalToken", "A personal access token (`chatpat_...`, from POST /me/tokens or POST /bots), "
+                  "REST only, limited to its scopes: " + ", ".join(f"`{scope}`" for scope in SCOPES) + ". Without "
+                  "the scope an operation names: 403 `insufficient_scope`.")
+SCOPE_REFUSED = "`insufficient_scope`: a personal access token without the scope this operation names."
+NO_TOKEN_REFUSED = "`insufficient_scope`: personal access tokens cannot be used here (sign in with a password)."
 
 
 def openapi_path(rule):
@@ -262,10 +272,12 @@ def _operation(rule, view, op):
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.multipart}}}
     if op.auth:
         operation["security"] = [{SECURITY_SCHEMES[op.auth][0]: []}]
+        if op.scope in SCOPES:
+            operation["security"].append({PERSONAL_TOKEN[0]: [op.scope]})
     loads_body = op.body or op.form or op.multipart
     errors = dict.fromkeys([401] if op.auth else []) | dict.fromkeys([413, 422] if loads_body else []) \
         | dict.fromkeys([422] if op.query else []) | dict.fromkeys([503] if op.db else []) \
-        | dict.fromkeys([429] if getattr(view, "rate_category", None) else []) | op.errors
+        | dict.fromkeys([429] if getattr(view, "rate_category", None) else []) | op.errors | _refused_tokens(op)
     responses = {str(status): response for status, response in op.ok.items()}
     for status in sorted(errors):
         responses[str(status)] = json_response(ErrorEnvelope, errors[status] or ERRORS[status])
@@ -277,6 +289,14 @@ def _operation(rule, view, op):
     return operation
 
 
+def _refused_tokens(op):
+    """The 403 of an operation with auth: a personal access token without its scope, or any on NO_TOKENS ones."""
+    if not op.auth or op.scope not in (*SCOPES, NO_TOKENS):
+        return {}
+    why = SCOPE_REFUSED if op.scope in SCOPES else NO_TOKEN_REFUSED
+    return {403: why if 403 not in op.errors else f"{op.errors[403] or ERRORS[403]} Or {why}"}
+
+
 def build_spec(app):
     """The OpenAPI 3 document (a dict) for every route of app but `static`."""
     spec = APISpec(title="Chat backend REST API", version="1", openapi_version="3.0.3",
@@ -286,6 +306,8 @@ def build_spec(app):
     for scheme, description in SECURITY_SCHEMES.values():
         spec.components.security_scheme(scheme, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                                  "description": description})
+    spec.components.security_scheme(PERSONAL_TOKEN[0], {"type": "http", "scheme": "bearer",
+                                                        "description": PERSONAL_TOKEN[1]})
     for schema in (Error, ErrorEnvelope, User, OwnUser, Message, Group):
         spec.components.schema(schema.__name__, schema=schema)
     undocumented = Operation({"default": {"description": "Not documented yet."}})

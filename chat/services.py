@@ -19,6 +19,7 @@ from .auth.twofactor import TwoFactorService
 from .auth.twofactor_repository import ChallengeRepository, TwoFactorRepository
 from .blocks.repository import BlockRepository
 from .blocks.service import BlockService
+from .bots.service import BotService
 from .chats.repository import ChatRepository
 from .chats.service import ChatService
 from .events import Publisher
@@ -42,6 +43,8 @@ from .search.repository import SearchRepository
 from .search.service import SearchService
 from .threads.repository import ThreadRepository
 from .threads.service import ThreadService
+from .tokens.repository import AccessTokenRepository
+from .tokens.service import TokenService
 from .users.repository import UserRepository
 from .users.service import UserService
 
@@ -67,6 +70,8 @@ class Services:
     search: SearchService | None = None  # GET /search (chat/search/)
     moderation: ModerationService | None = None  # moderators, pins, invites, reports (chat/moderation/)
     threads: ThreadService | None = None  # replies in threads, follows (chat/threads/)
+    tokens: TokenService | None = None  # personal access tokens (chat/tokens/)
+    bots: BotService | None = None  # bot users (chat/bots/)
 
 
 def build_services(config, db, events=None, background_db=None):
@@ -111,15 +116,18 @@ def build_services(config, db, events=None, background_db=None):
                            UserRepository(background_db), mailer, config)
     digest.threads = ThreadRepository(background_db)  # followed threads' replies in the digest
     # What else a deleted account leaves behind, each removed by a function of the user id.
+    tokens = TokenService(AccessTokenRepository(db), users, config["TOKENS_PER_USER"])
     deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
                                leftovers=[files.remove_owned_by, notify.forget_user, twofactor.forget_user,
-                                          oidc.forget_user, threads.repo.forget_user])
+                                          oidc.forget_user, threads.repo.forget_user, tokens.forget_user])
+    bots = BotService(users, tokens, deletion, config["BOTS_PER_USER"])
+    deletion.leftovers.append(bots.remove_owned_by)  # an owner's bots go with their account
     blocks = BlockService(BlockRepository(db), users, chat_repository, events=events)
     return Services(auth=auth, accounts=accounts, deletion=deletion, users=UserService(users), chats=chats,
                     messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
                     oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation,
-                    threads=threads)
+                    threads=threads, tokens=tokens, bots=bots)
 
 
 def services(app=None):

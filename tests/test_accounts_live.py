@@ -311,11 +311,13 @@ def test_a_deleted_account_leaves_its_partners_an_empty_message_from_deleted_use
     deleted = call(live_server, "DELETE", "/me", alice["access"], json={"password": alice["password"]})
     assert deleted.status_code == 200 and deleted.json() == {"status": "account_deleted"}
 
-    gone = {"id": alice["id"], "username": "deleted user"}
+    gone = {"id": alice["id"], "username": "deleted user", "Bot": False}
     left = bob_socket.wait_for("member-left", "/group")
-    assert left == {"GroupId": group["GroupId"], "Member": {"id": alice["id"], "username": alice["username"]}}
+    assert left == {"GroupId": group["GroupId"],
+                    "Member": {"id": alice["id"], "username": alice["username"], "Bot": False}}
     handed = bob_socket.wait_for("admin-changed", "/group")
-    assert handed["Admin"] == {"id": bob["id"], "username": bob["username"]}  # the longest-standing member
+    # the longest-standing member
+    assert handed["Admin"] == {"id": bob["id"], "username": bob["username"], "Bot": False}
     alice_socket.wait_disconnected("/personal")
 
     history = bob_socket.call("fetch-personal-chat", {"Partner": alice["id"], "ChatId": chat["ChatId"]}, "/personal")

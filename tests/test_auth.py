@@ -13,7 +13,7 @@ def test_signup_creates_an_unverified_user_and_mails_a_link(client, smtp, db):
                                             "password": PASSWORD})
     assert response.status_code == 201
     body = response.get_json()
-    assert body["user"] == {"id": body["user"]["id"], "username": name,
+    assert body["user"] == {"id": body["user"]["id"], "username": name, "Bot": False,
                             "email": f"{name}@example.test", "verified": False}
     assert body["email_sent"] is True
     mail = smtp.wait_for(f"{name}@example.test")
@@ -43,7 +43,7 @@ def test_verify_link_marks_the_user_verified_and_a_second_click_is_fine(client, 
     first = client.get(f"/verify?token={token}")
     assert first.status_code == 200
     assert first.get_json() == {"verified": True, "user": {"id": user["id"], "username": user["username"],
-                                                           "email": user["email"], "verified": True}}
+                                                           "Bot": False, "email": user["email"], "verified": True}}
     second = client.get(f"/verify?token={token}")
     assert second.status_code == 200 and second.get_json()["verified"] is True
 
@@ -195,7 +195,7 @@ def test_me_returns_the_caller(client, accounts):
     user = accounts.user()
     response = client.get("/me", headers=bearer(user["access"]))
     assert response.status_code == 200
-    assert response.get_json()["user"] == {"id": user["id"], "username": user["username"],
+    assert response.get_json()["user"] == {"id": user["id"], "username": user["username"], "Bot": False,
                                            "email": user["email"], "verified": True, "TwoFactor": False}
 
 

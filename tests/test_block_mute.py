@@ -83,7 +83,7 @@ def test_a_block_refuses_the_blocked_users_sends_hides_everything_and_an_unblock
 
     blocked = call(live_server, "PUT", f"/users/{bob['id']}/block", alice)
     assert blocked.status_code == 200, blocked.get_json()
-    assert blocked.get_json() == {"user": {"id": bob["id"], "username": bob["username"]}, "blocked": True}
+    assert blocked.get_json() == {"user": {"id": bob["id"], "username": bob["username"], "Bot": False}, "blocked": True}
 
     # At once, on the sockets already open: each reads the other as offline.
     assert a.wait_for("presence", match=lambda p: p["UserId"] == bob["id"])["Online"] is False
@@ -129,7 +129,7 @@ def test_a_block_refuses_the_blocked_users_sends_hides_everything_and_an_unblock
     b.close()
     later = live_socket(live_server, bob, ALL)
     entry = later.wait_for("personal-chat-list")["PersonalChatList"][0]
-    assert entry["Partner"] == {"id": alice["id"], "username": alice["username"], "Online": False}
+    assert entry["Partner"] == {"id": alice["id"], "username": alice["username"], "Bot": False, "Online": False}
     assert inbox_entry(live_server, alice, "ChatId", chat_id)["Partner"]["Online"] is False
     assert inbox_entry(live_server, bob, "ChatId", chat_id)["Partner"]["Online"] is False
     ok(later.call("background-app", {}))

@@ -8,7 +8,7 @@ from chat.kinds import ChatRef, pair_key
 
 
 def as_user(user):
-    return {"id": user["id"], "username": user["username"]}
+    return {"id": user["id"], "username": user["username"], "Bot": False}
 
 
 def test_a_send_announces_message_sent_once_with_its_socket(captured_events, accounts):

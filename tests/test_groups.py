@@ -6,6 +6,11 @@ import pytest
 from chat.errors import ApiError
 from conftest import Accounts, error_code, unchanged
 
+
+def person(user):
+    """A person (not a bot) as a `User`."""
+    return {"id": user["id"], "username": user["username"], "Bot": False}
+
 NS = "/group"
 # What a command that loses a race to another admin command may answer, besides succeeding.
 RACE_OUTCOMES = {"ok", "forbidden", "not_found", "conflict"}
@@ -71,7 +76,7 @@ def test_create_makes_the_creator_admin_and_tells_every_member(world):
     assert ack["ok"]
     group = ack["Group"]
     assert group["Name"] == "Team" and group["Description"] == "ours"
-    assert group["Admin"] == {"id": admin["id"], "username": admin["username"]}
+    assert group["Admin"] == person(admin)
     assert [m["id"] for m in group["Members"]] == [admin["id"], bob["id"], carol["id"]]
     for user in (admin, bob, carol):
         assert world.events(user) == [("group-created", {"Group": group})]
@@ -176,8 +181,8 @@ def test_a_kicked_member_with_two_tabs_receives_nothing_afterwards(world):
     for tab in (0, 1):
         assert world.events(bob, tab) == [("kicked-out", {"GroupId": group_id})]
     assert world.events(carol) == [("member-removed", {"GroupId": group_id,
-                                                       "Member": {"id": bob["id"], "username": bob["username"]},
-                                                       "By": {"id": admin["id"], "username": admin["username"]}})]
+                                                       "Member": person(bob),
+                                                       "By": person(admin)})]
     world.call(admin, "send-group-message", {"GroupId": group_id, "Content": "after the kick"})
     world.call(carol, "typing", {"GroupId": group_id})
     world.call(carol, "read-group-message", {"GroupId": group_id})
@@ -230,8 +235,8 @@ def test_change_admin_swaps_roles(world):
     ack = world.call(admin, "change-admin", {"GroupId": group_id, "Member": bob["id"]})
     assert ack["ok"] and ack["Group"]["Admin"]["id"] == bob["id"]
     assert world.events(admin) == [("admin-changed", {"GroupId": group_id,
-                                                      "Admin": {"id": bob["id"], "username": bob["username"]},
-                                                      "By": {"id": admin["id"], "username": admin["username"]}})]
+                                                      "Admin": person(bob),
+                                                      "By": person(admin)})]
     assert error_code(world.call(admin, "kickout", {"GroupId": group_id, "Member": bob["id"]})) == "forbidden"
     assert world.call(bob, "kickout", {"GroupId": group_id, "Member": admin["id"]})["ok"]
 
@@ -263,7 +268,7 @@ def test_delete_removes_the_group_from_every_list_and_stops_writes(world):
     ack = world.call(admin, "delete-grp", {"GroupId": group_id})
     assert ack["ok"]
     assert world.events(bob) == [("group-deleted", {"GroupId": group_id,
-                                                    "By": {"id": admin["id"], "username": admin["username"]}})]
+                                                    "By": person(admin)})]
     for user in (admin, bob):
         assert error_code(world.call(user, "fetch-group-chat", {"GroupId": group_id})) == "not_found"
         assert error_code(world.call(user, "send-group-message", {"GroupId": group_id, "Content": "x"})) == "not_found"

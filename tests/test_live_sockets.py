@@ -443,7 +443,7 @@ def test_the_official_js_client_chats_with_a_python_client(live_server, smtp, li
     assert sent["ok"] is True and resent == sent
     assert message["Content"] == "hello from socket.io-client"
     assert (message["ClientId"], message["Seq"]) == ("js-1", 1)
-    assert message["Sender"] == {"id": alice["id"], "username": alice["username"]}
+    assert message["Sender"] == {"id": alice["id"], "username": alice["username"], "Bot": False}
     assert partner.wait_for("receive-personal-message", P)["Message"] == message
     partner.sync()
     assert message_ids(partner) == [message["MessageId"]]

@@ -187,7 +187,7 @@ def test_a_message_to_someone_away_is_pushed_encrypted(push_app, smtp, push_serv
     assert headers["Authorization"].startswith("vapid t=") and headers["Authorization"].endswith(f",k={public_key}")
     payload = keys.decrypt(body)
     assert payload == {"Type": "message", "ChatId": message["ChatId"],
-                       "Sender": {"id": alice["id"], "username": alice["username"]},
+                       "Sender": {"id": alice["id"], "username": alice["username"], "Bot": False},
                        "Excerpt": payload["Excerpt"]}
     assert payload["Excerpt"].startswith("Are you there? xxx") and len(payload["Excerpt"]) == 140
     # Never twice for one message and subscription, whoever tries again.

@@ -107,12 +107,13 @@ def test_errors_are_the_envelope_where_the_route_can_fail(app, document):
         assert bool(query) == bool(op.query), rule.endpoint
 
 
-def test_security_schemes_are_bearer_jwts(document):
+def test_security_schemes_are_bearer_jwts_and_personal_tokens(document):
     schemes = document["components"]["securitySchemes"]
-    assert set(schemes) == {"accessToken", "refreshToken"}
-    for scheme in schemes.values():
-        assert {key: scheme[key] for key in ("type", "scheme", "bearerFormat")} == \
+    assert set(schemes) == {"accessToken", "refreshToken", "personalToken"}
+    for name in ("accessToken", "refreshToken"):
+        assert {key: schemes[name][key] for key in ("type", "scheme", "bearerFormat")} == \
             {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert {key: schemes["personalToken"][key] for key in ("type", "scheme")} == {"type": "http", "scheme": "bearer"}
 
 
 # What the routes really do: every route is called in a world where each path parameter names
@@ -137,7 +138,8 @@ def world(app, client, accounts):
     values = {"file_id": uploaded.get_json()["File"]["FileId"],
               "user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
               "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"], "session_id": "s" * 32,
-              "emoji": "👍", "name": "probe", "code": "probe-code", "report_id": "r" * 24}
+              "emoji": "👍", "name": "probe", "code": "probe-code", "report_id": "r" * 24, "token_id": "t" * 32,
+              "bot_id": partner["id"]}
     return {"user": user, "values": values}
 
 

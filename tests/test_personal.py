@@ -46,8 +46,8 @@ def test_the_first_fetch_creates_the_one_chat_of_the_pair(app, accounts, connect
     a, b = connect_socket(app, alice, NS), connect_socket(app, bob, NS)
     ack = a.emit("fetch-personal-chat", {"Partner": bob["id"]}, namespace=NS, callback=True)
     assert ack == {"ok": True, "ChatId": ack["ChatId"], "Messages": [], "UserId": alice["id"],
-                   "User": {"id": alice["id"], "username": alice["username"]},
-                   "Partner": {"id": bob["id"], "username": bob["username"]}, "HasMore": False}
+                   "User": {"id": alice["id"], "username": alice["username"], "Bot": False},
+                   "Partner": {"id": bob["id"], "username": bob["username"], "Bot": False}, "HasMore": False}
     assert drain(a, NS) == [("personal-chat", {k: v for k, v in ack.items() if k != "ok"})]
     again = b.emit("fetch-personal-chat", {"Partner": alice["id"], "ChatId": ack["ChatId"]}, namespace=NS,
                    callback=True)
@@ -75,7 +75,7 @@ def test_a_message_reaches_the_partner_and_the_senders_other_tabs_but_not_the_se
     assert set(message) >= {"MessageId", "ChatId", "Sender", "Content", "CreatedAt", "EditedAt", "Deleted",
                             "ClientId", "Seq"}
     assert message["Content"] == "hello Bob" and message["ChatId"] == chat.chat_id and message["Seq"] == 1
-    assert message["Sender"] == {"id": chat.alice["id"], "username": chat.alice["username"]}
+    assert message["Sender"] == {"id": chat.alice["id"], "username": chat.alice["username"], "Bot": False}
     assert (message["EditedAt"], message["Deleted"], message["ClientId"]) == (None, False, "c-1")
     assert ISO.match(message["CreatedAt"])
     push = ("receive-personal-message", {"ChatId": chat.chat_id, "Content": "hello Bob",

@@ -38,7 +38,7 @@ def directory(world, user, **query):
 
 
 def public_user(user):
-    return {"id": user["id"], "username": user["username"]}
+    return {"id": user["id"], "username": user["username"], "Bot": False}
 
 
 def test_public_on_create_and_in_every_group(world):

@@ -46,7 +46,8 @@ def test_personal_send_and_history_reach_the_partners_sockets(client, people, db
     assert received(bob, "/personal") == []
     page = client.get(f"/chats/personal/{alice['id']}/messages", headers=bob["h"]).get_json()
     assert page["ChatId"] == message["ChatId"] and page["Messages"] == [message] and page["HasMore"] is False
-    assert page["Partner"] == {"id": alice["id"], "username": alice["username"]} and page["UserId"] == bob["id"]
+    assert page["Partner"] == {"id": alice["id"], "username": alice["username"], "Bot": False}
+    assert page["UserId"] == bob["id"]
     assert db.messages.count_documents({}) == 1
 
 

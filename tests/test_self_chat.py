@@ -22,7 +22,7 @@ def test_notes_reach_the_users_other_tabs_only_once(app, accounts, connect_socke
     ack = call(tab1, "send-self-message", Content=" buy milk ", ClientId="n-1")
     message = ack["Message"]
     assert ack["ok"] is True and message["ChatId"] == user["id"] and message["Content"] == "buy milk"
-    assert message["Sender"] == {"id": user["id"], "username": user["username"]} and message["Seq"] == 1
+    assert message["Sender"] == {"id": user["id"], "username": user["username"], "Bot": False} and message["Seq"] == 1
     assert call(tab2, "send-self-message", Content="buy milk", ClientId="n-1")["Message"] == message
     assert drain(tab1, NS) == [] and drain(tab2, NS) == [("receive-self-message", {"Message": message})]
     assert drain(stranger, NS) == []

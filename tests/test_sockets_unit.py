@@ -44,12 +44,12 @@ def test_connect_sends_user_id_then_the_personal_then_the_group_list(app, accoun
     assert received[0][1] == {"userId": alice["id"], "userName": alice["username"]}
     entries = received[1][1]["PersonalChatList"]
     assert [e["ChatId"] for e in entries] == [with_carol, with_bob]
-    assert entries[0]["Partner"] == {"id": carol["id"], "username": carol["username"], "Online": False}
-    assert entries[1]["Partner"] == {"id": bob["id"], "username": bob["username"], "Online": True}
+    assert entries[0]["Partner"] == {"id": carol["id"], "username": carol["username"], "Bot": False, "Online": False}
+    assert entries[1]["Partner"] == {"id": bob["id"], "username": bob["username"], "Bot": False, "Online": True}
     assert [e["Unread"] for e in entries] == [1, 2]
     last = entries[1]["LastMessage"]
     assert last["Content"] == "again from bob" and last["Seq"] == 2 and last["ChatId"] == with_bob
-    assert last["Sender"] == {"id": bob["id"], "username": bob["username"]}
+    assert last["Sender"] == {"id": bob["id"], "username": bob["username"], "Bot": False}
     assert all(ISO.match(e["UpdatedAt"]) for e in entries)
     assert received[2][1] == {"GroupChatList": []}
 

@@ -16,7 +16,7 @@ from conftest import bearer, error_code, unchanged
 
 
 def as_user(user):
-    return {"id": user["id"], "username": user["username"]}
+    return {"id": user["id"], "username": user["username"], "Bot": False}
 
 
 def ok(ack):

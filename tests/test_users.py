@@ -14,7 +14,7 @@ def test_search_finds_verified_users_by_prefix_case_insensitively(client, accoun
     response = client.get("/users/search?q=ZED", headers=bearer(me["access"]))
     assert response.status_code == 200
     assert [u["username"] for u in response.get_json()["users"]] == ["Zed_Alpha", "zed_beta"]
-    assert set(response.get_json()["users"][0]) == {"id", "username"}
+    assert set(response.get_json()["users"][0]) == {"id", "username", "Bot"}
     assert client.get("/users/search?q=search", headers=bearer(me["access"])).get_json()["users"] == []
 
 
@@ -48,7 +48,7 @@ def test_get_user_shows_verified_users_only(client, accounts):
     hidden = accounts.signup()
     response = client.get(f"/users/{other['id']}", headers=bearer(me["access"]))
     assert response.status_code == 200
-    assert response.get_json() == {"id": other["id"], "username": other["username"]}
+    assert response.get_json() == {"id": other["id"], "username": other["username"], "Bot": False}
     for user_id in (hidden["id"], "0123456789abcdef01234567", "not-an-id"):
         response = client.get(f"/users/{user_id}", headers=bearer(me["access"]))
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"

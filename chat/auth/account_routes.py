@@ -7,13 +7,15 @@ too, like `/resend`; `/me/email` per new address as well (RATE_LIMIT_EMAIL_CHANG
 Cancelling a pending address change: chat/auth/email_routes.py.
 """
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt, get_jwt_identity
 
+from ..bearer import bearer_required
 from ..errors import ApiError
 from ..extensions import limiter
 from ..http import endpoint
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import NO_TOKENS
 from .pages import page, wants_html
 from .routes import body_field
 from .schemas import (
@@ -119,9 +121,9 @@ def reset_form(body):
 
 
 @bp.post("/me/password")
-@jwt_required()
+@bearer_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
-@endpoint(ok("status", "Changed; every other session has ended, this one stays."), auth="access",
+@endpoint(ok("status", "Changed; every other session has ended, this one stays."), auth="access", scope=NO_TOKENS,
           body=ChangePasswordSchema, errors=WRONG_PASSWORD)
 def change_password(body):
     """Change the password (the current one is checked); every other session ends and its sockets disconnect."""
@@ -131,8 +133,8 @@ def change_password(body):
 
 
 @bp.get("/me/sessions")
-@jwt_required()
-@endpoint(ok("sessions", "The caller's live sessions, most recently used first."), auth="access")
+@bearer_required()
+@endpoint(ok("sessions", "The caller's live sessions, most recently used first."), auth="access", scope=NO_TOKENS)
 def list_sessions():
     """The caller's live sessions, most recently used first, with the current one marked."""
     user_id, session_id = _session()
@@ -140,8 +142,8 @@ def list_sessions():
 
 
 @bp.delete("/me/sessions/<session_id>")
-@jwt_required()
-@endpoint(ok("status", "The session has ended; its sockets are closed."), auth="access",
+@bearer_required()
+@endpoint(ok("status", "The session has ended; its sockets are closed."), auth="access", scope=NO_TOKENS,
           errors={404: "`not_found`: no live session of yours has this id."})
 def end_session(session_id):
     """End one of the caller's sessions (the current one too, like logout); its sockets disconnect."""
@@ -150,8 +152,8 @@ def end_session(session_id):
 
 
 @bp.delete("/me/sessions")
-@jwt_required()
-@endpoint(ok("ended", "Every other session has ended; `ended` says how many."), auth="access")
+@bearer_required()
+@endpoint(ok("ended", "Every other session has ended; `ended` says how many."), auth="access", scope=NO_TOKENS)
 def end_other_sessions():
     """Sign out everywhere else: every session of the caller but the current one ends."""
     user_id, session_id = _session()
@@ -159,12 +161,13 @@ def end_other_sessions():
 
 
 @bp.post("/me/email")
-@jwt_required()
+@bearer_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
 # Per new address, whatever the account; only requests that mail it count (not a wrong password).
 @_limit("RATE_LIMIT_EMAIL_CHANGE_ADDRESS", key_func=body_field("email"), deduct_when=lambda r: r.status_code == 202)
 @endpoint(ok("status", "A confirmation link went to the new address, a notice to the current one.", 202),
-          auth="access", body=ChangeEmailSchema, errors={**WRONG_PASSWORD, 409: "`email_taken`.", 429: (
+          auth="access", scope=NO_TOKENS,
+          body=ChangeEmailSchema, errors={**WRONG_PASSWORD, 409: "`email_taken`.", 429: (
               "`rate_limited`: too many password checks for this account, or requests for this new address.")})
 def change_email(body):
     """Ask to change the address: it changes when the link mailed to the new address is opened."""
@@ -173,9 +176,10 @@ def change_email(body):
 
 
 @bp.delete("/me")
-@jwt_required()
+@bearer_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
 @endpoint(ok("status", "The account is gone: sessions ended, groups left, messages anonymised."), auth="access",
+          scope=NO_TOKENS,
           body=DeleteAccountSchema, errors=WRONG_PASSWORD)
 def delete_account(body):
     """Delete the caller's account (the password is checked). After a failure half-way, calling again finishes it."""

@@ -7,13 +7,15 @@ address-change link of the account mailed so far stops working (chat/auth/accoun
 per client address like the reset form (RATE_LIMIT_RESET_IP).
 """
 from flask import Blueprint, current_app
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..errors import ApiError, invalid_token
 from ..extensions import limiter
 from ..http import endpoint
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import NO_TOKENS
 from .pages import page, wants_html
 from .schemas import CancelEmailChangeSchema, ResetPageQuerySchema
 
@@ -25,9 +27,9 @@ CANCEL_TEXT = ("Someone asked to change your account's email address. Cancel it 
 
 
 @bp.post("/me/email/cancel")
-@jwt_required()
+@bearer_required()
 @endpoint(ok("status", "Any pending address change is cancelled (fine when there is none); every reset and "
-             "address-change link mailed so far stops working."), auth="access")
+             "address-change link mailed so far stops working."), auth="access", scope=NO_TOKENS)
 def cancel_own():
     """Cancel the caller's pending address change: its confirmation link stops working."""
     services().accounts.cancel_own_email_change(get_jwt_identity())

@@ -1,13 +1,15 @@
 """The auth blueprint: `/signup`, `/verify`, `/resend`, `/login`, `/refresh`, `/logout`."""
 from flask import Blueprint, current_app, redirect, request
-from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt, get_jwt_identity
 
+from ..bearer import bearer_required
 from ..errors import ApiError, invalid_token
 from ..extensions import limiter
 from ..fields import storable
 from ..http import endpoint, json_object
 from ..openapi import VERIFIED, ok
 from ..services import services
+from ..tokens.scopes import NO_TOKENS
 from ..users.schemas import own_user
 from .pages import page, wants_html
 from .schemas import LoginSchema, LogoutSchema, ResendSchema, SignupSchema, VerifyQuerySchema
@@ -100,8 +102,8 @@ def login(body):
 
 @bp.post("/refresh")
 @_limit("RATE_LIMIT_REFRESH")
-@jwt_required(refresh=True)
-@endpoint(ok("tokens", "A new pair; the refresh token sent is used up."), auth="refresh", errors={
+@bearer_required(refresh=True)
+@endpoint(ok("tokens", "A new pair; the refresh token sent is used up."), auth="refresh", scope=NO_TOKENS, errors={
     401: "`unauthorized`, `token_expired` or `token_revoked` (also for a reused refresh token, which ends the "
          "session).", 429: None})
 def refresh():
@@ -112,8 +114,9 @@ def refresh():
 
 
 @bp.post("/logout")
-@jwt_required()
-@endpoint(ok("status", "The session has ended; its sockets are closed."), auth="access", body=LogoutSchema,
+@bearer_required()
+@endpoint(ok("status", "The session has ended; its sockets are closed."), auth="access",
+          scope=NO_TOKENS, body=LogoutSchema,
           body_required=False)
 def logout(body):
     """End the session: its access and refresh tokens are revoked and its sockets closed."""

@@ -8,6 +8,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from jwt import ExpiredSignatureError, InvalidTokenError
 
 from .. import errors
+from ..tokens.scopes import is_personal_token
 
 
 def mint_access(user_id, session_id):
@@ -39,8 +40,10 @@ def check_socket_tokens(auth_service, access_token, refresh_token=None):
     Accepts a valid unrevoked access token, or an expired one together with the current refresh
     token of the same user and session (a new access token is minted then). The session's LastUsedAt
     moves when the tokens pass (with an unexpired access token, in the same command as the session
-    check). Raises unauthorized, token_expired or token_revoked.
+    check). A personal access token is refused (unauthorized). Raises unauthorized, token_expired or token_revoked.
     """
+    if is_personal_token(access_token) or is_personal_token(refresh_token):  # REST only, and bots have no sessions
+        raise errors.unauthorized("Personal access tokens cannot open sockets; sign in for a session.")
     claims = _decode(access_token, allow_expired=True)
     if claims.get("type") != "access":
         raise errors.unauthorized("An access token is required.")

@@ -5,14 +5,16 @@ The three `/me/2fa` calls check the password or a code, so they are limited per 
 per account (RATE_LIMIT_2FA_ACCOUNT, wrong codes only), on top of each mfa_token's own MAX_FAILURES.
 """
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 from marshmallow import Schema, fields, validate
 
+from ..bearer import bearer_required
 from ..extensions import limiter
 from ..fields import Text
 from ..http import endpoint, json_object
 from ..openapi import json_response, ok
 from ..services import services
+from ..tokens.scopes import NO_TOKENS
 from ..users.schemas import own_user
 from .schemas import GIVEN_PASSWORD
 from .tokens import mint_pair
@@ -70,9 +72,10 @@ def _challenge_account():
 
 
 @bp.post("/me/2fa/setup")
-@jwt_required()
+@bearer_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
 @endpoint({200: json_response(SetupReply, "A new secret, not enforced until /me/2fa/enable.")}, auth="access",
+          scope=NO_TOKENS,
           body=SetupSchema, errors={**WRONG, 409: "`two_factor_enabled`: disable it first."})
 def setup(body):
     """Begin enrolment (the password is checked): a new TOTP secret with its otpauth URL and QR code."""
@@ -80,9 +83,9 @@ def setup(body):
 
 
 @bp.post("/me/2fa/enable")
-@jwt_required()
+@bearer_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
-@endpoint({200: json_response(RecoveryReply, "2FA is on; keep the recovery codes.")}, auth="access",
+@endpoint({200: json_response(RecoveryReply, "2FA is on; keep the recovery codes.")}, auth="access", scope=NO_TOKENS,
           body=EnableSchema, errors={**WRONG, 409: "`two_factor_enabled`, or `two_factor_not_set_up`."})
 def enable(body):
     """Turn 2FA on with a first code from the app; answers the ten recovery codes, this once."""
@@ -90,9 +93,10 @@ def enable(body):
 
 
 @bp.post("/me/2fa/disable")
-@jwt_required()
+@bearer_required()
 @_limit("RATE_LIMIT_PASSWORD_CHECK", key_func=_per_account)
-@endpoint(ok("status", "2FA is off; the secret and recovery codes are gone."), auth="access", body=DisableSchema,
+@endpoint(ok("status", "2FA is off; the secret and recovery codes are gone."), auth="access",
+          scope=NO_TOKENS, body=DisableSchema,
           errors={**WRONG, 409: "`two_factor_disabled`: it is not on."})
 def disable(body):
     """Turn 2FA off: the password and a code (TOTP or recovery) are checked."""

@@ -73,7 +73,7 @@ class BlockService:
         name = target["username"] if target is not None else "deleted user"
         if visible:  # both are told the other's current presence
             self.events.user_unblocked(user_id, blocked_id)
-        return {"id": blocked_id, "username": name}, visible
+        return {"id": blocked_id, "username": name, "Bot": bool(target and target.get("bot"))}, visible
 
     def blocked_users(self, user_id):
         """The user documents of everyone the user blocks, most recently blocked first (deleted accounts

@@ -60,6 +60,9 @@ class ChatRepository:
         """
         members = {str(user["id"]): user["username"], str(partner["id"]): partner["username"]}
         fields = {"kind": PERSONAL, "members": sorted(members), "names": members}
+        bots = sorted(str(u["id"]) for u in (user, partner) if u.get("Bot"))
+        if bots:  # only chats with a bot carry the field
+            fields["bots"] = bots
         if blocked:  # only chats with a block carry the field
             fields["blocked"] = sorted(blocked)
         return self._upsert(pair_key(*members), fields)

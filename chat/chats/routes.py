@@ -1,13 +1,15 @@
 """REST for chats: the same service calls as the sockets, for clients without a socket; the services announce
 what changed, and the sockets hear of it (chat/events.py)."""
 from flask import Blueprint, current_app
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..http import caller, counted, endpoint, history_page, sent
 from ..kinds import ChatRef, kind_of
 from ..messages.schemas import changes_wire, history_out, message_out, reactions_wire, receipt_wire
 from ..openapi import NO_USER, SENT, ok
 from ..services import services
+from ..tokens.scopes import MESSAGES_READ, MESSAGES_WRITE
 from .mute import mute_wire
 from .schemas import (
     ChangesQuerySchema,
@@ -24,9 +26,9 @@ bp = Blueprint("chats", __name__)
 
 
 @bp.get("/chats")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("inbox", "One page of the inbox."), auth="access", query=InboxQuerySchema)
+@endpoint(ok("inbox", "One page of the inbox."), auth="access", scope=MESSAGES_READ, query=InboxQuerySchema)
 def inbox(query):
     """The inbox: personal and group chats, most recent activity first, with LastMessage and Unread."""
     user_id, per_page = get_jwt_identity(), query["per_page"]
@@ -38,9 +40,10 @@ def inbox(query):
 
 
 @bp.get("/chats/personal/<partner_id>/messages")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("personal", "A history page."), auth="access", query=HistoryQuerySchema, errors=NO_USER)
+@endpoint(ok("personal", "A history page."), auth="access",
+          scope=MESSAGES_READ, query=HistoryQuerySchema, errors=NO_USER)
 def personal_history(partner_id, query):
     """A history page with the partner (the chat is created on first use), as `personal-chat`."""
     user = caller()
@@ -50,9 +53,9 @@ def personal_history(partner_id, query):
 
 
 @bp.post("/chats/personal/<partner_id>/messages")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(SENT, auth="access", body=SendBodySchema, errors=NO_USER)
+@endpoint(SENT, auth="access", scope=MESSAGES_WRITE, body=SendBodySchema, errors=NO_USER)
 def personal_send(partner_id, body):
     """Send to the partner; their sockets get `receive-personal-message`."""
     return sent(*services().messages.send(caller(), ChatRef.personal(partner_id=partner_id), body["Content"],
@@ -61,9 +64,9 @@ def personal_send(partner_id, body):
 
 
 @bp.get("/chats/self/messages")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("self", "A history page."), auth="access", query=HistoryQuerySchema)
+@endpoint(ok("self", "A history page."), auth="access", scope=MESSAGES_READ, query=HistoryQuerySchema)
 def self_history(query):
     """A history page of the self chat, as `self-chat`."""
     user = caller()
@@ -72,9 +75,9 @@ def self_history(query):
 
 
 @bp.post("/chats/self/messages")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(SENT, auth="access", body=SendBodySchema)
+@endpoint(SENT, auth="access", scope=MESSAGES_WRITE, body=SendBodySchema)
 def self_send(body):
     """Write a note to self; the user's sockets get `receive-self-message`."""
     return sent(*services().messages.send(caller(), ChatRef.self_chat(), body["Content"], body.get("ClientId"),
@@ -83,9 +86,9 @@ def self_send(body):
 
 
 @bp.patch("/messages/<message_id>")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("message", "The edited message."), auth="access", body=EditBodySchema,
+@endpoint(ok("message", "The edited message."), auth="access", scope=MESSAGES_WRITE, body=EditBodySchema,
           errors={403: "`forbidden`: not the author.", 404: None})
 def edit_message(message_id, body):
     """Edit one's own message; both sides get the `…-message-edited` push."""
@@ -94,9 +97,9 @@ def edit_message(message_id, body):
 
 
 @bp.delete("/messages/<message_id>")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("message", "The deleted message (it keeps its Seq)."), auth="access",
+@endpoint(ok("message", "The deleted message (it keeps its Seq)."), auth="access", scope=MESSAGES_WRITE,
           errors={403: "`forbidden`: not the author.", 404: None})
 def delete_message(message_id):
     """Soft-delete one's own message (it keeps its Seq); both sides get the `…-message-deleted` push."""
@@ -105,9 +108,10 @@ def delete_message(message_id):
 
 
 @bp.get("/messages/<message_id>/history")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
 @endpoint(ok("history", "Every version, oldest first (none for a deleted message)."), auth="access",
+          scope=MESSAGES_READ,
           errors={404: "`not_found`: no such message, or not a member of its chat."})
 def message_history(message_id):
     """The versions of a message its edits kept, oldest first, then the current one; members of its chat only."""
@@ -116,9 +120,9 @@ def message_history(message_id):
 
 
 @bp.put("/messages/<message_id>/reactions/<emoji>")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("reactions", "The message's reactions after."), auth="access",
+@endpoint(ok("reactions", "The message's reactions after."), auth="access", scope=MESSAGES_WRITE,
           errors={404: "`not_found`: no such message, or not a member of its chat.",
                   422: "`validation_error`: not one emoji, a deleted message, a 21st distinct emoji, "
                        "or the caller's 11th."})
@@ -128,9 +132,9 @@ def react(message_id, emoji):
 
 
 @bp.delete("/messages/<message_id>/reactions/<emoji>")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("reactions", "The message's reactions after."), auth="access",
+@endpoint(ok("reactions", "The message's reactions after."), auth="access", scope=MESSAGES_WRITE,
           errors={404: "`not_found`: no such message, or not a member of its chat.",
                   422: "`validation_error`: not one emoji, or a deleted message."})
 def unreact(message_id, emoji):
@@ -139,9 +143,10 @@ def unreact(message_id, emoji):
 
 
 @bp.post("/chats/<chat_id>/read")
-@jwt_required()
+@bearer_required()
 @counted("other")
 @endpoint(ok("receipt", "The caller's read position; Moved says whether it moved."), auth="access",
+          scope=MESSAGES_WRITE,
           body=ReadBodySchema, body_required=False, errors={404: None})
 def mark_read(chat_id, body):
     """Mark a personal or group chat read up to UpTo (default: newest); the read ack is pushed when it moved."""
@@ -151,9 +156,10 @@ def mark_read(chat_id, body):
 
 
 @bp.get("/chats/<chat_id>/changes")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("changes", "What changed since since_rev, in Rev order."), auth="access", query=ChangesQuerySchema,
+@endpoint(ok("changes", "What changed since since_rev, in Rev order."), auth="access",
+          scope=MESSAGES_READ, query=ChangesQuerySchema,
           errors={404: "`not_found`: no such chat or group, or not a member.",
                   422: "`validation_error`: since_rev above the chat's Rev, or a bad limit."})
 def changes(chat_id, query):
@@ -167,9 +173,10 @@ MUTE_ERRORS = {404: "`not_found`: no such chat or group, or not a member."}
 
 
 @bp.put("/chats/<chat_id>/mute")
-@jwt_required()
+@bearer_required()
 @counted("other")
-@endpoint(ok("mute", "The caller's mute of the chat."), auth="access", body=MuteBodySchema, body_required=False,
+@endpoint(ok("mute", "The caller's mute of the chat."), auth="access",
+          scope=MESSAGES_WRITE, body=MuteBodySchema, body_required=False,
           errors=MUTE_ERRORS)
 def mute(chat_id, body):
     """Mute a chat or group for the caller, until Until (none: with no end); it still counts Unread but sends no
@@ -178,9 +185,9 @@ def mute(chat_id, body):
 
 
 @bp.delete("/chats/<chat_id>/mute")
-@jwt_required()
+@bearer_required()
 @counted("other")
-@endpoint(ok("mute", "Not muted."), auth="access", errors=MUTE_ERRORS)
+@endpoint(ok("mute", "Not muted."), auth="access", scope=MESSAGES_WRITE, errors=MUTE_ERRORS)
 def unmute(chat_id):
     """Unmute a chat or group for the caller (unmuting twice changes nothing)."""
     return _muted(chat_id, *services().chats.mute(get_jwt_identity(), chat_id, False))

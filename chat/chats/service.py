@@ -64,7 +64,8 @@ class ChatService:
         if user_id in (partner.get("blocks") or ()):  # the partner blocked the user: no chat is made
             raise errors.blocked()
         blocked = [partner_id] if user_id in (partner.get("blocked_by") or ()) else []
-        chat = self.chat_repo.ensure_personal(user, {"id": partner_id, "username": partner["username"]}, blocked)
+        chat = self.chat_repo.ensure_personal(user, {"id": partner_id, "username": partner["username"],
+                                                         "Bot": bool(partner.get("bot"))}, blocked)
         return self._with_blocks_since(chat, user_id, partner_id)
 
     def _with_blocks_since(self, chat, user_id, partner_id):

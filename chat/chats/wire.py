@@ -9,7 +9,7 @@ from .mute import mute_wire
 def partner_of(chat, user_id):
     """The other member of a personal chat as a `User`, from the usernames the chat keeps."""
     partner_id = next(m for m in chat["members"] if m != str(user_id))
-    return {"id": partner_id, "username": chat["names"][partner_id]}
+    return {"id": partner_id, "username": chat["names"][partner_id], "Bot": partner_id in (chat.get("bots") or ())}
 
 
 def chat_list(rows, user_id, presence, with_kind=False, mentions=None):

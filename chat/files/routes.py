@@ -11,14 +11,16 @@ import unicodedata
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 from marshmallow import Schema, validate
 
 from .. import errors
+from ..bearer import bearer_required
 from ..fields import Text
 from ..http import counted, endpoint
 from ..openapi import ErrorEnvelope, json_response, ok
 from ..services import services
+from ..tokens.scopes import MESSAGES_READ, MESSAGES_WRITE
 from .kinds import CHUNK_SIZE, IMAGES, TEXT
 from .urls import FULL, THUMBNAIL, UrlSigner
 from .wire import file_out, signer
@@ -62,9 +64,9 @@ def init_app(app):
 
 
 @bp.post("/files")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("file", "Stored: attach its FileId to a send within 24 hours.", 201), auth="access",
+@endpoint(ok("file", "Stored: attach its FileId to a send within 24 hours.", 201), auth="access", scope=MESSAGES_WRITE,
           multipart=UPLOAD_FORM, errors=UPLOAD_ERRORS)
 def upload():
     """Store an upload: multipart/form-data with one part named `file`; 201 {"File"} to attach to a send."""
@@ -93,9 +95,9 @@ def signed_or_bearer(view):
 
 
 @bp.get("/files/<file_id>")
-@jwt_required(optional=True)
+@bearer_required(optional=True)
 @signed_or_bearer
-@endpoint(DOWNLOAD, auth="access", query=SignedQuerySchema, errors=NO_FILE)
+@endpoint(DOWNLOAD, auth="access", scope=MESSAGES_READ, query=SignedQuerySchema, errors=NO_FILE)
 def download(file_id, query):
     """The file's bytes, for its uploader and the members of the chat it was sent in (Bearer), or with the
     signed `Url` of a `File` (no header). Supports `Range` and `If-None-Match`."""
@@ -103,9 +105,9 @@ def download(file_id, query):
 
 
 @bp.get("/files/<file_id>/thumbnail")
-@jwt_required(optional=True)
+@bearer_required(optional=True)
 @signed_or_bearer
-@endpoint(DOWNLOAD, auth="access", query=SignedQuerySchema, errors=NO_FILE)
+@endpoint(DOWNLOAD, auth="access", scope=MESSAGES_READ, query=SignedQuerySchema, errors=NO_FILE)
 def thumbnail(file_id, query):
     """An image's thumbnail (longest side at most 320 px, re-encoded without metadata), as `GET /files/<id>`."""
     return serve(file_id, THUMBNAIL, query)

@@ -69,15 +69,17 @@ class GroupRepository:
         self.chats = db["chats"]
         self.max_members = max_members
 
-    def create(self, name, description, admin_id, names, public=False, blocks=()):
-        """A new group of the members in `names` ({user id: username}, in join order), admin_id its admin, and
-        `blocks` the blocks between them (`block_pairs`)."""
+    def create(self, name, description, admin_id, names, public=False, blocks=(), bots=()):
+        """A new group of the members in `names` ({user id: username}, in join order), admin_id its admin,
+        `blocks` the blocks between them (`block_pairs`), `bots` the members who are bot users."""
         now = utcnow()
         doc = {"_id": str(ObjectId()), "kind": GROUP, **listing(name, public), "description": description,
                "admin_id": admin_id, "members": list(names), "member_count": len(names), "names": dict(names),
                "seq": 0, "reads": {}, "created_at": now, "updated_at": now, "deleted": False, "archived": False}
         if blocks:  # only groups with a block between members carry the field
             doc["blocks"] = list(blocks)
+        if bots:  # and only groups with a bot member `bots`
+            doc["bots"] = list(bots)
         self.chats.insert_one(doc)
         return doc
 
@@ -120,6 +122,8 @@ class GroupRepository:
     @staticmethod
     def _appending(user_id, user, more=None):
         """The pipeline update that appends a member (read position, username, count, blocks) in one step."""
+        if user.get("bot"):
+            more = {**(more or {}), "bots": {"$concatArrays": [{"$ifNull": ["$bots", []]}, [user_id]]}}
         return [{"$set": {"members": {"$concatArrays": ["$members", [user_id]]},
                           "member_count": {"$add": [{"$size": "$members"}, 1]}, "updated_at": utcnow(),
                           read_field(user_id): "$seq", f"names.{user_id}": user["username"],

@@ -1,13 +1,15 @@
 """REST for groups: the public directory, joining, detail, history and send (administration stays on the socket)."""
 from flask import Blueprint
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..chats.schemas import HistoryQuerySchema, SendBodySchema
 from ..http import caller, counted, endpoint, history_page, sent
 from ..kinds import ChatRef
 from ..messages.schemas import message_out
 from ..openapi import NOT_MEMBER, SENT, ok
 from ..services import services
+from ..tokens.scopes import GROUPS_READ, GROUPS_WRITE, MESSAGES_READ, MESSAGES_WRITE
 from .schemas import DirectoryQuerySchema
 from .wire import directory_entry, group_out
 
@@ -15,9 +17,10 @@ bp = Blueprint("groups", __name__)
 
 
 @bp.get("/groups/public")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("directory", "One page of the public groups."), auth="access", query=DirectoryQuerySchema)
+@endpoint(ok("directory", "One page of the public groups."), auth="access",
+          scope=GROUPS_READ, query=DirectoryQuerySchema)
 def directory(query):
     """Public groups whose name contains q (case-insensitive; none: every one), the largest first, with
     MemberCount and whether the caller Joined."""
@@ -29,9 +32,9 @@ def directory(query):
 
 
 @bp.post("/groups/<group_id>/join")
-@jwt_required()
+@bearer_required()
 @counted("admin")
-@endpoint(ok("group", "Joined (or a member already)."), auth="access",
+@endpoint(ok("group", "Joined (or a member already)."), auth="access", scope=GROUPS_WRITE,
           errors={403: "`forbidden`: an admin removed the caller from this group.",
                   404: "`not_found`: no such public group.", 409: "`conflict`: the group is full."})
 def join_group(group_id):
@@ -41,18 +44,19 @@ def join_group(group_id):
 
 
 @bp.get("/groups/<group_id>")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("group", "The group."), auth="access", errors=NOT_MEMBER)
+@endpoint(ok("group", "The group."), auth="access", scope=GROUPS_READ, errors=NOT_MEMBER)
 def detail(group_id):
     """{"Group"} for a member; 404 for anyone else."""
     return {"Group": group_out(services().groups.member_group(caller()["id"], group_id))}
 
 
 @bp.get("/groups/<group_id>/messages")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("group_page", "A history page."), auth="access", query=HistoryQuerySchema, errors=NOT_MEMBER)
+@endpoint(ok("group_page", "A history page."), auth="access",
+          scope=MESSAGES_READ, query=HistoryQuerySchema, errors=NOT_MEMBER)
 def group_history(group_id, query):
     """A history page, as `group-chat`."""
     group, messages, has_more = history_page(caller(), ChatRef.group(group_id), query)
@@ -61,9 +65,9 @@ def group_history(group_id, query):
 
 
 @bp.post("/groups/<group_id>/messages")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(SENT, auth="access", body=SendBodySchema, errors=NOT_MEMBER)
+@endpoint(SENT, auth="access", scope=MESSAGES_WRITE, body=SendBodySchema, errors=NOT_MEMBER)
 def group_send(group_id, body):
     """Send to the group; members' sockets get `receive-group-message`."""
     return sent(*services().messages.send(caller(), ChatRef.group(group_id), body["Content"], body.get("ClientId"),

@@ -22,8 +22,8 @@ LEAVE_ATTEMPTS = 5
 
 
 def as_user(doc):
-    """A user document as {"id", "username"}."""
-    return {"id": str(doc["_id"]), "username": doc["username"]}
+    """A user document as {"id", "username", "Bot"}."""
+    return {"id": str(doc["_id"]), "username": doc["username"], "Bot": bool(doc.get("bot"))}
 
 
 def live(user):
@@ -91,7 +91,8 @@ class GroupService:
         if any(creator_id in (found[p].get("blocks") or ()) for p in wanted):
             raise errors.blocked("A participant has blocked you; you cannot add them to a group.")
         names = {p: found[p]["username"] for p in (creator_id, *wanted)}
-        group = self.group_repo.create(name, description, creator_id, names, public, block_pairs(found, names))
+        group = self.group_repo.create(name, description, creator_id, names, public, block_pairs(found, names),
+                                       bots=[p for p in names if found[p].get("bot")])
         if not live(self.user_repo.by_id(creator_id)):  # DELETE /me began meanwhile: it may not have seen this group
             self.group_repo.delete(group["_id"], creator_id)
             self._check_caller(creator_id, None)
@@ -203,7 +204,8 @@ class GroupService:
         """Leave the group; returns (group before, group after), and announces `member_left` with the leaver as
         origin.user (default: as the group knows them). Retries when the group changed meanwhile."""
         before, after = self._leave(user_id, group_id)
-        member = origin.user or {"id": str(user_id), "username": before["names"][str(user_id)]}
+        member = origin.user or {"id": str(user_id), "username": before["names"][str(user_id)],
+                                 "Bot": str(user_id) in (before.get("bots") or ())}
         self.events.member_left(before, after, member)
         return before, after
 

@@ -3,8 +3,9 @@ from ..clock import iso
 
 
 def group_member(chat, user_id):
-    """The `User` {"id", "username"} of one of the group's members, from the names the group keeps."""
-    return {"id": user_id, "username": chat["names"][user_id]}
+    """The `User` {"id", "username", "Bot"} of one of the group's members, from the names (and `bots`) the group
+    keeps."""
+    return {"id": user_id, "username": chat["names"][user_id], "Bot": user_id in (chat.get("bots") or ())}
 
 
 def group_out(chat):

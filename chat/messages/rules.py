@@ -65,6 +65,7 @@ def mentioned(content, group, sender_id):
 def reply_of(message):
     """What a reply keeps of the message it answers: {"id", "sender_id", "sender_name", "excerpt", "deleted"}."""
     return {"id": message["_id"], "sender_id": message["sender_id"], "sender_name": message["sender_name"],
+            **({"sender_bot": True} if message.get("sender_bot") else {}),
             "excerpt": message["content"][:EXCERPT_CHARS], "deleted": False}
 
 

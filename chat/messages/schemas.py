@@ -15,7 +15,7 @@ def message_out(doc, group=False):
         return None
     deleted = bool(doc.get("deleted"))
     return {"MessageId": str(doc["_id"]), "GroupId" if group else "ChatId": doc["chat_id"],
-            "Sender": {"id": doc["sender_id"], "username": doc["sender_name"]},
+            "Sender": {"id": doc["sender_id"], "username": doc["sender_name"], "Bot": bool(doc.get("sender_bot"))},
             "Content": "" if deleted else doc["content"], "CreatedAt": iso(doc["created_at"]),
             "EditedAt": iso(doc.get("edited_at")), "Deleted": deleted, "ClientId": doc.get("client_id"),
             "Seq": doc.get("seq"), "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
@@ -43,7 +43,8 @@ def reply_out(reply):
     if not reply:
         return None
     deleted = bool(reply.get("deleted"))
-    return {"MessageId": reply["id"], "Sender": {"id": reply["sender_id"], "username": reply["sender_name"]},
+    return {"MessageId": reply["id"], "Sender": {"id": reply["sender_id"], "username": reply["sender_name"],
+                                                 "Bot": bool(reply.get("sender_bot"))},
             "Excerpt": "" if deleted else reply.get("excerpt", ""), "Deleted": deleted}
 
 

@@ -93,6 +93,8 @@ class Sending:
             doc["mentions"] = mentions
         if attached:
             doc["attachments"] = attached
+        if sender.get("Bot"):  # only a bot's messages carry the field
+            doc["sender_bot"] = True
         if client_id is not None:
             doc["client_key"] = client_key(chat_id, sender["id"], client_id)
         message, created = self.message_repo.insert(doc)

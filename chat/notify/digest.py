@@ -84,7 +84,7 @@ class DigestService:
     def _consider(self, state, now):
         user_id = state["_id"]
         user = self.user_repo.by_id(user_id)
-        if user is None or not user.get("verified") or email_setting(state) == "off":
+        if user is None or not user.get("verified") or user.get("bot") or email_setting(state) == "off":
             self.repo.move_due(state, None)
             return False
         not_before = state.get("not_before")

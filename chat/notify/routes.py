@@ -1,13 +1,15 @@
 """`GET /push/public-key`, `POST`/`DELETE /me/push-subscriptions`, `GET`/`PATCH /me/settings`, the digest's
 one-click `/unsubscribe`, and the web client's service worker at `/sw.js` (its scope must cover the page)."""
 from flask import Blueprint, current_app, render_template_string, request, send_from_directory
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
 from ..auth.pages import HEADERS, page, wants_html
+from ..bearer import bearer_required
 from ..errors import ApiError
 from ..http import counted, endpoint
 from ..openapi import json_response
 from ..services import services
+from ..tokens.scopes import NO_TOKENS
 from ..web import web_dir
 from .schemas import (
     EndpointSchema,
@@ -50,11 +52,11 @@ def public_key():
 
 
 @bp.post("/me/push-subscriptions")
-@jwt_required()
+@bearer_required()
 @counted("other")
 @endpoint({201: json_response(SubscribedReply, "Stored."),
            200: json_response(SubscribedReply, "Already stored (its keys are updated).")},
-          auth="access", body=SubscriptionSchema, errors=SUBSCRIBE_ERRORS)
+          auth="access", scope=NO_TOKENS, body=SubscriptionSchema, errors=SUBSCRIBE_ERRORS)
 def subscribe(body):
     """Store the browser's push subscription for the caller; messages that reach them while they have no open
     connection are pushed to it. The endpoint must be https on a public host (checked again at every push)."""
@@ -64,9 +66,9 @@ def subscribe(body):
 
 
 @bp.delete("/me/push-subscriptions")
-@jwt_required()
+@bearer_required()
 @counted("other")
-@endpoint({204: {"description": "Deleted."}}, auth="access", body=EndpointSchema,
+@endpoint({204: {"description": "Deleted."}}, auth="access", scope=NO_TOKENS, body=EndpointSchema,
           errors={404: "`not_found`: the caller has no subscription with this endpoint."})
 def unsubscribe_push(body):
     """Delete one of the caller's push subscriptions (by its endpoint)."""
@@ -75,18 +77,18 @@ def unsubscribe_push(body):
 
 
 @bp.get("/me/settings")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint({200: json_response(SettingsReply, "The caller's settings.")}, auth="access")
+@endpoint({200: json_response(SettingsReply, "The caller's settings.")}, auth="access", scope=NO_TOKENS)
 def settings():
     """The caller's notification settings: EmailNotifications `all` (default), `mentions` or `off`."""
     return services().notify.settings(get_jwt_identity())
 
 
 @bp.patch("/me/settings")
-@jwt_required()
+@bearer_required()
 @counted("other")
-@endpoint({200: json_response(SettingsReply, "The settings after the change.")}, auth="access",
+@endpoint({200: json_response(SettingsReply, "The settings after the change.")}, auth="access", scope=NO_TOKENS,
           body=SettingsPatchSchema)
 def update_settings(body):
     """Change the caller's notification settings (the keys given); answers all of them."""

@@ -137,7 +137,8 @@ class NotifyService:
         outcome["digests"] = len(reached) - len(muted)
         pushable = [m for m in reached if m not in muted or (group and m in mentioned)]
         data = {"Type": "message", ("GroupId" if group else "ChatId"): chat["_id"],
-                "Sender": {"id": sender, "username": message.get("sender_name")},
+                "Sender": {"id": sender, "username": message.get("sender_name"),
+                           "Bot": bool(message.get("sender_bot"))},
                 "Excerpt": excerpt(message.get("content"))}
         if message.get("thread_of"):  # a thread reply, planned for the thread's followers (chat/threads/)
             data["ThreadOf"] = message["thread_of"]

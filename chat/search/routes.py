@@ -1,20 +1,23 @@
 """`GET /search`: the caller's messages that match a query (chat/search/service.py)."""
 import click
 from flask import Blueprint
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..http import counted, endpoint
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import MESSAGES_READ
 from .schemas import SearchQuerySchema, search_out
 
 bp = Blueprint("search", __name__)
 
 
 @bp.get("/search")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
 @endpoint(ok("search", "Matching messages, newest first, and the next page's cursor."), auth="access",
+          scope=MESSAGES_READ,
           query=SearchQuerySchema,
           errors={404: "`not_found`: `chat` is not a chat the caller is a member of.",
                   422: "`validation_error`: no term, a term of fewer than 2 or more than 100 characters, more "

@@ -35,7 +35,7 @@ class Connection:
     @property
     def user(self):
         """The connection's user as the `User` wire object."""
-        return {"id": self.user_id, "username": self.username}
+        return {"id": self.user_id, "username": self.username, "Bot": False}  # a bot has no session: no socket
 
     @property
     def origin(self):

@@ -1,4 +1,5 @@
 """The `users` collection: the only code that reads or writes user documents."""
+from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -29,6 +30,24 @@ class UserRepository:
         except DuplicateKeyError:
             raise DuplicateUser(self._taken_field(username, email)) from None
         return doc
+
+    def insert_bot(self, owner_id, username):
+        """Insert a bot user owned by owner_id: verified, with no password (it cannot log in) and no address (its
+        `email` key is a placeholder without "@", unique as the index wants, that no login or mail can name).
+        Raises DuplicateUser("username") when the username is taken."""
+        oid, now = ObjectId(), utcnow()
+        doc = {"_id": oid, "username": username, "username_lower": username.lower(), "email": f"bot:{oid}",
+               "password_hash": None, "verified": True, "created_at": now, "verified_at": now, "bot": True,
+               "owner_id": str(owner_id)}
+        try:
+            self.users.insert_one(doc)
+        except DuplicateKeyError:
+            raise DuplicateUser("username") from None
+        return doc
+
+    def bots_of(self, owner_id):
+        """The bots owner_id owns (those being deleted too), oldest first."""
+        return sorted(self.users.find({"owner_id": str(owner_id)}), key=lambda doc: doc["created_at"])
 
     def _taken_field(self, username, email):
         if self.users.find_one({"username_lower": username.lower()}, {"_id": 1}):

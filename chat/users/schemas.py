@@ -9,10 +9,11 @@ class SearchQuerySchema(Schema):
 
 
 def public_user(doc):
-    """A `User` as others see it: {"id", "username"}."""
-    return {"id": str(doc["_id"]), "username": doc["username"]}
+    """A `User` as others see it: {"id", "username", "Bot"} (Bot: a bot user, chat/bots/; false for people)."""
+    return {"id": str(doc["_id"]), "username": doc["username"], "Bot": bool(doc.get("bot"))}
 
 
 def own_user(doc):
-    """A `User` as the user themself sees it, with email and verified."""
-    return {**public_user(doc), "email": doc["email"], "verified": bool(doc.get("verified"))}
+    """A `User` as the user themself sees it, with email (null for a bot, which has none) and verified."""
+    email = None if doc.get("bot") else doc["email"]
+    return {**public_user(doc), "email": email, "verified": bool(doc.get("verified"))}

@@ -4,6 +4,7 @@ import { describe } from "./api.js";
 import { $, formError, h } from "./dom.js";
 import * as session from "./session.js";
 import { state } from "./state.js";
+import { initIntegrations } from "./integrations.js";
 import { initTwoFactor, showTwoFactor } from "./twofactor.js";
 
 const WRONG_PASSWORD = "That password is not right.";
@@ -20,6 +21,7 @@ export function initAccount({ endSession }) {
   $("#email-form").addEventListener("submit", changeEmail);
   $("#delete-form").addEventListener("submit", deleteAccount);
   initTwoFactor(); // the two-factor section, and the code asked at sign-in
+  initIntegrations(); // tokens and bots, a page of their own reached from this one
 }
 
 /** Show the account page instead of the chats (the sockets stay connected). */

@@ -37,6 +37,7 @@ export function initAuth(onSignedIn) {
 export function showAuth(info = "") {
   $("#chat-view").hidden = true;
   $("#account-view").hidden = true;
+  $("#integrations-view").hidden = true;
   $("#auth-view").hidden = false;
   $("#check-email").hidden = true;
   $("#auth-forms").hidden = false;

@@ -4,6 +4,7 @@ import { describe } from "./api.js";
 import { $, debounce, h, initial, notify, shortTime } from "./dom.js";
 import * as session from "./session.js";
 import { activity, chatKey, isMuted, presenceOf, state } from "./state.js";
+import { botBadge } from "./bot-badge.js";
 
 let choose = () => {};
 
@@ -60,7 +61,8 @@ export function renderList() {
       : h("span", { class: "avatar group" }, initial(name));
     const typing = typingWords(key);
     const title = kind === "group" && entry.Public
-      ? [name, h("span", { class: "tag", title: "Public group: anyone can find and join it" }, "public")] : name;
+      ? [name, h("span", { class: "tag", title: "Public group: anyone can find and join it" }, "public")]
+      : kind === "personal" && entry.Partner.Bot ? [name, botBadge(entry.Partner)] : name;
     const muted = isMuted(entry) ? h("span", { class: "muted-icon", title: "Muted", "aria-label": "Muted" }, "🔕")
       : null;
     items.push(listItem(key, muted ? [].concat(title, muted) : title, avatar, typing || preview(kind, entry),

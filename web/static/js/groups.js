@@ -12,6 +12,7 @@ import { memberControls } from "./moderation.js";
 import { searchUsers } from "./search.js";
 import { call } from "./sockets.js";
 import { isAdmin, state } from "./state.js";
+import { botBadge } from "./bot-badge.js";
 
 let panelOpen = false;
 let chosen = new Map(); // the new group's members: id → User
@@ -106,7 +107,7 @@ export function renderPanel() {
     const me = member.id === state.me.id;
     const isGroupAdmin = group.Admin && group.Admin.id === member.id;
     return h("li", { dataset: { user: member.username } },
-      h("span", { class: "who" }, member.username, me ? " (you)" : ""),
+      h("span", { class: "who" }, member.username, botBadge(member), me ? " (you)" : ""),
       isGroupAdmin ? h("span", { class: "role" }, "admin") : null,
       memberControls(group, member),
       admin && !me ? h("button", { type: "button", onclick: () => memberAction("change-admin", group, member) },

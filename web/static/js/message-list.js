@@ -8,6 +8,7 @@ import { decorate } from "./message-ui.js";
 import { contentNodes, openHistory, quote, reactionRow, togglePicker } from "./rich.js";
 import { state } from "./state.js";
 import { threadLink } from "./thread-panel.js";
+import { botBadge } from "./bot-badge.js";
 
 // The composer's half of a message's buttons and of leaving a chat. composer.js imports the conversation's
 // modules, so none of them can import it back: the composer's functions are plugged in here instead.
@@ -46,7 +47,7 @@ function messageItem(c, m) {
   const stored = !m.Deleted && !m.pending && !m.failed && !c.closed && Boolean(m.MessageId);
   const canChange = mine && stored;
   return h("li", { class: classes, dataset: { id: m.MessageId || m.ClientId, seq: m.Seq ?? "" } },
-    c.kind === "group" && !mine ? h("div", { class: "author" }, m.Sender.username) : null,
+    c.kind === "group" && !mine ? h("div", { class: "author" }, m.Sender.username, botBadge(m.Sender)) : null,
     m.Deleted ? null : quote(m.ReplyTo),
     h("div", { class: "text" }, contentNodes(c, m)),
     m.Deleted ? null : attachmentList(m.Attachments),
