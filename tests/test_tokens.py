@@ -80,6 +80,8 @@ def test_a_token_with_messages_write_sends_and_the_partner_receives_it_live(live
     assert timedelta(minutes=59) < expires - datetime.now(timezone.utc) <= timedelta(hours=1)
     stored = live_server.db().access_tokens.find_one({"_id": created["TokenId"]})
     assert stored["hash"] == hashlib.sha256(token.encode()).hexdigest() and token not in str(stored)
+    indexes = live_server.db().access_tokens.index_information()  # found by the hash, through a unique index
+    assert indexes["access_tokens_hash"]["key"] == [("hash", 1)] and indexes["access_tokens_hash"]["unique"]
     sockets = SocketRecorder(live_server.url, socket_auth(bob), ["/personal"]).connect()
     try:
         sent = api.post(f"/chats/personal/{bob['id']}/messages", json={"Content": "from a script"},
