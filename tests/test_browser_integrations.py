@@ -104,6 +104,9 @@ def test_a_bot_is_created_shows_as_a_bot_and_is_deleted(playwright_api, server, 
     page.click("#account-back")
     entry = bob.entry("buildbot")
     expect(entry.locator(".bot-badge")).to_have_text("BOT")  # the chat list marks the bot
+    entry.click()
+    expect(page.locator("#conv-title .bot-badge")).to_have_text("BOT")  # and so does the conversation's title
+    expect(bob.message("Build 812 passed")).to_be_visible()
 
     page.once("dialog", lambda dialog: dialog.accept())
     open_integrations(expect, bob)

@@ -1,5 +1,6 @@
 // The open conversation's pane: its header (who, presence or "typing…", the group's size), its messages, the
 // line that replaces the composer in a closed chat, or the empty state when no chat is open.
+import { botBadge } from "./bot-badge.js";
 import { presenceClass, presenceWords, typingWords } from "./chat-list.js";
 import { $ } from "./dom.js";
 import { renderMessages } from "./message-list.js";
@@ -19,6 +20,7 @@ export function renderHeader() {
   const typing = typingWords(c.key);
   let title = "";
   let status = "";
+  let badge = null; // "BOT" beside a bot partner's name
   if (c.kind === "self") {
     title = "Notes to self";
     status = "Only you can see these";
@@ -26,6 +28,7 @@ export function renderHeader() {
   } else if (c.kind === "personal") {
     const entry = state.personal.get(c.id);
     title = entry ? entry.Partner.username : "";
+    badge = entry ? botBadge(entry.Partner) : null;
     status = entry && blocks(entry.Partner.id) ? "blocked" : typing ? "typing…" : entry ? presenceWords(entry.Partner.id) : "";
     dot.className = entry ? presenceClass(entry.Partner.id) : "dot";
   } else {
@@ -35,7 +38,7 @@ export function renderHeader() {
     status = typing || (isAdmin(entry) ? `${size} · you are the admin` : size);
   }
   dot.hidden = c.kind === "group";
-  $("#conv-title").textContent = title;
+  $("#conv-title").replaceChildren(title, ...(badge ? [badge] : []));
   $("#conv-status").textContent = status;
   $("#group-info").hidden = c.kind !== "group" || Boolean(c.closed);
 }
