@@ -49,6 +49,7 @@ from conftest import (
     drain,
     error_code,
     snapshot,
+    unique,
 )
 
 NAMESPACES = ("/", "/self", "/personal", "/group")
@@ -117,6 +118,11 @@ class World:
                                      headers=bearer(self.alice["access"])).get_json()["Code"]
         self.report = self.http.post(f"/messages/{self.g_bob['MessageId']}/report", json={"Reason": "spam"},
                                      headers=bearer(self.carol["access"])).get_json()["ReportId"]
+        # A personal access token and a bot of alice's (chat/tokens/, chat/bots/).
+        self.alice_token = self.http.post("/me/tokens", json={"Name": "ci", "Scopes": ["messages:read"]},
+                                          headers=bearer(self.alice["access"])).get_json()
+        self.alice_bot = self.http.post("/bots", json={"Username": unique("bot")},
+                                        headers=bearer(self.alice["access"])).get_json()["User"]
 
         # Other sessions of alice: one logged out (its tokens are revoked), and an expired access token.
         self.revoked = self.accounts.login(dict(self.alice))
@@ -169,7 +175,7 @@ class World:
     def state(self):
         """Everything a refused request must leave alone."""
         return snapshot(self.db, "chats", "messages", "users", "sessions", "one_time_tokens", "files.files",
-                        "invites", "reports")
+                        "invites", "reports", "access_tokens")
 
     def user(self, name):
         return getattr(self, name)
@@ -614,6 +620,12 @@ REST_ENDPOINTS = [
     Rest("GET", "/admin/reports", lambda w: "/admin/reports"),
     Rest("POST", "/reports/<report_id>/resolve", lambda w: f"/reports/{w.report}/resolve",
          lambda w: {"Action": "dismiss"}),
+    Rest("POST", "/me/tokens", lambda w: "/me/tokens", lambda w: {"Name": "x", "Scopes": ["messages:read"]}),
+    Rest("GET", "/me/tokens", lambda w: "/me/tokens"),
+    Rest("DELETE", "/me/tokens/<token_id>", lambda w: f"/me/tokens/{w.alice_token['TokenId']}"),
+    Rest("POST", "/bots", lambda w: "/bots", lambda w: {"Username": "authzbot"}),
+    Rest("GET", "/bots", lambda w: "/bots"),
+    Rest("DELETE", "/bots/<bot_id>", lambda w: f"/bots/{w.alice_bot['id']}"),
 ]
 
 REST_TOKENS = {
@@ -741,6 +753,12 @@ REST_CASES = [
       "not_found", "kicked member, own message"),
     R("DELETE", "/me/sessions/<session_id>", "mallory", _session_path(lambda w: w.alice), None, 404, "not_found",
       "alice's session"),
+    R("DELETE", "/me/tokens/<token_id>", "mallory", lambda w: f"/me/tokens/{w.alice_token['TokenId']}", None, 404,
+      "not_found", "alice's token"),
+    R("DELETE", "/bots/<bot_id>", "mallory", lambda w: f"/bots/{w.alice_bot['id']}", None, 404, "not_found",
+      "alice's bot"),
+    R("DELETE", "/bots/<bot_id>", "mallory", lambda w: f"/bots/{w.bob['id']}", None, 404, "not_found",
+      "a person, not a bot"),
     # (e): bob is a member of both chats, not the author of alice's messages.
     R("PATCH", "/messages/<message_id>", "bob", lambda w: f"/messages/{w.ab_alice['MessageId']}",
       lambda w: {"Content": "edited by bob"}, 403, "forbidden", "someone else's personal message"),
@@ -863,6 +881,10 @@ REST_NOT_APPLICABLE = {
     ("DELETE", "/users/<user_id>/block"): "the caller's own block list",
     ("GET", "/me/blocks"): "the caller's own block list only",
     ("POST", "/files"): "the caller's own upload (attached to a send only by its uploader, below)",
+    ("POST", "/me/tokens"): "the caller's own tokens (test_tokens.py)",
+    ("GET", "/me/tokens"): "the caller's own tokens only (test_tokens.py)",
+    ("POST", "/bots"): "the caller's own bots (test_bots.py)",
+    ("GET", "/bots"): "the caller's own bots only (test_bots.py)",
 }
 
 

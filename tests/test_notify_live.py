@@ -50,7 +50,8 @@ def test_a_push_reaches_the_push_service_encrypted_and_a_hanging_one_delays_no_a
     pushes = good.wait_for(6, timeout=30)
     payloads = sorted((keys.decrypt(body) for _path, _headers, body in pushes), key=lambda p: p["Excerpt"])
     assert payloads == [{"Type": "message", "ChatId": chat, "Sender": {"id": alice["id"],
-                                                                        "username": alice["username"]},
+                                                                        "username": alice["username"],
+                                                                        "Bot": False},
                          "Excerpt": f"message {n}"} for n in range(6)]
     assert hanging.wait_for(1, timeout=10)
     time.sleep(0.5)

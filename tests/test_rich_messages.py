@@ -79,7 +79,7 @@ def test_replies_quote_the_message_in_every_kind_of_chat_and_over_rest(live_serv
     reply = call(b, P, "send-personal-message", {"ChatId": chat_id, "Content": "answer",
                                                  "ReplyTo": original["MessageId"]})["Message"]
     assert reply["ReplyTo"] == {"MessageId": original["MessageId"], "Sender": {"id": alice["id"],
-                                "username": alice["username"]}, "Excerpt": "x" * 120, "Deleted": False}
+                                "username": alice["username"], "Bot": False}, "Excerpt": "x" * 120, "Deleted": False}
     assert a.wait_for("receive-personal-message", P, match=lambda d: d["Message"]["MessageId"] ==
                       reply["MessageId"])["Message"]["ReplyTo"] == reply["ReplyTo"]
 
