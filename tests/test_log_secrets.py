@@ -54,6 +54,15 @@ def test_nothing_secret_is_logged_at_debug(debug_server, smtp, live_socket, push
     group = sock.call("create-group-chat", {"Name": "secret group", "Participants": [bob["id"]]}, G)["Group"]
     assert sock.call("send-group-message", {"GroupId": group["GroupId"], "Content": texts[2]}, G)["ok"]
     assert service.wait_for(1, timeout=30)  # a push went out: the VAPID key was read and used
+    personal = requests.post(f"{server.url}/me/tokens", json={"Name": "ci", "Scopes": ["messages:write"]},
+                             headers=bearer(alice["access"]), timeout=10).json()["Token"]
+    bot = requests.post(f"{server.url}/bots", json={"Username": "logbot"}, headers=bearer(alice["access"]),
+                        timeout=10).json()["Token"]
+    for token in (personal, bot):  # used, and refused once each (an unknown token's error names no token)
+        assert requests.post(f"{server.url}/chats/self/messages", json={"Content": "by token"},
+                             headers=bearer(token), timeout=10).status_code == 201
+        assert requests.get(f"{server.url}/me/tokens", headers=bearer(token), timeout=10).status_code == 403
+    assert requests.get(f"{server.url}/chats", headers=bearer(personal[:-2] + "xx"), timeout=10).status_code == 401
     hashes, pem_lines = stored_secrets(server, (alice, bob))
     stop_live_server(server)  # everything it had to say is written
     log = server.log()
@@ -62,7 +71,8 @@ def test_nothing_secret_is_logged_at_debug(debug_server, smtp, live_socket, push
     secrets = {"password": alice["password"], "argon2 hash": "$argon2",
                **{f"hash {n}": h for n, h in enumerate(hashes)},
                "alice's email": alice["email"], "bob's email": bob["email"], "access token": alice["access"],
-               "refresh token": alice["refresh"], **{f"text {n}": t for n, t in enumerate(texts)},
+               "refresh token": alice["refresh"], "personal access token": personal, "bot token": bot,
+               "token body": personal[8:], **{f"text {n}": t for n, t in enumerate(texts)},
                **{f"VAPID key line {n}": line for n, line in enumerate(pem_lines)}, **links}
     leaked = {name: log[max(0, log.find(value) - 200):log.find(value) + 100]
               for name, value in secrets.items() if value in log}
