@@ -4,7 +4,7 @@ showing a "BOT" badge, deleted.
 
 Same set-up as tests/test_browser_account.py, whose fixtures and helpers these tests use (headless Debian
 Chromium, Playwright, the real server process). They skip, saying why, when the browser is missing, except with
-REQUIRE_BROWSER=1, where that is a failure.
+REQUIRE_BROWSER=1, where that is a failure. SAVE_SCREENSHOTS=1 also writes docs/screenshots/integrations.png.
 """
 import re
 
@@ -62,6 +62,7 @@ def test_a_token_is_created_shown_once_used_and_revoked(playwright_api, server, 
     item = page.locator("#token-list li", has_text="deploy notices")
     expect(item).to_contain_text("messages:write")
     expect(item).to_contain_text("never used")
+    web.screenshot(page, "integrations")  # with SAVE_SCREENSHOTS=1: the token shown once, and the list
 
     sent = requests.post(f"{server.url}/chats/self/messages", json={"Content": "from the token"},
                          headers=bearer(token), timeout=10)
