@@ -13,7 +13,7 @@ import requests
 import test_browser as web
 import test_browser_account as account_web
 
-from conftest import bearer, start_live_server, stop_live_server
+from conftest import PASSWORD, SocketRecorder, bearer, socket_auth, start_live_server, stop_live_server
 
 playwright_api = web.playwright_api  # the same fixtures as test_browser.py (one browser for this module)
 browser = web.browser
@@ -108,6 +108,24 @@ def test_a_bot_is_created_shows_as_a_bot_and_is_deleted(playwright_api, server, 
     entry.click()
     expect(page.locator("#conv-title .bot-badge")).to_have_text("BOT")  # and so does the conversation's title
     expect(bob.message("Build 812 passed")).to_be_visible()
+
+    # In a group (bob adds the bot from another session of his), the bot's messages carry the badge by its name.
+    other = server.accounts().login({"username": "bob", "password": PASSWORD})
+    sockets = SocketRecorder(server.url, socket_auth(other), ["/group"]).connect()
+    try:
+        bot_id = sent.json()["Message"]["Sender"]["id"]
+        group = sockets.call("create-group-chat", {"Name": "builds", "Participants": [bot_id]}, "/group")
+        assert group["ok"], group
+    finally:
+        sockets.client.disconnect()
+    posted = requests.post(f"{server.url}/groups/{group['Group']['GroupId']}/messages",
+                           json={"Content": "Build 813 failed"}, headers=bearer(token), timeout=10)
+    assert posted.status_code == 201, posted.text
+    bob.entry("builds").click()
+    author = bob.message("Build 813 failed").locator(".author")
+    expect(author).to_contain_text("buildbot")
+    expect(author.locator(".bot-badge")).to_have_text("BOT")
+    expect(page.locator("#conv-title .bot-badge")).to_have_count(0)  # a group's title is its name only
 
     page.once("dialog", lambda dialog: dialog.accept())
     open_integrations(expect, bob)
