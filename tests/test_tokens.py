@@ -82,6 +82,7 @@ def test_a_token_with_messages_write_sends_and_the_partner_receives_it_live(live
     assert stored["hash"] == hashlib.sha256(token.encode()).hexdigest() and token not in str(stored)
     indexes = live_server.db().access_tokens.index_information()  # found by the hash, through a unique index
     assert indexes["access_tokens_hash"]["key"] == [("hash", 1)] and indexes["access_tokens_hash"]["unique"]
+    assert not any("expireAfterSeconds" in index for index in indexes.values())  # expiry is checked in code
     sockets = SocketRecorder(live_server.url, socket_auth(bob), ["/personal"]).connect()
     try:
         sent = api.post(f"/chats/personal/{bob['id']}/messages", json={"Content": "from a script"},
