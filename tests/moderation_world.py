@@ -11,7 +11,7 @@ def ok(ack):
 
 
 def as_user(user):
-    return {"id": user["id"], "username": user["username"]}
+    return {"id": user["id"], "username": user["username"], "Bot": False}
 
 
 class Team:

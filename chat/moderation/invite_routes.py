@@ -2,13 +2,15 @@
 from urllib.parse import quote
 
 from flask import Blueprint, current_app
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..clock import iso
 from ..groups.wire import group_out
 from ..http import caller, counted, endpoint
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import GROUPS_READ, GROUPS_WRITE
 from .schemas import InviteBodySchema
 
 bp = Blueprint("invites", __name__)
@@ -26,9 +28,10 @@ def invite_out(invite):
 
 
 @bp.post("/groups/<group_id>/invites")
-@jwt_required()
+@bearer_required()
 @counted("admin")
-@endpoint(ok("invite", "The new invite.", 201), auth="access", body=InviteBodySchema, body_required=False,
+@endpoint(ok("invite", "The new invite.", 201), auth="access",
+          scope=GROUPS_WRITE, body=InviteBodySchema, body_required=False,
           errors=MODERATED)
 def create(group_id, body):
     """Make an invite link to the group: at most MaxUses uses (none: unlimited), valid ExpiresIn seconds (none:
@@ -39,9 +42,9 @@ def create(group_id, body):
 
 
 @bp.get("/groups/<group_id>/invites")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("invites", "The group's invites that are not revoked, newest first."), auth="access",
+@endpoint(ok("invites", "The group's invites that are not revoked, newest first."), auth="access", scope=GROUPS_READ,
           errors=MODERATED)
 def listing(group_id):
     """The group's invites (used-up and expired ones too, with their Uses and ExpiresAt)."""
@@ -49,9 +52,9 @@ def listing(group_id):
 
 
 @bp.delete("/groups/<group_id>/invites/<code>")
-@jwt_required()
+@bearer_required()
 @counted("admin")
-@endpoint(ok("revoked", "Revoked: the code joins nobody any more."), auth="access",
+@endpoint(ok("revoked", "Revoked: the code joins nobody any more."), auth="access", scope=GROUPS_WRITE,
           errors={**MODERATED, 404: "`not_found`: no such group or live invite, or not a member."})
 def revoke(group_id, code):
     """Revoke an invite link."""
@@ -60,9 +63,9 @@ def revoke(group_id, code):
 
 
 @bp.post("/invites/<code>/accept")
-@jwt_required()
+@bearer_required()
 @counted("admin")
-@endpoint(ok("group", "Joined (or a member already: no use is taken)."), auth="access",
+@endpoint(ok("group", "Joined (or a member already: no use is taken)."), auth="access", scope=GROUPS_WRITE,
           errors={403: "`forbidden`: an admin or moderator removed the caller from this group.",
                   404: "`not_found`: no such invite, or revoked, expired or used up.",
                   409: "`conflict`: the group is full."})

@@ -1,13 +1,14 @@
 """REST for reports: a member reports a message; a group's admin and moderators, or the server's operators for
 personal chats, list the open reports (grouped per message) and resolve them. No answer names a reporter."""
 from flask import Blueprint
-from flask_jwt_extended import jwt_required
 
+from ..bearer import bearer_required
 from ..http import caller, counted, endpoint
 from ..kinds import GROUP
 from ..messages.schemas import message_out
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import GROUPS_READ, GROUPS_WRITE, MESSAGES_WRITE, NO_TOKENS
 from .schemas import ReportBodySchema, ResolveBodySchema
 
 bp = Blueprint("reports", __name__)
@@ -25,9 +26,10 @@ def reports_out(reports, messages):
 
 
 @bp.post("/messages/<message_id>/report")
-@jwt_required()
+@bearer_required()
 @counted("other")
 @endpoint(ok("reported", "Reported (accepted for the group's moderators or the operators).", 202), auth="access",
+          scope=MESSAGES_WRITE,
           body=ReportBodySchema,
           errors={404: "`not_found`: no such message, or not a member of its chat.",
                   409: "`conflict`: the caller reported this message already.",
@@ -39,9 +41,9 @@ def report(message_id, body):
 
 
 @bp.get("/groups/<group_id>/reports")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("reports", "The group's open reports, most recently reported first."), auth="access",
+@endpoint(ok("reports", "The group's open reports, most recently reported first."), auth="access", scope=GROUPS_READ,
           errors={403: "`forbidden`: neither the group's admin nor a moderator.",
                   404: "`not_found`: no such group, or not a member."})
 def group_reports(group_id):
@@ -50,9 +52,9 @@ def group_reports(group_id):
 
 
 @bp.get("/admin/reports")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("reports", "The open reports of personal-chat messages."), auth="access",
+@endpoint(ok("reports", "The open reports of personal-chat messages."), auth="access", scope=NO_TOKENS,
           errors={403: "`forbidden`: not one of the server's operators (ADMIN_USERS)."})
 def operator_reports():
     """For the server's operators (ADMIN_USERS): the open reports of personal-chat messages."""
@@ -60,9 +62,9 @@ def operator_reports():
 
 
 @bp.post("/reports/<report_id>/resolve")
-@jwt_required()
+@bearer_required()
 @counted("admin")
-@endpoint(ok("resolved", "Resolved."), auth="access", body=ResolveBodySchema,
+@endpoint(ok("resolved", "Resolved."), auth="access", scope=GROUPS_WRITE, body=ResolveBodySchema,
           errors={403: "`forbidden`: a group member who is neither its admin nor a moderator, or a kick the "
                        "kick rules refuse.",
                   404: "`not_found`: no such report for the caller.",

@@ -87,7 +87,7 @@ class ReportService:
                 raise errors.not_found("No such report.") from None
             roles.check_moderates(group, user["id"])
         elif self.is_operator(user):
-            operator = {"id": str(user["id"]), "username": user["username"]}
+            operator = {"id": str(user["id"]), "username": user["username"], "Bot": bool(user.get("Bot"))}
             if action == "kick":
                 raise errors.validation_error({"Action": ["A personal chat has nobody to kick."]})
         else:

@@ -1,13 +1,15 @@
 """REST for moderation: pinned messages (list, pin, unpin). The socket events are `pin-message` on `/personal`
 and `/group`; both reach the same service call (chat/moderation/service.py)."""
 from flask import Blueprint
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..http import caller, counted, endpoint
 from ..kinds import ChatRef, kind_of
 from ..messages.schemas import message_out
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import MESSAGES_READ, MESSAGES_WRITE
 
 bp = Blueprint("moderation", __name__)
 
@@ -18,9 +20,10 @@ PIN_ERRORS = {403: "`forbidden`: a group member who is neither its admin nor a m
 
 
 @bp.get("/chats/<chat_id>/pins")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
 @endpoint(ok("pins", "The pinned messages, most recently pinned first (at most 50)."), auth="access",
+          scope=MESSAGES_READ,
           errors={404: "`not_found`: no such chat or group, or not a member."})
 def pins(chat_id):
     """The pinned messages of a personal chat or a group, most recently pinned first."""
@@ -29,9 +32,9 @@ def pins(chat_id):
 
 
 @bp.put("/chats/<chat_id>/pins/<message_id>")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("message", "The message, pinned (pinning it again changes nothing)."), auth="access",
+@endpoint(ok("message", "The message, pinned (pinning it again changes nothing)."), auth="access", scope=MESSAGES_WRITE,
           errors=PIN_ERRORS)
 def pin(chat_id, message_id):
     """Pin a message, as `pin-message` with On true: the chat's sockets get `message-pinned`."""
@@ -39,9 +42,9 @@ def pin(chat_id, message_id):
 
 
 @bp.delete("/chats/<chat_id>/pins/<message_id>")
-@jwt_required()
+@bearer_required()
 @counted("message")
-@endpoint(ok("message", "The message, not pinned."), auth="access", errors=PIN_ERRORS)
+@endpoint(ok("message", "The message, not pinned."), auth="access", scope=MESSAGES_WRITE, errors=PIN_ERRORS)
 def unpin(chat_id, message_id):
     """Unpin a message, as `pin-message` with On false: the chat's sockets get `message-pinned`."""
     return _pinned(chat_id, message_id, False)

@@ -74,7 +74,7 @@ class ModerationService:
         rev = self.chat_repo.take_rev(chat["_id"], message["_id"])
         if rev is None:
             raise errors.not_found("No such chat.")
-        by = {"id": str(user["id"]), "username": user["username"]}
+        by = {"id": str(user["id"]), "username": user["username"], "Bot": bool(user.get("Bot"))}
         written = self.pin_repo.mark(message["_id"], bool(on), utcnow(), by, rev)
         if written is None:  # deleted meanwhile: the deletion unpinned it
             self.chat_repo.release_rev(chat["_id"], rev)
