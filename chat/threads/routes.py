@@ -1,12 +1,14 @@
 """REST for threads: a thread's pages and the caller's followed threads. Sends into a thread are the chats'
 sends with `ThreadOf` (chat/chats/routes.py)."""
 from flask import Blueprint
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 
+from ..bearer import bearer_required
 from ..http import counted, endpoint
 from ..kinds import ChatRef
 from ..openapi import ok
 from ..services import services
+from ..tokens.scopes import MESSAGES_READ
 from .schemas import ThreadQuerySchema, ThreadsQuerySchema
 from .wire import followed_out, thread_page
 
@@ -14,9 +16,10 @@ bp = Blueprint("threads", __name__)
 
 
 @bp.get("/messages/<message_id>/thread")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("thread", "The root and a page of its replies by ThreadSeq."), auth="access", query=ThreadQuerySchema,
+@endpoint(ok("thread", "The root and a page of its replies by ThreadSeq."), auth="access",
+          scope=MESSAGES_READ, query=ThreadQuerySchema,
           errors={404: "`not_found`: no such message, or not a member of its chat.",
                   422: "`validation_error`: not a top-level message, or a cursor that is not a reply of it."})
 def thread(message_id, query):
@@ -29,9 +32,10 @@ def thread(message_id, query):
 
 
 @bp.get("/threads")
-@jwt_required()
+@bearer_required()
 @counted("fetch")
-@endpoint(ok("threads", "One page of the caller's followed threads."), auth="access", query=ThreadsQuerySchema)
+@endpoint(ok("threads", "One page of the caller's followed threads."), auth="access",
+          scope=MESSAGES_READ, query=ThreadsQuerySchema)
 def followed(query):
     """The threads the caller follows, most recent reply first, each with its root and Unread (replies beyond the
     caller's read position)."""
