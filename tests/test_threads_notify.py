@@ -61,7 +61,7 @@ def test_followers_away_are_pushed_replies_with_mute_and_block_rules(server, pus
         dave["username"]: [f"@{dave['username']} have a look"]}  # muted, but mentioned (and now following)
     by_excerpt = {p["Excerpt"]: p for p in received[alice["username"]]}
     assert by_excerpt["frank replies"] == {"Type": "message", "GroupId": group, "ThreadOf": root["MessageId"],
-                                           "Sender": {"id": frank["id"], "username": frank["username"]},
+                                           "Sender": {"id": frank["id"], "username": frank["username"], "Bot": False},
                                            "Excerpt": "frank replies"}
     assert first["ThreadSeq"] == 1 and second["ThreadSeq"] == 2
 
