@@ -142,9 +142,10 @@ def _one(method, url, body, headers, timeout, deadline, max_bytes, truncate, all
     if left <= 0:
         raise TimeoutError("no full answer in time")
     kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-    connection = kind(host, port, _Pinned(family, sockaddr, min(timeout, left)))
+    pinned = _Pinned(family, sockaddr, min(timeout, left))
+    connection = kind(host, port, pinned)
     cut = threading.Event()  # past the deadline the socket is shut down under the reader, however slow it trickles
-    watchdog = threading.Timer(left, _cut, (connection, cut))
+    watchdog = threading.Timer(left, _cut, (pinned, cut))
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -166,9 +167,10 @@ class _Pinned:
 
     def __init__(self, family, sockaddr, timeout):
         self.family, self.sockaddr, self.timeout = family, sockaddr, timeout
+        self.sock = None  # kept here: http.client forgets it once a response that closes the connection begins
 
     def open(self):
-        sock = socket.socket(self.family, socket.SOCK_STREAM)
+        sock = self.sock = socket.socket(self.family, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
             sock.connect(self.sockaddr)
@@ -196,9 +198,9 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.pinned.open(), server_hostname=self.host)
 
 
-def _cut(connection, cut):
+def _cut(pinned, cut):
     cut.set()
-    sock = connection.sock
+    sock = pinned.sock
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)

@@ -12,6 +12,7 @@ import { memberControls } from "./moderation.js";
 import { searchUsers } from "./search.js";
 import { call } from "./sockets.js";
 import { isAdmin, state } from "./state.js";
+import { initWebhooks, renderWebhooks } from "./webhooks-panel.js";
 
 let panelOpen = false;
 let chosen = new Map(); // the new group's members: id → User
@@ -31,6 +32,7 @@ export function initGroups() {
   $("#panel-public").addEventListener("change", setPublic);
   $("#leave-group").addEventListener("click", leaveGroup);
   confirmable($("#delete-group"), "Delete for everyone?", deleteGroup);
+  initWebhooks();
 }
 
 // ---------- new group ----------
@@ -92,6 +94,7 @@ export function renderPanel() {
   const panel = $("#group-panel");
   if (!panelOpen || !group) {
     panel.hidden = true;
+    renderWebhooks(null, false);
     return;
   }
   panel.hidden = false;
@@ -117,6 +120,7 @@ export function renderPanel() {
   $("#panel-add").hidden = !admin;
   $("#delete-group").hidden = !admin;
   renderGroupSettings(group); // slow mode, invite links, reports: the admin and moderators
+  renderWebhooks(group, admin);
 }
 
 // The open group, when there is one.
