@@ -2,9 +2,9 @@
 
 `PushService(mode)` answers every POST with 201 (`ok`), 410 (`gone`), or never (`hang`: it holds the
 connection until the test ends); `port` picks its port (to start a stopped one again where it was). It is also
-the webhook receiver of tests/test_webhooks_live.py. `Tarpit` accepts TCP connections and never reads nor answers. `BrowserKeys`
-is what a browser makes when it subscribes: a P-256 key pair and a 16-byte auth secret; `decrypt` reads a push
-body with them (RFC 8291, as a browser does).
+the webhook receiver of tests/test_webhooks_live.py. `Tarpit` accepts TCP connections and never reads nor
+answers. `BrowserKeys` is what a browser makes when it subscribes: a P-256 key pair and a 16-byte auth secret;
+`decrypt` reads a push body with them (RFC 8291, as a browser does).
 """
 import base64
 import json

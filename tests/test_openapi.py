@@ -137,7 +137,8 @@ def world(app, client, accounts):
     values = {"file_id": uploaded.get_json()["File"]["FileId"],
               "user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
               "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"], "session_id": "s" * 32,
-              "emoji": "👍", "name": "probe", "code": "probe-code", "report_id": "r" * 24}
+              "emoji": "👍", "name": "probe", "code": "probe-code", "report_id": "r" * 24,
+              "webhook_id": "w" * 24, "secret": "s" * 43}
     return {"user": user, "values": values}
 
 

@@ -84,7 +84,7 @@ class PreviewService:
     def image(self, url, sig):
         """(bytes, content type) of the image at url, when sig is its signature; not_found otherwise, and for
         anything that is not a PNG, JPEG, GIF or WebP of at most PREVIEW_IMAGE_MAX_BYTES."""
-        if not hmac.compare_digest(self.sign(url), sig):
+        if not hmac.compare_digest(self.sign(url).encode("ascii"), sig.encode("utf-8")):
             raise errors.not_found("No such image.")
         try:
             answer = outbound.request("GET", url, headers={**HEADERS, "Accept": ", ".join(IMAGE_TYPES)},
