@@ -135,6 +135,7 @@ INDEXES = {
     "webhook_deliveries": [
         IndexModel([("hook_id", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="deliveries_by_hook"),
         IndexModel([("state", ASCENDING), ("next_at", ASCENDING)], name="deliveries_due"),
+        IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="deliveries_finished_by_age"),
     ],
     # Link previews (chat/previews/repository.py), keyed by the URL's hash; expiry is checked in code, the TTL
     # index only cleans up.

@@ -3,11 +3,11 @@ address rules for outgoing URLs (every address form the push tests use) at creat
 retries with backoff, and a receiver failing too long disabled with a mail to its owner. Deliveries go over HTTP
 to a real local receiver (tests/push_service.py); the in-process app has no delivery loop (WEBHOOK_POLL 0): a
 test runs a pass (`deliver`) when it means to. tests/test_webhooks_live.py runs them through real servers."""
-import time
 
 import pytest
 import test_notify
 import test_public_address
+from test_mail_outbox import wait_until
 
 from conftest import bearer, error_code, unchanged
 
@@ -116,8 +116,8 @@ def test_the_rules_hold_at_delivery_time_too(local_app, team, make_app, push_ser
 def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_its_owner_mailed(make_app, smtp,
                                                                                        connect_socket, push_services):
     from conftest import Accounts
-    app = make_app(WEBHOOK_ALLOW_INSECURE_LOCAL=True, WEBHOOK_RETRY_BASE=0.2, WEBHOOK_RETRY_MAX=10,
-                   WEBHOOK_DISABLE_AFTER=1)
+    app = make_app(WEBHOOK_ALLOW_INSECURE_LOCAL=True, WEBHOOK_RETRY_BASE=0.5, WEBHOOK_RETRY_MAX=10,
+                   WEBHOOK_DISABLE_AFTER=2)
     admin, _members, group_id = group_of(app, Accounts(app.test_client(), smtp), connect_socket, members=0)
     client, db = app.test_client(), app.extensions["chat.store"].db
     failing = push_services("gone")  # answers 410 to everything
@@ -125,19 +125,16 @@ def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_its_owner_
     for n in range(2):
         client.post(f"/groups/{group_id}/messages", json={"Content": f"m{n}"}, headers=bearer(admin["access"]))
     assert deliver(app) == 0 and len(failing.pushes) == 1  # the first fails; the second waits behind it
-    assert deliver(app) == 0 and len(failing.pushes) == 1  # not due yet: 0.2 s
-    time.sleep(0.25)
-    deliver(app)
-    assert len(failing.pushes) == 2 and {p[2] for p in failing.pushes} == {failing.pushes[0][2]}  # the same one
+    assert deliver(app) == 0 and len(failing.pushes) == 1  # not due yet: 0.5 s
     first = db.webhook_deliveries.find_one({"seq": 1})
-    assert first["attempts"] == 2 and "410" in first["last_error"]
-    time.sleep(0.45)  # the doubled delay
-    deliver(app)
-    assert len(failing.pushes) == 3
-    time.sleep(0.85)  # past WEBHOOK_DISABLE_AFTER of failures
-    deliver(app)
-    hook = db.webhooks.find_one({"_id": made["WebhookId"]})
-    assert hook["disabled_at"] is not None
+    assert first["attempts"] == 1 and "410" in first["last_error"]
+    wait_until(lambda: deliver(app) == 0 and len(failing.pushes) == 2, what="the first retry")
+    assert {body for _path, _headers, body in failing.pushes} == {failing.pushes[0][2]}  # the same delivery again
+    retried = db.webhook_deliveries.find_one({"seq": 1})
+    assert retried["attempts"] == 2 and (retried["next_at"] - first["next_at"]).total_seconds() >= 1.0  # doubled
+    assert db.webhook_deliveries.find_one({"seq": 2})["attempts"] == 0  # never tried out of order
+    wait_until(lambda: deliver(app) == 0 and db.webhooks.find_one({"_id": made["WebhookId"]})["disabled_at"],
+               timeout=20, what="the hook disabled after WEBHOOK_DISABLE_AFTER of failures")
     assert db.webhook_deliveries.count_documents({"state": "pending"}) == 0
     assert db.chats.find_one({"_id": group_id}).get("hooks_out") == []
     listed = hooks(client, admin, group_id, method="get").get_json()["Webhooks"]
@@ -145,8 +142,11 @@ def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_its_owner_
     app.extensions["chat.services"].mail_worker.deliver_due()
     mail = smtp.wait_for(admin["email"], count=2)  # after the verification mail
     assert "flaky" in mail["Subject"] and "disabled" in mail["Subject"]
+    tries = len(failing.pushes)
     client.post(f"/groups/{group_id}/messages", json={"Content": "later"}, headers=bearer(admin["access"]))
     assert db.webhook_deliveries.count_documents({"seq": 3}) == 0  # a disabled hook queues nothing
+    deliver(app)
+    assert len(failing.pushes) == tries
 
 
 def test_a_group_without_outgoing_hooks_queues_nothing(local_app, team):

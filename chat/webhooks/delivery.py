@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_DISABLED = "webhook_disabled"  # the mail kind of the notice to a disabled hook's owner
 BATCH = 50  # deliveries of one hook in one turn, before the other hooks get theirs
+KEEP_FINISHED = timedelta(days=1)  # delivered and dropped deliveries are deleted after this (checked hourly)
+PURGE_EVERY = 3600.0
 
 
 def signature(secret, timestamp, body):
@@ -50,9 +52,14 @@ class DeliveryWorker:
         self.retry_base, self.retry_max = float(config["WEBHOOK_RETRY_BASE"]), float(config["WEBHOOK_RETRY_MAX"])
         self.disable_after = timedelta(seconds=float(config["WEBHOOK_DISABLE_AFTER"]))
         self.allow_local = bool(config["WEBHOOK_ALLOW_INSECURE_LOCAL"])
+        self._next_purge = 0.0
 
     def deliver_due(self):
-        """Deliver what is due now, hook by hook; returns how many deliveries succeeded."""
+        """Deliver what is due now, hook by hook (and, hourly, delete finished deliveries older than a day);
+        returns how many deliveries succeeded."""
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_EVERY
+            self.deliveries.purge(utcnow() - KEEP_FINISHED)
         return sum(self._serve(hook_id) for hook_id in self.deliveries.due_hooks(utcnow()))
 
     def _serve(self, hook_id):

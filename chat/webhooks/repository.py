@@ -121,5 +121,10 @@ class DeliveryRepository:
     def drop_pending(self, hook_id):
         self.deliveries.update_many({"hook_id": hook_id, "state": PENDING}, {"$set": {"state": DROPPED}})
 
+    def purge(self, finished_before):
+        """Delete delivered and dropped deliveries created before finished_before."""
+        return self.deliveries.delete_many({"state": {"$in": [DELIVERED, DROPPED]},
+                                           "created_at": {"$lt": finished_before}}).deleted_count
+
     def forget(self, hook_id):
         self.deliveries.delete_many({"hook_id": hook_id})
