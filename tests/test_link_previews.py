@@ -122,7 +122,7 @@ def test_the_image_proxy_passes_only_small_real_images(make_app, smtp, page_serv
 @pytest.mark.parametrize("query", [
     {}, {"url": ""}, {"url": "ftp://example.com/x"}, {"url": "javascript:alert(1)"}, {"url": "example.com"},
     {"url": "http://"}, {"url": "https://example.com/" + "a" * 2100}, {"url": "http://exa mple.com/"},
-    {"url": "http://example.com:99999/"},
+    {"url": "http://example.com:99999/"}, {"url": "https://exämple.com/"},
 ])
 def test_bad_input_is_422_and_changes_nothing(local_app, reader, page_server, query):
     db = local_app.extensions["chat.store"].db

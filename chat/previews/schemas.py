@@ -6,12 +6,15 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from ..fields import Text
 
 URL_MAX = 2048
+# A URL is ASCII (RFC 3986; browsers percent-encode the rest), which also keeps a request line of the longest
+# URL percent-encoded under the 8 KiB that WSGI servers accept.
+ASCII_URL = validate.Regexp(r"^[!-~]+$", error="A URL of printable ASCII characters (percent-encode the others).")
 
 
 class PreviewQuerySchema(Schema):
     """`GET /link-preview?url=`: an absolute http or https URL with a host, at most 2048 characters."""
 
-    url = Text(required=True, validate=validate.Length(min=1, max=URL_MAX))
+    url = Text(required=True, validate=[validate.Length(min=1, max=URL_MAX), ASCII_URL])
 
     @validates("url")
     def _http(self, value, **_kwargs):
@@ -29,8 +32,8 @@ class PreviewQuerySchema(Schema):
 class ImageQuerySchema(Schema):
     """`GET /link-preview/image?url=&sig=`: the URL and signature that a preview's ImageUrl carries."""
 
-    url = Text(required=True, validate=validate.Length(min=1, max=URL_MAX))
-    sig = Text(required=True, validate=validate.Length(equal=64))
+    url = Text(required=True, validate=[validate.Length(min=1, max=URL_MAX), ASCII_URL])
+    sig = Text(required=True, validate=[validate.Length(equal=64), validate.Regexp(r"^[0-9a-f]{64}$")])
 
 
 class LinkPreview(Schema):
