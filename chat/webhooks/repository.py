@@ -115,8 +115,12 @@ class DeliveryRepository:
                                    {"$set": {"state": DELIVERED, "delivered_at": now, "body": None}})
 
     def retry_at(self, delivery, when, error):
+        """Put the delivery off until when, and the hook's later ones with it (they wait behind it anyway, so the
+        passes until then do not even claim the hook)."""
         self.deliveries.update_one({"_id": delivery["_id"], "state": PENDING},
                                    {"$set": {"next_at": when, "last_error": error[:300]}, "$inc": {"attempts": 1}})
+        self.deliveries.update_many({"hook_id": delivery["hook_id"], "state": PENDING, "next_at": {"$lt": when}},
+                                    {"$set": {"next_at": when}})
 
     def drop_pending(self, hook_id):
         self.deliveries.update_many({"hook_id": hook_id, "state": PENDING}, {"$set": {"state": DROPPED}})
