@@ -131,7 +131,8 @@ def build_services(config, db, events=None, background_db=None):
                     messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
                     oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation,
-                    threads=threads, webhooks=webhooks, webhook_delivery=webhook_delivery, previews=PreviewService(PreviewCache(db), config))
+                    threads=threads, webhooks=webhooks, webhook_delivery=webhook_delivery,
+                    previews=PreviewService(PreviewCache(db), config))
 
 
 def services(app=None):
