@@ -94,6 +94,9 @@ def register_services(app):
     file_sweeper.init_app(app, services.files)  # the upload sweep, unless FILE_SWEEP_INTERVAL is 0
     from .notify import worker as notify_worker
     notify_worker.init_app(app, services)  # pushes off the request path, and the digest loop
+    from .background import start_every
+    start_every(app, "webhook deliveries", services.webhook_delivery.deliver_due,  # unless WEBHOOK_POLL is 0
+                app.config["WEBHOOK_POLL"])
     from .http import register_jwt_callbacks
     register_jwt_callbacks(jwt)
 
@@ -130,6 +133,10 @@ def register_blueprints(app):
     app.register_blueprint(tokens_bp)  # /me/tokens: personal access tokens
     from .bots.routes import bp as bots_bp
     app.register_blueprint(bots_bp)  # /bots: bot users
+    from .previews.routes import bp as previews_bp
+    from .webhooks.routes import bp as webhooks_bp
+    app.register_blueprint(webhooks_bp)  # /groups/<id>/webhooks, POST /hooks/<secret>
+    app.register_blueprint(previews_bp)  # GET /link-preview, /link-preview/image
 
 
 def register_sockets(app):

@@ -234,6 +234,21 @@ class Config:
         self.NOTIFY_EMAIL_INTERVAL = int(get("NOTIFY_EMAIL_INTERVAL", "21600"))
         self.NOTIFY_DIGEST_POLL = float(get("NOTIFY_DIGEST_POLL", "60"))
 
+        # Webhooks (chat/webhooks/): each process looks for due deliveries every WEBHOOK_POLL seconds (0: never);
+        # a POST waits at most WEBHOOK_TIMEOUT per network step (3 x in all); a failed delivery is retried after
+        # WEBHOOK_RETRY_BASE seconds, doubling up to WEBHOOK_RETRY_MAX; a receiver failing for WEBHOOK_DISABLE_AFTER
+        # seconds is disabled and its owner mailed. Link previews (chat/previews/) are kept PREVIEW_CACHE_SECONDS;
+        # a proxied image may have PREVIEW_IMAGE_MAX_BYTES. WEBHOOK_ALLOW_INSECURE_LOCAL (tests only, refused in
+        # production) lets webhook URLs and previewed pages use http and loopback addresses.
+        self.WEBHOOK_POLL = float(get("WEBHOOK_POLL", "1"))
+        self.WEBHOOK_TIMEOUT = float(get("WEBHOOK_TIMEOUT", "5"))
+        self.WEBHOOK_RETRY_BASE = float(get("WEBHOOK_RETRY_BASE", "5"))
+        self.WEBHOOK_RETRY_MAX = float(get("WEBHOOK_RETRY_MAX", "600"))
+        self.WEBHOOK_DISABLE_AFTER = float(get("WEBHOOK_DISABLE_AFTER", str(24 * 3600)))
+        self.WEBHOOK_ALLOW_INSECURE_LOCAL = _bool(get("WEBHOOK_ALLOW_INSECURE_LOCAL", "false"))
+        self.PREVIEW_CACHE_SECONDS = int(get("PREVIEW_CACHE_SECONDS", "3600"))
+        self.PREVIEW_IMAGE_MAX_BYTES = int(get("PREVIEW_IMAGE_MAX_BYTES", str(2 * 1024 * 1024)))
+
     def check(self):
         """Raise RuntimeError when the settings are unsafe for this environment."""
 
@@ -253,6 +268,7 @@ class TestingConfig(Config):
         self.ACCOUNT_SWEEP_INTERVAL = 0  # nor an account sweep: tests sweep when they mean to
         self.PUSH_WORKERS = 0  # nor push workers and a digest loop: tests drain them when they mean to
         self.NOTIFY_DIGEST_POLL = 0
+        self.WEBHOOK_POLL = 0  # nor a webhook delivery loop: tests deliver when they mean to
         self.FILE_SWEEP_INTERVAL = 0  # nor an upload sweep
         self.MAIL_WORKER = False  # nor a mail worker: a test app sends the mails a request queued after its response
         self.MONGO_URI = ""  # the test suite passes its own server's
@@ -274,6 +290,8 @@ class ProductionConfig(Config):
             problems.append("CORS_ORIGINS must list origins, not '*'")
         if self.PUSH_ALLOW_INSECURE_LOCAL:
             problems.append("PUSH_ALLOW_INSECURE_LOCAL is a test setting")
+        if self.WEBHOOK_ALLOW_INSECURE_LOCAL:
+            problems.append("WEBHOOK_ALLOW_INSECURE_LOCAL is a test setting")
         if problems:
             raise RuntimeError("refusing to start in production: " + "; ".join(problems))
 

@@ -131,6 +131,20 @@ INDEXES = {
         IndexModel([("expires_at", ASCENDING)], name="oidc_handoffs_ttl", expireAfterSeconds=0),
         IndexModel([("user_id", ASCENDING)], name="oidc_handoffs_by_user", sparse=True),
     ],
+    # Webhooks (chat/webhooks/repository.py): a group's hooks; an incoming hook by the hash of its URL's secret;
+    # the delivery queue: a hook's oldest pending delivery, and the hooks with one due.
+    "webhooks": [
+        IndexModel([("group_id", ASCENDING), ("created_at", ASCENDING)], name="webhooks_by_group"),
+        IndexModel([("secret_hash", ASCENDING)], name="webhooks_by_secret", unique=True, sparse=True),
+    ],
+    "webhook_deliveries": [
+        IndexModel([("hook_id", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="deliveries_by_hook"),
+        IndexModel([("state", ASCENDING), ("next_at", ASCENDING)], name="deliveries_due"),
+        IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="deliveries_finished_by_age"),
+    ],
+    # Link previews (chat/previews/repository.py), keyed by the URL's hash; expiry is checked in code, the TTL
+    # index only cleans up.
+    "link_previews": [IndexModel([("expires_at", ASCENDING)], name="link_previews_ttl", expireAfterSeconds=0)],
     "oidc_links": [
         IndexModel([("provider", ASCENDING), ("subject", ASCENDING)], name="oidc_links_subject", unique=True),
         IndexModel([("user_id", ASCENDING)], name="oidc_links_by_user"),

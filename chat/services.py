@@ -39,6 +39,8 @@ from .moderation.service import ModerationService
 from .notify.digest import DigestService
 from .notify.repository import NotifyRepository
 from .notify.service import NotifyService
+from .previews.repository import PreviewCache
+from .previews.service import PreviewService
 from .search.repository import SearchRepository
 from .search.service import SearchService
 from .threads.repository import ThreadRepository
@@ -47,6 +49,9 @@ from .tokens.repository import AccessTokenRepository
 from .tokens.service import TokenService
 from .users.repository import UserRepository
 from .users.service import UserService
+from .webhooks.delivery import WEBHOOK_DISABLED, DeliveryWorker, disabled_notice
+from .webhooks.repository import DeliveryRepository, WebhookRepository
+from .webhooks.service import WebhookService
 
 
 @dataclass
@@ -72,6 +77,9 @@ class Services:
     threads: ThreadService | None = None  # replies in threads, follows (chat/threads/)
     tokens: TokenService | None = None  # personal access tokens (chat/tokens/)
     bots: BotService | None = None  # bot users (chat/bots/)
+    webhooks: WebhookService | None = None  # incoming and outgoing webhooks (chat/webhooks/)
+    webhook_delivery: DeliveryWorker | None = None  # the outgoing webhooks' queue, off the request path
+    previews: PreviewService | None = None  # GET /link-preview (chat/previews/)
 
 
 def build_services(config, db, events=None, background_db=None):
@@ -90,7 +98,8 @@ def build_services(config, db, events=None, background_db=None):
     twofactor = TwoFactorService(auth, TwoFactorRepository(db), ChallengeRepository(db), config)
     auth.second_factor = twofactor.challenge_if_enabled  # /login asks accounts with 2FA for a code
     oidc = build_oidc(config, db, auth, users)  # single sign-on
-    composers = {VERIFY_EMAIL: auth.compose_verification, **accounts.composers()}
+    composers = {VERIFY_EMAIL: auth.compose_verification, **accounts.composers(),
+                 WEBHOOK_DISABLED: disabled_notice(config["MAIL_FROM"])}
     mail_worker = MailWorker(MailOutbox(background_db), mailer, composers,  # the worker's own client
                              max_attempts=config["MAIL_MAX_ATTEMPTS"], retry_delay=config["MAIL_RETRY_DELAY"],
                              poll_interval=config["MAIL_POLL_INTERVAL"],
@@ -123,11 +132,15 @@ def build_services(config, db, events=None, background_db=None):
     bots = BotService(users, tokens, deletion, config["BOTS_PER_USER"])
     deletion.leftovers.append(bots.remove_owned_by)  # an owner's bots go with their account
     blocks = BlockService(BlockRepository(db), users, chat_repository, events=events)
+    webhooks = WebhookService(WebhookRepository(db), DeliveryRepository(db), groups, messages, users, config)
+    webhook_delivery = DeliveryWorker(WebhookRepository(background_db), DeliveryRepository(background_db),
+                                      UserRepository(background_db), MailOutbox(background_db), config)
     return Services(auth=auth, accounts=accounts, deletion=deletion, users=UserService(users), chats=chats,
                     messages=messages, groups=groups, blocks=blocks, files=files, mailer=mailer,
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
                     oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation,
-                    threads=threads, tokens=tokens, bots=bots)
+                    threads=threads, tokens=tokens, bots=bots, webhooks=webhooks, webhook_delivery=webhook_delivery,
+                    previews=PreviewService(PreviewCache(db), config))
 
 
 def services(app=None):

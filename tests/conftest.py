@@ -33,7 +33,8 @@ from chat.localdb import MEMORY, LocalDatabase, free_port  # noqa: F401  (free_p
 from command_log import record_commands
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
-pytest_plugins = ["push_service", "events_capture"]  # local push services; `captured_events` (services)
+pytest_plugins = ["push_service", "events_capture", "page_server"]  # local push services; `captured_events`
+# (services); local web pages (link previews)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_MONGO_URI = os.environ.get("TEST_MONGO_URI", "")

@@ -1,9 +1,10 @@
 """A push service for tests: a local HTTP server that records the pushes it gets, and a browser's keys to read them.
 
 `PushService(mode)` answers every POST with 201 (`ok`), 410 (`gone`), or never (`hang`: it holds the
-connection until the test ends). `Tarpit` accepts TCP connections and never reads nor answers. `BrowserKeys`
-is what a browser makes when it subscribes: a P-256 key pair and a 16-byte auth secret; `decrypt` reads a push
-body with them (RFC 8291, as a browser does).
+connection until the test ends); `port` picks its port (to start a stopped one again where it was). It is also
+the webhook receiver of tests/test_webhooks_live.py. `Tarpit` accepts TCP connections and never reads nor
+answers. `BrowserKeys` is what a browser makes when it subscribes: a P-256 key pair and a 16-byte auth secret;
+`decrypt` reads a push body with them (RFC 8291, as a browser does).
 """
 import base64
 import json
@@ -45,7 +46,7 @@ class BrowserKeys:
 class PushService:
     """A local push service; `pushes` holds (path, headers, body) of each POST received."""
 
-    def __init__(self, mode="ok"):
+    def __init__(self, mode="ok", port=0):
         self.mode = mode
         self.pushes = []
         self.received = threading.Condition()
@@ -68,7 +69,7 @@ class PushService:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -136,8 +137,8 @@ def push_services():
     after the test."""
     made = []
 
-    def make(mode="ok"):
-        made.append(Tarpit() if mode == "tarpit" else PushService(mode))
+    def make(mode="ok", port=0):
+        made.append(Tarpit() if mode == "tarpit" else PushService(mode, port))
         return made[-1]
     yield make
     for one in made:

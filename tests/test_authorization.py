@@ -62,7 +62,9 @@ PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", 
                     # The old address's link that cancels a pending address change (its token).
                     "email_change.cancel_page", "email_change.cancel_form",
                     # Single sign-on (before there is a session) and the second step of a password sign-in.
-                    "oidc.providers", "oidc.start", "oidc.callback", "oidc.exchange", "twofactor.login_code"}
+                    "oidc.providers", "oidc.start", "oidc.callback", "oidc.exchange", "twofactor.login_code",
+                    # An incoming webhook's secret URL, and the link previews' signed image proxy (for <img>).
+                    "webhooks.incoming", "previews.link_preview_image"}
 
 
 # The world: alice and bob share a personal chat; alice (admin), bob and carol share a group; alice
@@ -606,6 +608,10 @@ REST_ENDPOINTS = [
     Rest("GET", "/search", lambda w: "/search?q=hi"),
     Rest("GET", "/messages/<message_id>/thread", lambda w: f"/messages/{w.ab_alice['MessageId']}/thread"),
     Rest("GET", "/threads", lambda w: "/threads"),
+    Rest("POST", "/groups/<group_id>/webhooks", lambda w: f"/groups/{w.group}/webhooks", lambda w: {"Name": "x"}),
+    Rest("GET", "/groups/<group_id>/webhooks", lambda w: f"/groups/{w.group}/webhooks"),
+    Rest("DELETE", "/groups/<group_id>/webhooks/<webhook_id>", lambda w: f"/groups/{w.group}/webhooks/{'w' * 24}"),
+    Rest("GET", "/link-preview", lambda w: "/link-preview?url=https%3A%2F%2F127.0.0.1%2F"),
     Rest("PATCH", "/me/settings", lambda w: "/me/settings", lambda w: {"EmailNotifications": "off"}),
     Rest("GET", "/chats/<chat_id>/pins", lambda w: f"/chats/{w.ab}/pins"),
     Rest("PUT", "/chats/<chat_id>/pins/<message_id>", lambda w: f"/chats/{w.ab}/pins/{w.ab_alice['MessageId']}"),
@@ -850,6 +856,21 @@ REST_CASES = [
       None, 404, "not_found", "alice's note"),
     R("GET", "/messages/<message_id>/thread", "kim", lambda w: f"/messages/{w.g_kim['MessageId']}/thread",
       None, 404, "not_found", "kicked member, own message"),
+    # Webhooks: the group's admin only; a member is forbidden, a stranger and a kicked member see no group.
+    R("POST", "/groups/<group_id>/webhooks", "mallory", lambda w: f"/groups/{w.group}/webhooks",
+      lambda w: {"Name": "spy"}, 404, "not_found", "incoming"),
+    R("POST", "/groups/<group_id>/webhooks", "bob", lambda w: f"/groups/{w.group}/webhooks",
+      lambda w: {"Name": "spy", "Url": "https://8.8.8.8/x"}, 403, "forbidden", "outgoing, a member"),
+    R("POST", "/groups/<group_id>/webhooks", "kim", lambda w: f"/groups/{w.group}/webhooks",
+      lambda w: {"Name": "spy"}, 404, "not_found", "kicked member"),
+    R("GET", "/groups/<group_id>/webhooks", "bob", lambda w: f"/groups/{w.group}/webhooks", None, 403, "forbidden",
+      "a member"),
+    R("GET", "/groups/<group_id>/webhooks", "mallory", lambda w: f"/groups/{w.group}/webhooks", None, 404,
+      "not_found"),
+    R("DELETE", "/groups/<group_id>/webhooks/<webhook_id>", "carol",
+      lambda w: f"/groups/{w.group}/webhooks/{'w' * 24}", None, 403, "forbidden", "a member"),
+    R("DELETE", "/groups/<group_id>/webhooks/<webhook_id>", "mallory",
+      lambda w: f"/groups/{w.group}/webhooks/{'w' * 24}", None, 404, "not_found"),
 ]
 
 # Endpoints where no chat of anyone else is involved, and why; the tests below check what they do show.
@@ -885,6 +906,7 @@ REST_NOT_APPLICABLE = {
     ("GET", "/me/tokens"): "the caller's own tokens only (test_tokens.py)",
     ("POST", "/bots"): "the caller's own bots (test_bots.py)",
     ("GET", "/bots"): "the caller's own bots only (test_bots.py)",
+    ("GET", "/link-preview"): "a public web page's metadata; no chat is involved (test_link_previews.py)",
 }
 
 

@@ -139,7 +139,7 @@ def world(app, client, accounts):
               "user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
               "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"], "session_id": "s" * 32,
               "emoji": "👍", "name": "probe", "code": "probe-code", "report_id": "r" * 24, "token_id": "t" * 32,
-              "bot_id": partner["id"]}
+              "bot_id": partner["id"], "webhook_id": "w" * 24, "secret": "s" * 43}
     return {"user": user, "values": values}
 
 

@@ -191,7 +191,7 @@ class AuthService:
         the same hashing work.
         """
         user = self.user_repo.by_login(login)
-        if not self.passwords.verify(user["password_hash"] if user else None, password) or not self.is_live(user):
+        if not self.passwords.verify(user.get("password_hash") if user else None, password) or not self.is_live(user):
             raise errors.invalid_credentials()
         if not user.get("verified"):
             raise errors.email_not_verified()
@@ -237,7 +237,7 @@ class AuthService:
         invalid_credentials otherwise, after the same hashing work."""
         user = self.user_repo.by_id(user_id)
         usable = self.is_live(user) or (deleting and user is not None and bool(user.get("deleting_at")))
-        if not self.passwords.verify(user["password_hash"] if user else None, password) or not usable:
+        if not self.passwords.verify(user.get("password_hash") if user else None, password) or not usable:
             raise errors.invalid_credentials()
         return user
 

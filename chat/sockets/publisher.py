@@ -74,6 +74,7 @@ class SocketPublisher(GroupPushes, Publisher):
         notify_worker.enqueue(self.app, chat, message)
         kind = kind_of(chat)
         out = message_out(message, group=kind.room)
+        self.app.extensions["chat.services"].webhooks.enqueue(chat, message, out)  # outgoing webhooks: an insert
         data = {"Message": out}
         if kind.names_chat:
             data = {kind.id_key: chat["_id"], "Content": out["Content"], "Sender": out["Sender"], "Message": out}

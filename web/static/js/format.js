@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 const CODE_BLOCK = /```\n?([\s\S]*?)```/g;
 const CODE = /`([^`\n]+)`/g;
 // A link ends before trailing punctuation ("see https://x.test/a." links https://x.test/a).
-const LINK = /\b(?:https?:\/\/|mailto:)[^\s<>"]*[^\s<>".,:;!?'")\]}]/gi;
+export const LINK = /\b(?:https?:\/\/|mailto:)[^\s<>"]*[^\s<>".,:;!?'")\]}]/gi;
 const BOLD = /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])/g;
 const ITALIC = /(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])/g;
 const SCHEMES = new Set(["http:", "https:", "mailto:"]);

@@ -13,6 +13,7 @@ import { searchUsers } from "./search.js";
 import { call } from "./sockets.js";
 import { isAdmin, state } from "./state.js";
 import { botBadge } from "./bot-badge.js";
+import { initWebhooks, renderWebhooks } from "./webhooks-panel.js";
 
 let panelOpen = false;
 let chosen = new Map(); // the new group's members: id → User
@@ -32,6 +33,7 @@ export function initGroups() {
   $("#panel-public").addEventListener("change", setPublic);
   $("#leave-group").addEventListener("click", leaveGroup);
   confirmable($("#delete-group"), "Delete for everyone?", deleteGroup);
+  initWebhooks();
 }
 
 // ---------- new group ----------
@@ -93,6 +95,7 @@ export function renderPanel() {
   const panel = $("#group-panel");
   if (!panelOpen || !group) {
     panel.hidden = true;
+    renderWebhooks(null, false);
     return;
   }
   panel.hidden = false;
@@ -118,6 +121,7 @@ export function renderPanel() {
   $("#panel-add").hidden = !admin;
   $("#delete-group").hidden = !admin;
   renderGroupSettings(group); // slow mode, invite links, reports: the admin and moderators
+  renderWebhooks(group, admin);
 }
 
 // The open group, when there is one.

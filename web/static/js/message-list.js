@@ -3,6 +3,7 @@
 import { fullDate, withDays } from "./dates.js";
 import { $, clock, confirmable, h } from "./dom.js";
 import { attachmentList } from "./files.js";
+import { previewCard } from "./link-preview.js";
 import { messageActions, moderationMarks } from "./message-moderation.js";
 import { decorate } from "./message-ui.js";
 import { contentNodes, openHistory, quote, reactionRow, togglePicker } from "./rich.js";
@@ -51,6 +52,7 @@ function messageItem(c, m) {
     m.Deleted ? null : quote(m.ReplyTo),
     h("div", { class: "text" }, contentNodes(c, m)),
     m.Deleted ? null : attachmentList(m.Attachments),
+    m.Deleted || m.pending ? null : previewCard(m.Content),
     reactionRow(c, m),
     threadLink(c, m),
     h("div", { class: "meta" },

@@ -1,0 +1,1 @@
+"""Link previews: a page's title, description, site name and image, fetched by the server (SPEC v3)."""

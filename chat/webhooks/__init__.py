@@ -1,0 +1,1 @@
+"""Incoming and outgoing webhooks of groups (SPEC v3 "Bots, tokens and webhooks")."""
