@@ -97,6 +97,8 @@ def register_services(app):
     from .background import start_every
     start_every(app, "webhook deliveries", services.webhook_delivery.deliver_due,  # unless WEBHOOK_POLL is 0
                 app.config["WEBHOOK_POLL"])
+    from .governance import worker as governance_worker
+    governance_worker.init_app(app, services)  # the retention sweep and the export builder
     from .http import register_jwt_callbacks
     register_jwt_callbacks(jwt)
 
@@ -137,6 +139,8 @@ def register_blueprints(app):
     from .webhooks.routes import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)  # /groups/<id>/webhooks, POST /hooks/<secret>
     app.register_blueprint(previews_bp)  # GET /link-preview, /link-preview/image
+    from .governance import routes as governance_routes
+    governance_routes.register(app)  # audit and security logs, data export (chat/governance/)
 
 
 def register_sockets(app):

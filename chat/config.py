@@ -248,6 +248,20 @@ class Config:
         self.WEBHOOK_ALLOW_INSECURE_LOCAL = _bool(get("WEBHOOK_ALLOW_INSECURE_LOCAL", "false"))
         self.PREVIEW_CACHE_SECONDS = int(get("PREVIEW_CACHE_SECONDS", "3600"))
         self.PREVIEW_IMAGE_MAX_BYTES = int(get("PREVIEW_IMAGE_MAX_BYTES", str(2 * 1024 * 1024)))
+        # Data governance (chat/governance/). Messages older than RETENTION_DAYS (0: kept forever; a group may set
+        # fewer days) become empty placeholders; one process at a time sweeps every RETENTION_SWEEP_INTERVAL
+        # seconds (0: never), RETENTION_BATCH messages per step with RETENTION_PAUSE seconds between steps.
+        self.RETENTION_DAYS = int(get("RETENTION_DAYS", "0"))
+        self.RETENTION_SWEEP_INTERVAL = float(get("RETENTION_SWEEP_INTERVAL", "3600"))
+        self.RETENTION_BATCH = int(get("RETENTION_BATCH", "200"))
+        self.RETENTION_PAUSE = float(get("RETENTION_PAUSE", "0.05"))
+        # POST /me/export: one running export per user and EXPORTS_PER_DAY a day; the mailed link works once, for
+        # EXPORT_LINK_TTL seconds; each process looks for exports to build every EXPORT_POLL_INTERVAL seconds (0:
+        # never), and an export is deleted EXPORT_KEEP seconds after it was built.
+        self.EXPORTS_PER_DAY = int(get("EXPORTS_PER_DAY", "3"))
+        self.EXPORT_LINK_TTL = int(get("EXPORT_LINK_TTL", "86400"))
+        self.EXPORT_POLL_INTERVAL = float(get("EXPORT_POLL_INTERVAL", "10"))
+        self.EXPORT_KEEP = int(get("EXPORT_KEEP", str(7 * 86400)))
 
     def check(self):
         """Raise RuntimeError when the settings are unsafe for this environment."""
@@ -270,6 +284,8 @@ class TestingConfig(Config):
         self.NOTIFY_DIGEST_POLL = 0
         self.WEBHOOK_POLL = 0  # nor a webhook delivery loop: tests deliver when they mean to
         self.FILE_SWEEP_INTERVAL = 0  # nor an upload sweep
+        self.RETENTION_SWEEP_INTERVAL = 0  # nor a retention sweep or an export builder
+        self.EXPORT_POLL_INTERVAL = 0
         self.MAIL_WORKER = False  # nor a mail worker: a test app sends the mails a request queued after its response
         self.MONGO_URI = ""  # the test suite passes its own server's
         self.REDIS_URL = ""

@@ -58,6 +58,8 @@ INDEXES = {
                    name="groups_public_by_size"),
         IndexModel([("public", ASCENDING), ("name_grams", ASCENDING), ("member_count", DESCENDING),
                     ("name_lower", ASCENDING), ("_id", ASCENDING)], name="groups_public_by_name"),
+        # The groups that keep messages for fewer days than the server (sparse: only those carry the field).
+        IndexModel([("retention_days", ASCENDING)], name="chats_with_retention", sparse=True),
     ],
     "messages": [
         # `<chat>:<sender>:<ClientId>`, only on messages sent with a ClientId (sparse): a repeated
@@ -81,6 +83,9 @@ INDEXES = {
         # Threads (chat/threads/): a thread's replies by ThreadSeq, a page read as one range (sparse: only
         # replies carry `thread_of`).
         IndexModel([("thread_of", ASCENDING), ("thread_seq", ASCENDING)], name="messages_thread", sparse=True),
+        # Retention (chat/governance/retention.py): a chat's messages not yet expired, oldest first.
+        IndexModel([("chat_id", ASCENDING), ("expired", ASCENDING), ("created_at", ASCENDING)],
+                   name="messages_retention"),
     ],
     "thread_follows": [
         # A user's followed threads, most recent reply first (GET /threads): one range, never a scan of their chats;
@@ -156,6 +161,21 @@ INDEXES = {
         IndexModel([("chat_id", ASCENDING), ("status", ASCENDING), ("updated_at", DESCENDING)], name="reports_by_chat"),
         IndexModel([("kind", ASCENDING), ("status", ASCENDING), ("updated_at", DESCENDING)], name="reports_by_kind"),
     ],
+    # Data governance (chat/governance/): the logs read newest first per group or account; exports by user (the
+    # limits; one running at a time, unique), by state (the builder's claim), by age (the sweep), by token hash (a
+    # download) and their zips.
+    "group_audit": [IndexModel([("group_id", ASCENDING), ("_id", DESCENDING)], name="audit_by_group")],
+    "security_log": [IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)], name="security_by_user")],
+    "exports": [
+        IndexModel([("user_id", ASCENDING), ("created_at", ASCENDING)], name="exports_by_user"),
+        IndexModel([("running", ASCENDING)], name="exports_one_running", unique=True, sparse=True),
+        IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="exports_by_state"),
+        IndexModel([("state", ASCENDING), ("lease_until", ASCENDING)], name="exports_by_lease"),
+        IndexModel([("created_at", ASCENDING)], name="exports_by_age"),
+        IndexModel([("token_hash", ASCENDING)], name="exports_by_token", sparse=True),  # mailed, unused
+    ],
+    "exports.files": [IndexModel([("metadata.export_id", ASCENDING)], name="exports_files_by_export")],
+    "exports.chunks": [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], name="files_id_1_n_1", unique=True)],
 }
 
 

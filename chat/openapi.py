@@ -47,7 +47,9 @@ def _group_fields(required):
             "Members": fields.List(fields.Nested(User), required=required),
             "CreatedAt": fields.DateTime(required=required),
             "Moderators": fields.List(fields.String(), required=required, metadata={"description": "User ids."}),
-            "SlowModeSeconds": fields.Integer(required=required, metadata={"description": "0: off."})}
+            "SlowModeSeconds": fields.Integer(required=required, metadata={"description": "0: off."}),
+            "RetentionDays": fields.Integer(required=required, metadata={
+                "description": "Days a message is kept (0: as long as the server keeps them)."})}
 
 
 Error = _doc("Error", code=_str(metadata={"description": "Stable snake_case code: build on this."}),

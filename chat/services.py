@@ -26,6 +26,8 @@ from .events import Publisher
 from .files.images import ImageInspector
 from .files.repository import FileRepository
 from .files.service import FileService
+from .governance.service import AuditLog, SecurityLog
+from .governance.wiring import governance_services
 from .groups.repository import GroupRepository
 from .groups.service import GroupService
 from .messages.repository import MessageRepository
@@ -80,6 +82,10 @@ class Services:
     webhooks: WebhookService | None = None  # incoming and outgoing webhooks (chat/webhooks/)
     webhook_delivery: DeliveryWorker | None = None  # the outgoing webhooks' queue, off the request path
     previews: PreviewService | None = None  # GET /link-preview (chat/previews/)
+    audit: AuditLog | None = None  # the groups' audit log (chat/governance/)
+    security: SecurityLog | None = None  # the accounts' security log
+    exports: object = None  # POST /me/export and its builder (chat/governance/exports.py)
+    retention: object = None  # the retention sweep (chat/governance/retention.py)
 
 
 def build_services(config, db, events=None, background_db=None):
@@ -126,9 +132,12 @@ def build_services(config, db, events=None, background_db=None):
     digest.threads = ThreadRepository(background_db)  # followed threads' replies in the digest
     # What else a deleted account leaves behind, each removed by a function of the user id.
     tokens = TokenService(AccessTokenRepository(db), users, config["TOKENS_PER_USER"])
+    governance = governance_services(config, db, background_db, auth, groups, session_repo, files)  # audit, logs
+    composers.update(governance.composers)  # the export's mail
     deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
                                leftovers=[files.remove_owned_by, notify.forget_user, twofactor.forget_user,
-                                          oidc.forget_user, threads.repo.forget_user, tokens.forget_user])
+                                          oidc.forget_user, threads.repo.forget_user, tokens.forget_user,
+                                          *governance.leftovers])
     bots = BotService(users, tokens, deletion, config["BOTS_PER_USER"])
     deletion.leftovers.append(bots.remove_owned_by)  # an owner's bots go with their account
     blocks = BlockService(BlockRepository(db), users, chat_repository, events=events)
@@ -140,7 +149,7 @@ def build_services(config, db, events=None, background_db=None):
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
                     oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation,
                     threads=threads, tokens=tokens, bots=bots, webhooks=webhooks, webhook_delivery=webhook_delivery,
-                    previews=PreviewService(PreviewCache(db), config))
+                    previews=PreviewService(PreviewCache(db), config), **governance.services)
 
 
 def services(app=None):

@@ -61,6 +61,8 @@ PUBLIC_ENDPOINTS = {"static", "web.index", "web.client_config", "openapi.spec", 
                     "notify.public_key", "notify.service_worker", "notify.unsubscribe_page", "notify.unsubscribe",
                     # The old address's link that cancels a pending address change (its token).
                     "email_change.cancel_page", "email_change.cancel_form",
+                    # The mailed link of a data export (its single-use token).
+                    "exports.download",
                     # Single sign-on (before there is a session) and the second step of a password sign-in.
                     "oidc.providers", "oidc.start", "oidc.callback", "oidc.exchange", "twofactor.login_code",
                     # An incoming webhook's secret URL, and the link previews' signed image proxy (for <img>).
@@ -632,6 +634,9 @@ REST_ENDPOINTS = [
     Rest("POST", "/bots", lambda w: "/bots", lambda w: {"Username": "authzbot"}),
     Rest("GET", "/bots", lambda w: "/bots"),
     Rest("DELETE", "/bots/<bot_id>", lambda w: f"/bots/{w.alice_bot['id']}"),
+    Rest("GET", "/groups/<group_id>/audit", lambda w: f"/groups/{w.group}/audit"),
+    Rest("GET", "/me/security-log", lambda w: "/me/security-log"),
+    Rest("POST", "/me/export", lambda w: "/me/export"),
 ]
 
 REST_TOKENS = {
@@ -778,6 +783,13 @@ REST_CASES = [
       "a private group"),
     R("POST", "/groups/<group_id>/join", "kim", lambda w: f"/groups/{w.open_group}/join", None, 403, "forbidden",
       "kicked from a public group"),
+    # The audit log: the admin only; other members are refused, strangers and kicked members learn nothing.
+    R("GET", "/groups/<group_id>/audit", "bob", lambda w: f"/groups/{w.group}/audit", None, 403, "forbidden",
+      "a member, not the admin"),
+    R("GET", "/groups/<group_id>/audit", "mallory", lambda w: f"/groups/{w.group}/audit", None, 404, "not_found",
+      "a stranger"),
+    R("GET", "/groups/<group_id>/audit", "kim", lambda w: f"/groups/{w.group}/audit", None, 404, "not_found",
+      "kicked member"),
     # Mute: members only; a stranger, and a kicked member, cannot touch anyone's mute of a chat.
     R("PUT", "/chats/<chat_id>/mute", "mallory", lambda w: f"/chats/{w.ab}/mute", lambda w: {}, 404, "not_found",
       "personal chat"),
@@ -879,6 +891,8 @@ REST_NOT_APPLICABLE = {
     ("DELETE", "/me/push-subscriptions"): "the caller's own subscriptions only (test_notify.py)",
     ("GET", "/me/settings"): "the caller's own settings only",
     ("GET", "/threads"): "the caller's own follows, of chats they are in now (test_threads.py)",
+    ("GET", "/me/security-log"): "the caller's own log only (test_governance_logs.py)",
+    ("POST", "/me/export"): "the caller's own data only (test_export.py: no one else's address in it)",
     ("PATCH", "/me/settings"): "the caller's own settings only",
     ("POST", "/refresh"): "the caller's own session (reuse: test_auth.py)",
     ("POST", "/logout"): "the caller's own session; another user's refresh token in the body is ignored",

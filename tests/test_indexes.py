@@ -288,6 +288,7 @@ def exercise_everything(app, accounts, client, connect_socket):
     exercise_files(app, accounts, client, connect_socket)
     exercise_notifications(app, accounts, client)
     exercise_two_factor(accounts, client)
+    exercise_governance(app, accounts, client, connect_socket)
 
 
 def exercise_two_factor(accounts, client):
@@ -421,6 +422,33 @@ def exercise_block_and_mute(app, accounts, client, connect_socket):
     assert client.delete(f"/chats/{chat_id}/mute", headers=gina_h).status_code == 200
     assert client.get("/chats", headers=hal_h).get_json()["entries"][0]["Muted"] is True
     gina_root.disconnect("/")
+
+
+def exercise_governance(app, accounts, client, connect_socket):
+    """The audit and security logs, an export (built, mailed, downloaded) and a retention sweep (chat/governance/)."""
+    ona, pia = accounts.user("ona_x"), accounts.user("pia_x")
+    ona_h = bearer(ona["access"])
+    sock = connect_socket(app, ona, "/group")
+    group = sock.emit("create-group-chat", {"Name": "Kept", "Participants": [pia["id"]]}, namespace="/group",
+                      callback=True)["Group"]
+    assert sock.emit("update-group", {"GroupId": group["GroupId"], "RetentionDays": 3}, namespace="/group",
+                     callback=True)["ok"] is True
+    sent = client.post(f"/groups/{group['GroupId']}/messages", json={"Content": "old"}, headers=ona_h)
+    assert sent.status_code == 201
+    assert client.get(f"/groups/{group['GroupId']}/audit", headers=ona_h).get_json()["entries"]
+    assert client.get("/me/security-log?per_page=5", headers=ona_h).get_json()["entries"]
+    assert client.post("/me/export", headers=ona_h).status_code == 202
+    services = app.extensions["chat.services"]
+    assert services.exports.build_due() == 1
+    services.mail_worker.deliver_due()  # the mail the builder queued (no worker loop in a test app)
+    link = accounts.smtp.link(ona["email"], count=2, path="exports/download")
+    assert client.get("/exports/download?token=" + link.split("token=")[1]).status_code == 200
+    store = app.extensions["chat.store"].db
+    store["messages"].update_many({"chat_id": group["GroupId"]}, {"$set": {"created_at": utcnow() - timedelta(days=9)}})
+    services.retention.server_days = 30  # a server-wide limit too: every chat is looked at
+    assert services.retention.sweep() == 1
+    services.retention.server_days = 0
+    assert services.exports.remove_old(utcnow() + timedelta(days=30)) == 1
 
 
 def exercise_account_management(app, accounts, client):

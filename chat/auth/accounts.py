@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from .. import errors
 from ..clock import as_utc, iso, utcnow
+from ..governance import service as logs
 from .mailer import email_change_message, email_change_notice, reset_message
 from .service import CANCEL_EMAIL_CHANGE, CHANGE_EMAIL, hash_token, is_current, links_epoch
 
@@ -76,6 +77,7 @@ class AccountService:
         if self.user_repo.change_credentials(user["_id"], links_epoch(user), password_hash=password_hash,
                                              verified=True) is None:
             raise errors.invalid_token()
+        self.auth.security.record(user["_id"], logs.PASSWORD_RESET)
         self.auth.end_sessions(user["_id"], "password_reset")
         return user
 
@@ -97,6 +99,7 @@ class AccountService:
         user = self.auth.user_with_password(user_id, current_password)
         # Every reset and address-change link mailed before stops working (a pending new address too).
         self.user_repo.change_credentials(user["_id"], None, password_hash=self.passwords.hash(new_password))
+        self.auth.security.record(user["_id"], logs.PASSWORD_CHANGED)
         self.auth.end_sessions(user["_id"], "password_changed", keep=session_id)
 
     def sessions(self, user_id, session_id):
@@ -110,6 +113,7 @@ class AccountService:
         """End one of the user's live sessions (its sockets close); not_found for anything else."""
         if not self.session_repo.revoke_own(session_id, user_id, "signed_out"):
             raise errors.not_found("No such session.")
+        self.auth.security.record(user_id, logs.SESSION_ENDED, detail={"reason": "signed_out"})
         self.auth.events.session_revoked(session_id)
 
     def end_other_sessions(self, user_id, session_id):

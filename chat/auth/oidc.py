@@ -145,7 +145,7 @@ class OidcService:
             pass
         return str(user["_id"]), None
 
-    def exchange(self, code, username=None, user_agent=None):
+    def exchange(self, code, username=None, user_agent=None, address=None):
         """(user, session_id, refresh_jti) for a hand-off code, used up. Raises invalid_token (unknown, used or
         expired code) or, for a new account, username_taken (the code stays usable: pick another) or
         email_taken."""
@@ -159,7 +159,7 @@ class OidcService:
             user = self._create(code_hash, handoff["pending"], username)
         if user is None or not self.auth.is_live(user):
             raise errors.invalid_token("This account is gone.")
-        return (user, *self.auth.open_session(user, user_agent))
+        return (user, *self.auth.open_session(user, user_agent, address))
 
     def _create(self, code_hash, pending, username):
         name = username or pending["suggested"]

@@ -139,5 +139,6 @@ def exchange(body):
     """Exchange the one-time code of a finished sign-in for the tokens of a new session (and create a new
     account, with `username` when the suggested one is taken)."""
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None
-    user, session_id, refresh_jti = services().oidc.exchange(body["code"], body.get("username"), user_agent)
+    user, session_id, refresh_jti = services().oidc.exchange(body["code"], body.get("username"), user_agent,
+                                                             request.remote_addr)
     return {**mint_pair(user["_id"], session_id, refresh_jti), "user": own_user(user)}

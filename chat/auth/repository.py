@@ -26,6 +26,11 @@ class SessionRepository:
         doc = self.sessions.find_one({"_id": session_id})
         return doc if doc and self._live(doc) else None
 
+    def owner(self, session_id):
+        """The user id of a session (live or not), or None."""
+        doc = self.sessions.find_one({"_id": session_id}, {"user_id": 1}) if isinstance(session_id, str) else None
+        return doc and doc["user_id"]
+
     def rotate(self, session_id, old_jti, new_jti, expires_at):
         """Swap the refresh token id, only if old_jti is still the current one. True on success."""
         now = utcnow()

@@ -96,7 +96,8 @@ def resend(body):
 def login(body):
     """Exchange credentials for an access and a refresh token in a new session."""
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None
-    user, session_id, refresh_jti = services().auth.login(body["login"], body["password"], user_agent)
+    user, session_id, refresh_jti = services().auth.login(body["login"], body["password"], user_agent,
+                                                          request.remote_addr)
     return {**mint_pair(user["_id"], session_id, refresh_jti), "user": own_user(user)}
 
 

@@ -15,6 +15,7 @@ from pymongo.errors import PyMongoError
 from .. import errors
 from ..clock import as_utc, utcnow
 from ..events import Publisher
+from ..governance import service as logs
 from ..users.repository import DuplicateUser
 from .mailer import verification_message
 
@@ -62,6 +63,8 @@ class AuthService:
         self.events = events or Publisher()
         # Called with (user, user_agent) after a right password; raises to ask for a second factor (build_services).
         self.second_factor = None
+        # The account's security log (chat/governance/service.py): sign-ins, failures, ended sessions, changes.
+        self.security = logs.NoLog()
 
     # Signup and verification
 
@@ -179,11 +182,12 @@ class AuthService:
         if changed is None:
             raise errors.invalid_token()
         self.token_repo.mark_used(record["_id"])
+        self.security.record(user["_id"], logs.EMAIL_CHANGED)
         return changed
 
     # Sessions
 
-    def login(self, login, password, user_agent=None):
+    def login(self, login, password, user_agent=None, address=None):
         """Check credentials and open a session (remembering the device's user agent). Returns (user, session_id,
         refresh_jti).
 
@@ -192,6 +196,7 @@ class AuthService:
         """
         user = self.user_repo.by_login(login)
         if not self.passwords.verify(user.get("password_hash") if user else None, password) or not self.is_live(user):
+            self.security.record(user and user["_id"], logs.SIGN_IN_FAILED, address, user_agent)
             raise errors.invalid_credentials()
         if not user.get("verified"):
             raise errors.email_not_verified()
@@ -199,12 +204,14 @@ class AuthService:
             self.user_repo.set_password_hash(user["_id"], self.passwords.hash(password))
         if self.second_factor is not None:  # 2FA on: raises otp_required with an mfa_token (chat/auth/twofactor.py)
             self.second_factor(user, user_agent)
-        return (user, *self.open_session(user, user_agent))
+        return (user, *self.open_session(user, user_agent, address))
 
-    def open_session(self, user, user_agent=None):
-        """A new session of a user who has proved who they are: (session_id, refresh_jti)."""
+    def open_session(self, user, user_agent=None, address=None):
+        """A new session of a user who has proved who they are: (session_id, refresh_jti); a sign-in from address
+        (the client's IP) with user_agent in the security log."""
         refresh_jti = uuid.uuid4().hex
         session_id = self.session_repo.create(user["_id"], refresh_jti, utcnow() + self.refresh_ttl, user_agent)
+        self.security.record(user["_id"], logs.SIGN_IN, address, user_agent)
         return session_id, refresh_jti
 
     def session_is_active(self, session_id, user_id):
@@ -249,6 +256,7 @@ class AuthService:
     def end_session(self, session_id, reason="logout"):
         """Revoke the session's tokens and close its sockets."""
         self.session_repo.revoke(session_id, reason)
+        self.security.session_ended(session_id, reason)
         self.events.session_revoked(session_id)
 
     def end_sessions(self, user_id, reason, keep=None):
@@ -256,5 +264,7 @@ class AuthService:
         ended = self.session_repo.revoke_all(user_id, reason, keep)
         for session_id in ended:
             self.events.session_revoked(session_id)
+        if ended:
+            self.security.record(user_id, logs.SESSIONS_ENDED, detail={"reason": reason, "count": len(ended)})
         return len(ended)
 

@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from .. import errors
 from ..clock import as_utc, utcnow
+from ..governance import service as logs
 from .service import hash_token, links_epoch
 
 RECOVERY_CODES = 10
@@ -88,6 +89,7 @@ class TwoFactorService:
         codes = [f"{secrets.token_hex(5)[:5]}-{secrets.token_hex(5)[:5]}" for _ in range(RECOVERY_CODES)]
         if not self.repo.enable(user_id, record["pending_secret"], [self._hash(c) for c in codes], step):
             raise errors.conflict("two_factor_not_set_up", "The setup changed meanwhile; start again.")
+        self.auth.security.record(user_id, logs.TWO_FACTOR_ENABLED)
         return codes
 
     def disable(self, user_id, password, code):
@@ -100,6 +102,7 @@ class TwoFactorService:
         if not self._use_code(record, code):
             raise invalid_otp()
         self.repo.remove(user["_id"])
+        self.auth.security.record(user["_id"], logs.TWO_FACTOR_DISABLED)
 
     def forget_user(self, user_id):
         """A deleted account keeps no enrolment and no pending challenge."""
@@ -123,7 +126,7 @@ class TwoFactorService:
         record = self._challenge(mfa_token)
         return record["user_id"] if record else None
 
-    def complete(self, mfa_token, code):
+    def complete(self, mfa_token, code, address=None):
         """Exchange an mfa_token and a code for a session: (user, session_id, refresh_jti). Raises unauthorized for
         an unknown, used or expired mfa_token (sign in again), invalid_otp for a wrong or used code."""
         record = self._challenge(mfa_token)
@@ -135,10 +138,12 @@ class TwoFactorService:
         if not enrolment or not enrolment.get("enabled") or not self._use_code(enrolment, code):
             if self.challenges.failed(record["_id"]) >= MAX_FAILURES:
                 self.challenges.consume(record["_id"])
+            self.auth.security.record(user["_id"], logs.SIGN_IN_FAILED, address, record.get("user_agent"),
+                                      {"step": "2fa"})
             raise invalid_otp()
         if not self.challenges.consume(record["_id"]):  # a concurrent request used it first
             raise _sign_in_again()
-        session_id, refresh_jti = self.auth.open_session(user, record.get("user_agent"))
+        session_id, refresh_jti = self.auth.open_session(user, record.get("user_agent"), address)
         return user, session_id, refresh_jti
 
     def _challenge(self, mfa_token):

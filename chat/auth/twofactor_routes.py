@@ -112,5 +112,6 @@ def disable(body):
          "is unknown, used or expired (sign in again).", 429: None})
 def login_code(body):
     """The second step of a login: the mfa_token of `POST /login` and a TOTP or recovery code → the tokens."""
-    user, session_id, refresh_jti = services().twofactor.complete(body["mfa_token"], body["Code"])
+    user, session_id, refresh_jti = services().twofactor.complete(body["mfa_token"], body["Code"],
+                                                                  request.remote_addr)
     return {**mint_pair(user["_id"], session_id, refresh_jti), "user": own_user(user)}

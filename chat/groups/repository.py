@@ -143,10 +143,11 @@ class GroupRepository:
                        "moderators": _without("$moderators", member_id), "updated_at": utcnow()}}])
         return result.modified_count == 1
 
-    def update(self, group, admin_id, name, description, public):
-        """Rename, describe and list or unlist the group as it was read (same name), if admin_id is still the
-        admin. True on success, False when it changed meanwhile."""
-        stages = [{"$set": {**listing(name, public), "description": description,
+    def update(self, group, admin_id, name, description, public, retention_days=None):
+        """Rename, describe, list or unlist the group as it was read (same name), and set its retention in days
+        (unless None), if admin_id is still the admin. True on success, False when it changed meanwhile."""
+        retention = {} if retention_days is None else {"retention_days": retention_days}
+        stages = [{"$set": {**listing(name, public), "description": description, **retention,
                             "member_count": {"$size": "$members"}, "updated_at": utcnow()}}]
         if not public:
             stages.append({"$unset": "name_grams"})

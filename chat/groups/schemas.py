@@ -10,6 +10,7 @@ from ..fields import (
     THREAD_OF,
     PageSchema,
     StrictBoolean,
+    StrictInteger,
     SyncSchema,
     Text,
 )
@@ -33,12 +34,15 @@ class SyncGroupSchema(GroupIdSchema, SyncSchema):
 
 
 class UpdateGroupSchema(GroupIdSchema):
-    """`update-group`: any of Name, Description, Public, SlowModeSeconds (the service wants at least one)."""
+    """`update-group`: any of Name, Description, Public, SlowModeSeconds, RetentionDays (the service wants at least
+    one)."""
 
     Name = Text(validate=validate.Length(max=10_000))
     Description = Text(validate=validate.Length(max=100_000))
     Public = StrictBoolean()
     SlowModeSeconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=3600))
+
+    RetentionDays = StrictInteger(validate=validate.Range(min=0, max=36_500))  # 0: as long as the server keeps
 
 
 class SetModeratorSchema(GroupIdSchema):

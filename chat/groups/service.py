@@ -15,6 +15,7 @@ documents, and announces each change to the events port (chat/events.py) once it
 """
 from .. import errors
 from ..events import NOBODY, Publisher
+from ..governance import service as logs
 from ..moderation import roles, slowmode
 from .repository import block_pairs
 
@@ -24,6 +25,11 @@ LEAVE_ATTEMPTS = 5
 def as_user(doc):
     """A user document as {"id", "username", "Bot"}."""
     return {"id": str(doc["_id"]), "username": doc["username"], "Bot": bool(doc.get("bot"))}
+
+
+def by_name(group, user_id):
+    """{"id", "username"} of user_id as the group names them (an admin who just handed the role on, too)."""
+    return {"id": str(user_id), "username": (group.get("names") or {}).get(str(user_id))}
 
 
 def live(user):
@@ -41,6 +47,8 @@ class GroupService:
         self.name_max = limits["GROUP_NAME_MAX"]
         self.description_max = limits["GROUP_DESCRIPTION_MAX"]
         self.max_members = limits["GROUP_MAX_MEMBERS"]
+        self.retention_max = limits.get("RETENTION_DAYS") or 0  # a group may only shorten the server's retention
+        self.audit = logs.NoLog()  # the groups' audit log (chat/governance/service.py): one record per admin change
 
     # Reading
 
@@ -115,6 +123,7 @@ class GroupService:
         if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member):
             self._explain_failure(admin_id, group_id)
         group = self.group_repo.get(group["_id"])
+        self.audit.record(group["_id"], by_name(group, admin_id), logs.MEMBER_ADDED, member)
         self.events.member_added(group, as_user(member), by=origin.user)
         return group, member
 
@@ -148,14 +157,19 @@ class GroupService:
             raise errors.ApiError("conflict", f"The group is full ({self.max_members} members).", 409)
         raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
 
-    def update(self, admin_id, group_id, name=None, description=None, public=None, origin=NOBODY, slow_mode=None):
-        """Change what is given of name, description and visibility (admin only) and slow mode (seconds,
-        0..3600; the admin or a moderator); returns the group after."""
-        if name is None and description is None and public is None and slow_mode is None:
-            raise errors.validation_error({"_schema": ["Give Name, Description, Public or SlowModeSeconds."]})
+    def update(self, admin_id, group_id, name=None, description=None, public=None, origin=NOBODY, slow_mode=None,
+               retention_days=None):
+        """Change what is given of name, description, visibility and retention (days, 0: the server's; never longer
+        than a server-wide RETENTION_DAYS) (admin only) and slow mode (seconds, 0..3600; the admin or a
+        moderator); returns the group after. The change goes into the group's audit log."""
+        if name is None and description is None and public is None and slow_mode is None and retention_days is None:
+            raise errors.validation_error({"_schema": ["Give Name, Description, Public, SlowModeSeconds or "
+                                                       "RetentionDays."]})
         if slow_mode is not None and not (isinstance(slow_mode, int) and 0 <= slow_mode <= slowmode.MAX_SECONDS):
             raise errors.validation_error({"SlowModeSeconds": [f"From 0 (off) to {slowmode.MAX_SECONDS}."]})
-        if name is None and description is None and public is None:
+        if retention_days is not None and self.retention_max and retention_days > self.retention_max:
+            raise errors.validation_error({"RetentionDays": [f"At most the server's {self.retention_max} days."]})
+        if name is None and description is None and public is None and retention_days is None:
             group = self.member_group(admin_id, group_id)
             roles.check_moderates(group, admin_id)
         else:
@@ -163,11 +177,12 @@ class GroupService:
             name = group["name"] if name is None else self._clean_name(name)
             description = group.get("description", "") if description is None else self._clean_description(description)
             public = bool(group.get("public")) if public is None else public
-            if not self.group_repo.update(group, str(admin_id), name, description, public):
+            if not self.group_repo.update(group, str(admin_id), name, description, public, retention_days):
                 self._explain_failure(admin_id, group_id)
         if slow_mode is not None and not self.group_repo.set_slow_mode(group["_id"], str(admin_id), slow_mode):
             self._explain_failure(admin_id, group_id, moderator=True)
-        group = self.group_repo.get(group["_id"])
+        before, group = group, self.group_repo.get(group["_id"])
+        self.audit.record(group["_id"], by_name(group, admin_id), logs.GROUP_UPDATED, None, logs.changes(before, group))
         self.events.group_updated(group, origin)
         return group
 
@@ -184,6 +199,7 @@ class GroupService:
         if not self.group_repo.remove_member(group["_id"], str(admin_id), str(member_id), as_moderator):
             self._explain_failure(admin_id, group_id, moderator=as_moderator)
         group, member = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
+        self.audit.record(group["_id"], by_name(group, admin_id), logs.MEMBER_KICKED, member)
         self.events.member_kicked(group, as_user(member), origin)
         return group, member
 
@@ -197,6 +213,7 @@ class GroupService:
         if not self.group_repo.change_admin(group["_id"], str(admin_id), str(member_id)):
             self._explain_failure(admin_id, group_id)
         group, admin = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
+        self.audit.record(group["_id"], by_name(group, admin_id), logs.ROLE_CHANGED, admin, {"Role": "admin"})
         self.events.admin_changed(group, as_user(admin), origin)
         return group, admin
 

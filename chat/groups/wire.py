@@ -10,7 +10,8 @@ def group_member(chat, user_id):
 
 def group_out(chat):
     """A `Group`: {"GroupId", "Name", "Description", "Public", "Admin", "Members", "CreatedAt", "Moderators"
-    (user ids), "SlowModeSeconds"}; members in join order.
+    (user ids), "SlowModeSeconds", "RetentionDays"}; members in join order; RetentionDays 0 when the group keeps
+    messages as long as the server does.
 
     The group document keeps its members' usernames (`names`), so this needs no lookup.
     """
@@ -19,7 +20,8 @@ def group_out(chat):
             "Public": bool(chat.get("public")),
             "Admin": group_member(chat, admin_id) if admin_id else None,
             "Members": [group_member(chat, m) for m in chat["members"]], "CreatedAt": iso(chat["created_at"]),
-            "Moderators": list(chat.get("moderators") or ()), "SlowModeSeconds": chat.get("slow_mode", 0)}
+            "Moderators": list(chat.get("moderators") or ()), "SlowModeSeconds": chat.get("slow_mode", 0),
+            "RetentionDays": chat.get("retention_days") or 0}
 
 
 def directory_entry(row):

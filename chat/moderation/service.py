@@ -12,6 +12,8 @@ changes nothing and announces nothing. Deleting a message unpins it (chat/messag
 from .. import errors
 from ..clock import utcnow
 from ..events import NOBODY, Publisher
+from ..governance import service as logs
+from ..groups.service import by_name
 from ..kinds import GROUP, PERSONAL
 from . import roles
 
@@ -46,6 +48,8 @@ class ModerationService:
             self.groups.admin_group(admin_id, group_id)
             raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
         group = self.group_repo.get(group["_id"])
+        self.groups.audit.record(group["_id"], by_name(group, admin_id), logs.MODERATOR_CHANGED,
+                                 by_name(group, member_id), {"On": bool(on)})  # the audit log (chat/governance/)
         self.events.group_updated(group, origin)
         return group
 

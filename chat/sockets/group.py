@@ -64,11 +64,11 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
 
     @event(UpdateGroupSchema, limit="admin")
     def on_update_group(self, connection, data):
-        """Admin only: change Name, Description and/or Public; the admin or a moderator: SlowModeSeconds; members
-        get `group-updated` {"Group"}; ack {"Group"}."""
+        """Admin only: change Name, Description, Public and/or RetentionDays; the admin or a moderator:
+        SlowModeSeconds; members get `group-updated` {"Group"}; ack {"Group"}."""
         group = services().groups.update(connection.user_id, data["GroupId"], data.get("Name"),
                                          data.get("Description"), data.get("Public"), connection.origin,
-                                         data.get("SlowModeSeconds"))
+                                         data.get("SlowModeSeconds"), retention_days=data.get("RetentionDays"))
         return {"Group": group_out(group)}
 
     @event(MemberSchema, limit="admin")

@@ -1,9 +1,11 @@
 // The account page: where this account is signed in (and signing those sessions out), changing the
 // password or the email address, and deleting the account. Every refusal is shown in words by its form.
 import { describe } from "./api.js";
+import { device } from "./device.js";
 import { $, formError, h } from "./dom.js";
 import * as session from "./session.js";
 import { state } from "./state.js";
+import { initGovernance, showGovernance } from "./governance.js";
 import { initIntegrations } from "./integrations.js";
 import { initTwoFactor, showTwoFactor } from "./twofactor.js";
 
@@ -22,6 +24,7 @@ export function initAccount({ endSession }) {
   $("#delete-form").addEventListener("submit", deleteAccount);
   initTwoFactor(); // the two-factor section, and the code asked at sign-in
   initIntegrations(); // tokens and bots, a page of their own reached from this one
+  initGovernance(); // the security log and "Download my data"
 }
 
 /** Show the account page instead of the chats (the sockets stay connected). */
@@ -36,6 +39,7 @@ function showAccount() {
   $("#account-title").focus();
   loadProfile();
   loadSessions();
+  showGovernance();
 }
 
 function backToChats() {
@@ -85,16 +89,6 @@ async function loadProfile() {
 
 // ---------- sessions ----------
 
-/** "Chrome on Linux" from a User-Agent header; the header itself when it names no browser. */
-function device(agent) {
-  if (!agent) return "Unknown device";
-  const browser = [["Edg/", "Edge"], ["OPR/", "Opera"], ["Firefox/", "Firefox"], ["Chrome/", "Chrome"],
-    ["Safari/", "Safari"]].find(([mark]) => agent.includes(mark));
-  const system = [["Android", "Android"], ["iPhone", "iOS"], ["iPad", "iPadOS"], ["Windows", "Windows"],
-    ["Mac OS X", "macOS"], ["CrOS", "ChromeOS"], ["Linux", "Linux"]].find(([mark]) => agent.includes(mark));
-  if (!browser) return agent.length > 60 ? `${agent.slice(0, 57)}…` : agent;
-  return system ? `${browser[1]} on ${system[1]}` : browser[1];
-}
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })
   : "unknown");

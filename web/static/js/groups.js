@@ -2,6 +2,8 @@
 // the role, and makes the group public or private), leaving and deleting, and the group events the server
 // pushes. Finding and joining public groups: browse-groups.js.
 import { describe } from "./api.js";
+import { initAudit, showAudit } from "./audit.js";
+import { initRetention, showRetention } from "./group-retention.js";
 import { renderList } from "./chat-list.js";
 import { closeConversation, closeCurrent, open } from "./conversation.js";
 import { renderConversation } from "./conversation-view.js";
@@ -32,6 +34,8 @@ export function initGroups() {
     pick: addMember });
   $("#panel-public").addEventListener("change", setPublic);
   $("#leave-group").addEventListener("click", leaveGroup);
+  initAudit(); // the admin's audit log in the panel
+  initRetention(); // how long the group keeps messages
   confirmable($("#delete-group"), "Delete for everyone?", deleteGroup);
   initWebhooks();
 }
@@ -122,6 +126,8 @@ export function renderPanel() {
   $("#delete-group").hidden = !admin;
   renderGroupSettings(group); // slow mode, invite links, reports: the admin and moderators
   renderWebhooks(group, admin);
+  showAudit(group, admin);
+  showRetention(group, admin);
 }
 
 // The open group, when there is one.
