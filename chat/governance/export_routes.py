@@ -1,15 +1,17 @@
 """Data export over HTTP: `POST /me/export` (202: it is being made, a mail will follow) and
 `GET /exports/download?token=` (the mailed link: the zip, once)."""
 from flask import Blueprint, Response
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 from marshmallow import Schema, fields, validate
 
+from ..bearer import bearer_required
 from ..clock import utcnow
 from ..fields import Text
 from ..files.routes import disposition, stream
 from ..http import endpoint
 from ..openapi import _doc, json_response
 from ..services import services
+from ..tokens.scopes import NO_TOKENS
 
 bp = Blueprint("exports", __name__)
 
@@ -26,9 +28,9 @@ class DownloadQuerySchema(Schema):
 
 
 @bp.post("/me/export")
-@jwt_required()
+@bearer_required()
 @endpoint({202: json_response(ExportReply, "Being made; a mail with a download link follows.")}, auth="access",
-          errors={409: "`export_running`: one is being made already.",
+          scope=NO_TOKENS, errors={409: "`export_running`: one is being made already.",
                   429: "`rate_limited`: EXPORTS_PER_DAY exports in the last day."})
 def request_export():
     """Ask for a zip of your account, your chats' messages and your uploads; a mail brings a single-use link."""

@@ -1,11 +1,13 @@
 """The logs over HTTP: `GET /groups/<id>/audit` (the group's admin) and `GET /me/security-log` (the account)."""
 from flask import Blueprint
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import get_jwt_identity
 from marshmallow import Schema, fields, validate
 
+from ..bearer import bearer_required
 from ..http import endpoint
 from ..openapi import User, _doc, json_response
 from ..services import services
+from ..tokens.scopes import GROUPS_READ, NO_TOKENS
 
 bp = Blueprint("governance", __name__)
 
@@ -37,9 +39,9 @@ SecurityPage = _doc("SecurityPage", entries=fields.List(fields.Nested(_doc(
 
 
 @bp.get("/groups/<group_id>/audit")
-@jwt_required()
+@bearer_required()
 @endpoint({200: json_response(AuditPage, "One page of the group's audit log, newest first.")}, auth="access",
-          query=LogPageSchema, errors={403: "`forbidden`: a member who is not the admin.",
+          scope=GROUPS_READ, query=LogPageSchema, errors={403: "`forbidden`: a member who is not the admin.",
                                        404: "`not_found`: no such group, or not a member."})
 def audit(group_id, query):
     """The group's audit log (admin only): who did what to whom and when, newest first."""
@@ -47,9 +49,9 @@ def audit(group_id, query):
 
 
 @bp.get("/me/security-log")
-@jwt_required()
+@bearer_required()
 @endpoint({200: json_response(SecurityPage, "One page of the caller's security log, newest first.")},
-          auth="access", query=LogPageSchema)
+          auth="access", scope=NO_TOKENS, query=LogPageSchema)
 def security_log(query):
     """The caller's security log: sign-ins (address, user agent), failed ones, 2FA, password, address and session
     changes, newest first."""
