@@ -134,6 +134,7 @@ def build_services(config, db, events=None, background_db=None):
     tokens = TokenService(AccessTokenRepository(db), users, config["TOKENS_PER_USER"])
     governance = governance_services(config, db, background_db, auth, groups, session_repo, files)  # audit, logs
     composers.update(governance.composers)  # the export's mail
+    messages.audit = groups.audit  # a moderator's deletions go into the group's audit log too
     deletion = AccountDeletion(auth, users, session_repo, token_repo, chat_repository, message_repository, groups,
                                leftovers=[files.remove_owned_by, notify.forget_user, twofactor.forget_user,
                                           oidc.forget_user, threads.repo.forget_user, tokens.forget_user,

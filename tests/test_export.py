@@ -60,7 +60,9 @@ def test_the_mailed_link_downloads_the_users_data_once(server, smtp, live_socket
     sent(server, alice, "/chats/self/messages", "a note to myself")
     group = live_socket(server, carol, ("/group",)).call("create-group-chat", {
         "Name": "Trio", "Participants": [alice["id"], bob["id"]]}, namespace="/group")["Group"]
-    sent(server, carol, f"/groups/{group['GroupId']}/messages", "carol writes to the group")
+    root = sent(server, carol, f"/groups/{group['GroupId']}/messages", "carol writes to the group")
+    for who, text in ((bob, "bob replies in a thread"), (alice, "alice too")):  # thread replies: no Seq
+        sent(server, who, f"/groups/{group['GroupId']}/messages", text, ThreadOf=root["MessageId"])
     outsider = server.verified_user()
     sent(server, outsider, f"/chats/personal/{carol['id']}/messages", "not in alice's chats")
 
@@ -81,7 +83,9 @@ def test_the_mailed_link_downloads_the_users_data_once(server, smtp, live_socket
     assert [m["Seq"] for m in chats["personal"]["Messages"]] == [1, 2]
     assert chats["personal"]["Messages"][0]["Attachments"][0]["FileId"] == mine
     assert [m["Content"] for m in chats["self"]["Messages"]] == ["a note to myself"]
-    assert [m["Content"] for m in chats["group"]["Messages"]] == ["carol writes to the group"]
+    assert [(m["Content"], m["Seq"], m.get("ThreadOf"), m.get("ThreadSeq")) for m in chats["group"]["Messages"]] == [
+        ("carol writes to the group", 1, None, None), ("bob replies in a thread", None, root["MessageId"], 1),
+        ("alice too", None, root["MessageId"], 2)]
     assert {m["username"] for m in chats["group"]["Chat"]["Members"]} == {alice["username"], bob["username"],
                                                                           carol["username"]}
     files = [n for n in names if n.startswith("files/")]

@@ -161,3 +161,53 @@ def test_moderator_changes_and_a_moderators_slow_mode_are_audited(live_server, l
         ("group_updated", bob["id"], None, {"SlowModeSeconds": [0, 30]}),
         ("moderator_changed", admin["id"], bob["id"], {"On": True})]
     assert error_code(get(server, f"/groups/{gid}/audit", bob)) == "forbidden"  # moderators do not read it
+
+
+def test_moderator_deletions_reports_invites_and_webhooks_are_audited_without_secrets(live_server, live_socket):
+    server = live_server
+    admin, bob, carol = (server.verified_user() for _ in range(3))
+    sock = live_socket(server, admin, ("/group",))
+    gid = sock.call("create-group-chat", {"Name": "Busy", "Participants": [bob["id"], carol["id"]]},
+                    namespace="/group")["Group"]["GroupId"]
+    assert sock.call("set-moderator", {"GroupId": gid, "UserId": bob["id"], "On": True}, namespace="/group")["ok"]
+
+    def send(content):
+        answer = post(server, f"/groups/{gid}/messages", carol, Content=content)
+        assert answer.status_code == 201, answer.json()
+        return answer.json()["Message"]["MessageId"]
+
+    spam, rude = send("buy now"), send("rude words")
+    deleted = requests.delete(f"{server.url}/messages/{spam}", headers=bearer(bob["access"]), timeout=DEADLINE)
+    assert deleted.status_code == 200, deleted.json()
+    assert post(server, f"/messages/{rude}/report", admin, Reason="abuse").status_code == 202
+    report_id = get(server, f"/groups/{gid}/reports", bob).json()["Reports"][0]["ReportId"]
+    assert post(server, f"/reports/{report_id}/resolve", bob, Action="dismiss").status_code == 200
+    invite = post(server, f"/groups/{gid}/invites", bob, MaxUses=3)
+    assert invite.status_code == 201, invite.json()
+    code = invite.json()["Code"]
+    revoked = requests.delete(f"{server.url}/groups/{gid}/invites/{code}", headers=bearer(bob["access"]),
+                              timeout=DEADLINE)
+    assert revoked.status_code == 200, revoked.json()
+    hook = post(server, f"/groups/{gid}/webhooks", admin, Name="ci")
+    assert hook.status_code == 201, hook.json()
+    hook_id, hook_url = hook.json()["WebhookId"], hook.json()["Url"]
+    gone = requests.delete(f"{server.url}/groups/{gid}/webhooks/{hook_id}", headers=bearer(admin["access"]),
+                           timeout=DEADLINE)
+    assert gone.status_code == 204
+
+    answer = get(server, f"/groups/{gid}/audit", admin, per_page=50)
+    assert answer.status_code == 200, answer.json()
+    entries = answer.json()["entries"][::-1]  # oldest first from here
+    assert [(e["Action"], e["Actor"]["id"]) for e in entries] == [
+        ("moderator_changed", admin["id"]), ("message_deleted", bob["id"]), ("report_resolved", bob["id"]),
+        ("invite_created", bob["id"]), ("invite_revoked", bob["id"]), ("member_added", admin["id"]),
+        ("webhook_created", admin["id"]), ("member_kicked", admin["id"]), ("webhook_deleted", admin["id"])]
+    by_action = {e["Action"]: e for e in entries}
+    assert by_action["message_deleted"]["Target"]["id"] == carol["id"]
+    assert by_action["message_deleted"]["Detail"] == {"MessageId": spam}
+    assert by_action["report_resolved"]["Target"]["id"] == carol["id"]  # on whom; the reporter is named nowhere
+    assert by_action["report_resolved"]["Detail"] == {"Action": "dismiss", "MessageId": rude}
+    assert by_action["invite_created"]["Detail"] == {"MaxUses": 3, "ExpiresIn": None}
+    assert by_action["webhook_created"]["Detail"] == {"WebhookId": hook_id, "Name": "ci", "Kind": "incoming"}
+    written = str(answer.json())
+    assert code not in written and hook_url.rsplit("/", 1)[1] not in written  # no secret in the log

@@ -30,8 +30,11 @@ def chat_json(chat):
 
 
 def message_json(message):
-    """One message as it goes into the export (placeholders too: Deleted, no content)."""
-    return {"MessageId": message["_id"], "Seq": message["seq"],
+    """One message as it goes into the export (placeholders too: Deleted, no content; a thread reply with its
+    `ThreadOf` and `ThreadSeq`, and no Seq)."""
+    return {"MessageId": message["_id"], "Seq": message.get("seq"),
+            **({"ThreadOf": message["thread_of"], "ThreadSeq": message.get("thread_seq")}
+               if message.get("thread_of") else {}),
             "Sender": {"id": message.get("sender_id"), "username": message.get("sender_name")},
             "Content": message.get("content", ""), "CreatedAt": iso(message.get("created_at")),
             "EditedAt": iso(message.get("edited_at")), "Deleted": bool(message.get("deleted")),

@@ -52,9 +52,10 @@ class ExportService:
 
     def __init__(self, repo, readers, is_live, queue_mail, security, settings):
         self.repo = repo
-        # {"users", "chats", "messages", "files"}: the repositories the builder reads (the background client).
+        # {"users", "chats", "messages", "files", "threads"}: the repositories the builder reads (background client).
         self.users, self.chats = readers["users"], readers["chats"]
         self.messages, self.files = readers["messages"], readers["files"]
+        self.threads = readers["threads"]
         self.is_live, self.queue_mail, self.security = is_live, queue_mail, security
         self.per_day = settings["EXPORTS_PER_DAY"]
         self.link_ttl = settings["EXPORT_LINK_TTL"]
@@ -113,8 +114,21 @@ class ExportService:
         return self.chats.for_member(str(user["_id"]), (SELF, PERSONAL, GROUP))
 
     def _messages_of(self, chat):
+        """The chat's messages by Seq, each thread root followed by its replies by ThreadSeq."""
         for first in range(1, (chat.get("seq") or 0) + 1, PAGE):
-            yield from self.messages.in_range(chat["_id"], first, first + PAGE - 1)
+            for message in self.messages.in_range(chat["_id"], first, first + PAGE - 1):
+                yield message
+                if message.get("thread"):
+                    yield from self._replies_of(message["_id"])
+
+    def _replies_of(self, root_id):
+        above = 0
+        while True:
+            replies, more = self.threads.page(root_id, above=above, limit=PAGE)
+            yield from replies
+            if not more:
+                return
+            above = replies[-1]["thread_seq"]
 
     def _uploads(self, user):
         ids = self.files.owned_by(str(user["_id"]), FILE_IDS_MAX)

@@ -27,6 +27,8 @@ TWO_FACTOR_ENABLED, TWO_FACTOR_DISABLED = "two_factor_enabled", "two_factor_disa
 PASSWORD_CHANGED, PASSWORD_RESET, EMAIL_CHANGED = "password_changed", "password_reset", "email_changed"
 EXPORT_REQUESTED = "export_requested"
 MODERATOR_CHANGED = "moderator_changed"
+REPORT_RESOLVED, INVITE_CREATED, INVITE_REVOKED = "report_resolved", "invite_created", "invite_revoked"
+WEBHOOK_CREATED, WEBHOOK_DELETED = "webhook_created", "webhook_deleted"
 
 
 def person(user):

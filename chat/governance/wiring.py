@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from ..chats.repository import ChatRepository
 from ..files.repository import FileRepository
 from ..messages.repository import MessageRepository
+from ..threads.repository import ThreadRepository
 from ..users.repository import UserRepository
 from .exports import EXPORT_READY, ExportService
 from .exports_repository import ExportRepository
@@ -32,7 +33,8 @@ def governance_services(config, db, background_db, auth, groups, session_repo, f
     auth.security, groups.audit = security, audit
     # The export builder and the sweep run off the request path: they read on the background client.
     readers = {"users": UserRepository(background_db), "chats": ChatRepository(background_db),
-               "messages": MessageRepository(background_db), "files": FileRepository(background_db)}
+               "messages": MessageRepository(background_db), "files": FileRepository(background_db),
+               "threads": ThreadRepository(background_db)}
     export_repo = ExportRepository(db)
     exports = ExportService(export_repo, readers, auth.is_live, auth.queue_mail, security, config)
     retention = RetentionSweep(RetentionRepository(background_db), ChatRepository(background_db).take_rev,

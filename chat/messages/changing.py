@@ -8,6 +8,7 @@ with it second; a change that stored nothing gives the Rev up. A reaction is thr
 from .. import errors
 from ..clock import utcnow
 from ..events import NOBODY
+from ..governance import service as logs
 from ..groups.wire import group_member
 from ..kinds import GROUP
 from ..moderation import roles
@@ -51,6 +52,10 @@ class Changing:
             updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
                 chat["_id"], message_id_, None, emptied, rev))
         chat, message = self._changed_own(chat, message_id_, updated)
+        if emptied.get("deleted_by") and chat["kind"] == GROUP:  # someone else's message, by a moderator
+            self.audit.record(chat["_id"], emptied["deleted_by"], logs.MESSAGE_DELETED,
+                              {"id": message["sender_id"], "username": message["sender_name"]},
+                              {"MessageId": message["_id"]})
         if message["_id"] in (chat.get("pins") or ()):  # deleting unpins (chat/moderation/service.py)
             self.chat_repo.drop_pin(chat["_id"], message["_id"])
         self.message_repo.mark_reply_targets_deleted(message["_id"])

@@ -15,6 +15,7 @@ from .. import errors
 from ..chats.service import NEWEST_LOOKBACK
 from ..clock import utcnow
 from ..events import NOBODY, Publisher
+from ..governance.service import NoLog
 from . import paging, sync
 from .changing import Changing
 from .repository import seq_of
@@ -36,6 +37,7 @@ class MessageService(Sending, Changing):
         self.content_max = content_max
         self.files = files  # FileService: attachments
         self.threads = None  # ThreadService (chat/threads/service.py): sends with ThreadOf, deleted replies
+        self.audit = NoLog()  # the groups' audit log (chat/governance/): a moderator's deletion of others' messages
 
     def page(self, user, ref, before=None, after=None, limit=None):
         """(chat, messages oldest→newest, has_more) of the chat ref names (more: older for Before and the newest

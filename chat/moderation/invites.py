@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from .. import errors
 from ..clock import utcnow
+from ..governance import service as logs
+from ..groups.service import by_name
 from . import roles
 
 CODE_BYTES = 16  # 128 bits
@@ -35,10 +37,13 @@ class InviteService:
         None never expires."""
         group = self._moderated(user_id, group_id)
         now = utcnow()
-        return self.invite_repo.create({
+        invite = self.invite_repo.create({
             "_id": secrets.token_urlsafe(CODE_BYTES), "group_id": group["_id"], "created_by": str(user_id),
             "created_at": now, "max_uses": max_uses, "uses": 0, "revoked": False,
             "expires_at": None if expires_in is None else now + timedelta(seconds=expires_in)})
+        self.groups.audit.record(group["_id"], by_name(group, user_id), logs.INVITE_CREATED, None,
+                                 {"MaxUses": max_uses, "ExpiresIn": expires_in})  # never the code: it lets people in
+        return invite
 
     def list(self, user_id, group_id):
         """The group's invites that are not revoked, newest first (used-up and expired ones too: they say so)."""
@@ -49,6 +54,7 @@ class InviteService:
         group = self._moderated(user_id, group_id)
         if not self.invite_repo.revoke(code, group["_id"]):
             raise errors.not_found("No such invite.")
+        self.groups.audit.record(group["_id"], by_name(group, user_id), logs.INVITE_REVOKED)
 
     def accept(self, user, code):
         """Join the invite's group: (group after, joined). A member already gets the group and uses nothing."""

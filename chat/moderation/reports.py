@@ -10,6 +10,8 @@ the direct actions (MessageService.delete, GroupService.kickout), so their rules
 from .. import errors
 from ..clock import utcnow
 from ..events import NOBODY
+from ..governance import service as logs
+from ..groups.service import by_name
 from ..kinds import GROUP, PERSONAL
 from ..messages.repository import chat_id_of
 from . import roles
@@ -102,4 +104,8 @@ class ReportService:
             self.groups.kickout(user["id"], report["chat_id"], report["reported_id"], origin)
         if not self.report_repo.resolve(report["_id"], ACTIONS[action], str(user["id"]), utcnow()):
             raise errors.ApiError("conflict", "This report was resolved already.", 409)
+        if report["kind"] == GROUP:  # the reporters are never named, not even here
+            self.groups.audit.record(report["chat_id"], user, logs.REPORT_RESOLVED,
+                                     by_name(group, report["reported_id"]),
+                                     {"Action": action, "MessageId": report["message_id"]})
         return self.report_repo.get(report["_id"])

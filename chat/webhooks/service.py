@@ -17,6 +17,8 @@ import secrets
 from .. import errors, outbound
 from ..clock import iso, utcnow
 from ..events import NOBODY
+from ..governance import service as logs
+from ..groups.service import by_name
 from ..kinds import ChatRef
 from . import bots
 from .repository import INCOMING, OUTGOING, new_id
@@ -57,7 +59,9 @@ class WebhookService:
         hook = {"_id": new_id(), "group_id": group["_id"], "name": name, "owner_id": admin["id"],
                 "created_at": utcnow()}
         if url is not None:
-            return self._outgoing(hook, url)
+            made = self._outgoing(hook, url)
+            self._audit(group, admin, logs.WEBHOOK_CREATED, hook, OUTGOING)
+            return made
         secret = secrets.token_urlsafe(32)
         bot = bots.create_webhook_bot(self.users, name, admin["id"])
         try:
@@ -66,6 +70,7 @@ class WebhookService:
             bots.delete_webhook_bot(self.users, bot["_id"])
             raise
         self.hooks.insert({**hook, "kind": INCOMING, "secret_hash": secret_hash(secret), "bot_id": str(bot["_id"])})
+        self._audit(group, admin, logs.WEBHOOK_CREATED, hook, INCOMING)
         return {"WebhookId": hook["_id"], "Url": f"{self.public_url}/hooks/{secret}"}
 
     def _outgoing(self, hook, url):
@@ -98,6 +103,12 @@ class WebhookService:
             bots.delete_webhook_bot(self.users, hook["bot_id"])
         else:
             self.deliveries.forget(hook["_id"])
+        self._audit(group, by_name(group, admin_id), logs.WEBHOOK_DELETED, hook, hook["kind"])
+
+    def _audit(self, group, actor, action, hook, kind):
+        """One line of the group's audit log (chat/governance/) about a webhook: never its secret or URL's secret."""
+        self.groups.audit.record(group["_id"], actor, action, None,
+                                 {"WebhookId": hook["_id"], "Name": hook["name"], "Kind": kind})
 
     def post_incoming(self, secret, content, throttle=None):
         """Post content into the group of the incoming webhook whose URL carries secret, as its bot:
