@@ -22,15 +22,24 @@ def pair(playwright_api, browser, web_server, smtp):
 
 
 def rest(server, username):
-    """A requests session of `username` (a new sign-in over REST)."""
-    body = requests.post(f"{server.url}/login", json={"login": username, "password": PASSWORD}, timeout=10).json()
+    """A requests session of `username` (a new sign-in over REST). The server's access tokens live ACCESS_TTL
+    seconds (test_browser.py); `session.sign_in()` takes a new one when a busy machine outlasted it."""
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {body['access_token']}"
+
+    def sign_in():
+        body = requests.post(f"{server.url}/login", json={"login": username, "password": PASSWORD}, timeout=10)
+        session.headers["Authorization"] = f"Bearer {body.json()['access_token']}"
+
+    session.sign_in = sign_in
+    sign_in()
     return session
 
 
 def post(session, url, content):
     response = session.post(url, json={"Content": content}, timeout=10)
+    if response.status_code == 401 and response.json()["error"]["code"] == "token_expired":
+        session.sign_in()  # not what this test is about: the web client's own refresh is test_browser.py's
+        response = session.post(url, json={"Content": content}, timeout=10)
     assert response.status_code == 201, response.text
 
 

@@ -80,3 +80,39 @@ def test_web_modules_stay_small(name, limit):
         pytest.skip(f"{name} is gone")
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= limit, f"{name} has {lines} lines (at most {limit})"
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def unbalanced_tags(html):
+    """The first tag of `html` that closes out of order or never closes, as "tag at line N", or None: a section left
+    open swallows what follows it (and hides it with its own `hidden`)."""
+    from html.parser import HTMLParser
+
+    problems, stack = [], []
+
+    class Walker(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag not in VOID:
+                stack.append((tag, self.getpos()[0]))
+
+        def handle_endtag(self, tag):
+            if not stack or stack[-1][0] != tag:
+                problems.append(f"</{tag}> at line {self.getpos()[0]} closes {stack[-1] if stack else 'nothing'}")
+            else:
+                stack.pop()
+
+    Walker().feed(html)
+    problems += [f"<{tag}> at line {line} never closes" for tag, line in stack]
+    return problems[0] if problems else None
+
+
+def test_the_parser_sees_an_element_left_open():
+    assert unbalanced_tags("<aside><section><p>x</p></aside>") == "</aside> at line 1 closes ('section', 1)"
+    assert unbalanced_tags("<aside><section><input></section></aside>") is None
+
+
+def test_the_page_closes_every_element_it_opens():
+    page = (JS.parent.parent / "index.html").read_text(encoding="utf-8")
+    assert unbalanced_tags(page) is None
