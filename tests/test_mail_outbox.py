@@ -62,7 +62,9 @@ def test_the_worker_sends_the_signup_mail_and_records_it(worker_app, smtp):
 
 def test_a_mail_that_keeps_failing_is_retried_then_marked_failed_and_logged(make_app, caplog):
     from conftest import free_port
-    app = make_app(SMTP_PORT=free_port(), SMTP_TIMEOUT=2, MAIL_RETRY_DELAY=0.2, MAIL_MAX_ATTEMPTS=2)
+    # A retry delay of 2 s: the checks below, right after the first attempt, must see it pending even on a busy
+    # machine (with 0.2 s, a loaded CI run once saw the second attempt made already).
+    app = make_app(SMTP_PORT=free_port(), SMTP_TIMEOUT=2, MAIL_RETRY_DELAY=2, MAIL_MAX_ATTEMPTS=2)
     name = unique()
     address = f"{name}@example.test"
     response = app.test_client().post("/signup", json={"username": name, "email": address, "password": PASSWORD})
@@ -71,7 +73,7 @@ def test_a_mail_that_keeps_failing_is_retried_then_marked_failed_and_logged(make
     assert (first["state"], first["attempts"]) == ("pending", 1) and "SMTP" in first["last_error"]
     worker = app.extensions["chat.services"].mail_worker
     assert worker.deliver_due() == 0  # not due before its retry delay
-    time.sleep(0.3)
+    time.sleep(2.1)  # the retry delay, on purpose
     assert worker.deliver_due() == 1
     last = outbox(app).find_one({"to": address})
     assert (last["state"], last["attempts"]) == ("failed", 2) and last["done_at"] and last["sent_at"] is None
