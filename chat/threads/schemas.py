@@ -1,6 +1,7 @@
 """marshmallow schemas of the thread events and routes (PascalCase on sockets, lower case in query strings)."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
+from ..chats.schemas import HistoryQuerySchema
 from ..fields import ID, PageSchema, StrictBoolean, Text
 
 LIMIT = validate.Range(min=1, max=100)
@@ -58,17 +59,8 @@ class ReadThreadGroupSchema(ReadThreadSelfSchema, _Group):
     """`read-thread` on `/group`."""
 
 
-class ThreadQuerySchema(Schema):
-    """`GET /messages/<root id>/thread?before=&after=&limit=`."""
-
-    before = Text(validate=ID)
-    after = Text(validate=ID)
-    limit = fields.Integer(validate=LIMIT)
-
-    @validates_schema
-    def one_cursor(self, data, **kwargs):
-        if "before" in data and "after" in data:
-            raise ValidationError("Give before or after, not both.", "before")
+class ThreadQuerySchema(HistoryQuerySchema):
+    """`GET /messages/<root id>/thread?before=&after=&limit=`: paged as history is, by ThreadSeq."""
 
 
 class ThreadsQuerySchema(Schema):

@@ -1,6 +1,7 @@
 // Sign in, create an account, "check your email", send the link again; "forgot password?" and the form
 // that a reset link opens when the mail points at this client (CLIENT_URL/reset-password?token=…).
 import { describe, request } from "./api.js";
+import { busy } from "./busy.js";
 import { $, formError } from "./dom.js";
 import { showProviders } from "./oidc.js";
 import * as session from "./session.js";
@@ -87,18 +88,6 @@ function showCheckEmail(address, info = "") {
   $("#dev-outbox-path").textContent = devOutbox || "";
 }
 
-async function busy(form, work) {
-  const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  formError(form, "");
-  try {
-    await work();
-  } catch (error) {
-    formError(form, describe(error));
-  } finally {
-    button.disabled = false;
-  }
-}
 
 function login(event) {
   event.preventDefault();

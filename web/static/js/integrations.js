@@ -2,6 +2,7 @@
 // expiry, the token shown once with a copy button, the list with when each was last used, revoking) and bot
 // users (create, list, delete; a new bot's token shown once). Every refusal is shown in words by its form.
 import { describe } from "./api.js";
+import { busy } from "./busy.js";
 import { $, formError, h } from "./dom.js";
 import * as session from "./session.js";
 
@@ -58,18 +59,6 @@ async function copySecret(event) {
   }
 }
 
-async function busy(form, work) {
-  const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  formError(form, "");
-  try {
-    await work();
-  } catch (error) {
-    formError(form, describe(error));
-  } finally {
-    button.disabled = false;
-  }
-}
 
 // ---------- tokens ----------
 

@@ -1,0 +1,16 @@
+// A form's submit button held disabled while its work runs, the work's error shown in the form (dom.js formError).
+import { describe } from "./api.js";
+import { formError } from "./dom.js";
+
+export async function busy(form, work) {
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  formError(form, "");
+  try {
+    await work();
+  } catch (error) {
+    formError(form, describe(error));
+  } finally {
+    button.disabled = false;
+  }
+}
