@@ -26,11 +26,11 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 
 from chat import create_app  # noqa: E402  (after monkey-patching, on purpose)
-from chat.config import config_for  # noqa: E402
-from chat.drain import gate as gate_while_draining  # noqa: E402
-from chat.gctune import tune as tune_gc  # noqa: E402
-from chat.localdb import DataDirectoryInUse, LocalDatabase, LocalDatabaseError  # noqa: E402
-from chat.logs import WsgiErrorLog, redact_tokens  # noqa: E402
+from chat.kernel.config import config_for  # noqa: E402
+from chat.process.drain import gate as gate_while_draining  # noqa: E402
+from chat.process.gctune import tune as tune_gc  # noqa: E402
+from chat.process.localdb import DataDirectoryInUse, LocalDatabase, LocalDatabaseError  # noqa: E402
+from chat.process.logs import WsgiErrorLog, redact_tokens  # noqa: E402
 
 _signal_watchers = []  # gevent's signal handlers, kept alive
 
@@ -98,9 +98,10 @@ if ASYNC_MODE == "gevent":
     interrupt_main_greenlet_only()
 local_database = None if os.environ.get("MONGO_URI") else start_local_database()
 app = create_app()
-gate_while_draining(app)  # new requests answer 503 once a stop has begun (chat/drain.py, deploy/gunicorn.conf.py)
+# New requests answer 503 once a stop has begun (chat/process/drain.py, deploy/gunicorn.conf.py).
+gate_while_draining(app)
 socketio = app.extensions["socketio"]
-_gc_thresholds, _gc_frozen = tune_gc(app.config)  # GC_THRESHOLDS and GC_FREEZE (chat/gctune.py), once built
+_gc_thresholds, _gc_frozen = tune_gc(app.config)  # GC_THRESHOLDS and GC_FREEZE (chat/process/gctune.py), once built
 app.logger.info("garbage collection: thresholds %s, %d objects frozen", _gc_thresholds, _gc_frozen)
 
 
@@ -176,7 +177,7 @@ def main():
     app.logger.info("listening on http://%s:%s", config["HOST"], config["PORT"])
     app.logger.info("links in mails open %s (PUBLIC_URL)", config["PUBLIC_URL"])
     # gevent listens with a queue of 128 by default: too short for a storm of reconnecting clients.
-    # Its error log (clients that send garbage and the like) goes through logging, a line each (chat/logs.py).
+    # Its error log (clients that send garbage and the like) goes through logging, a line each (chat/process/logs.py).
     extra = {}
     if socketio.async_mode == "gevent":
         extra = {"backlog": 1024, "error_log": WsgiErrorLog(),

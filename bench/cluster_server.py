@@ -4,7 +4,7 @@
 
 Each instance is `python wsgi.py`, as `make run` starts it, on its own port, with the same MONGO_URI,
 MONGO_DB and REDIS_URL, like tests/cluster.py. The database is MONGO_URI's server when it is set;
-otherwise one SecantusDB server with `:memory:` storage (chat/localdb.py) that lives as long as the
+otherwise one SecantusDB server with `:memory:` storage (chat/process/localdb.py) that lives as long as the
 instances. bench/targets.py (`start_cluster`) does the same inside the benchmark runner, with
 `shared_database()`; this command is for running the pair by hand. Ctrl-C or SIGTERM stops the
 instances, then the database server.
@@ -25,7 +25,7 @@ def shared_database():
     uri = os.environ.get("MONGO_URI", "")
     if uri:
         return uri, None
-    from chat.localdb import MEMORY, LocalDatabase
+    from chat.process.localdb import MEMORY, LocalDatabase
     local = LocalDatabase(MEMORY)
     return local.start(), local
 

@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from chat.localdb import free_port  # noqa: F401  (for the benchmarks)
+from chat.process.localdb import free_port  # noqa: F401  (for the benchmarks)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

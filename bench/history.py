@@ -5,7 +5,7 @@
 Runs in its own process and times the service call the socket handler makes
 (`MessageService.history`, what `fetch-personal-chat` runs after its checks), so no socket or
 load generator is in the figure. The database is a SecantusDB server with `:memory:` storage that this
-process starts for itself (chat/localdb.py), or MONGO_URI's server when it is set (then in a database
+process starts for itself (chat/process/localdb.py), or MONGO_URI's server when it is set (then in a database
 of its own, dropped at the end); either way the app talks MongoDB's wire protocol through pymongo, as
 it does in production. Messages are seeded straight into the collection with the ids the server gives
 them (`message_id(chat_id, seq)`, "<chat_id>:<seq>"); the only secondary index of `messages`
@@ -31,7 +31,7 @@ SEED_BATCH = 1000
 
 def seed(db, chat, sender, start, count):
     """Messages start+1 .. start+count of the chat, as MessageService.send stores them (no ClientId)."""
-    from chat.clock import utcnow
+    from chat.kernel.clock import utcnow
     from chat.messages.repository import message_id
     messages = db["messages"]
     now = utcnow()
@@ -63,7 +63,7 @@ def timed(call, repeat):
 
 def main(depths):
     from chat import create_app
-    from chat.localdb import MEMORY, LocalDatabase
+    from chat.process.localdb import MEMORY, LocalDatabase
     outbox = tempfile.mkdtemp(prefix="bench-history-")
     uri, database = os.environ.get("MONGO_URI", ""), None
     if not uri:
@@ -91,7 +91,7 @@ def main(depths):
 def measure(app, depths, store):
     """The record: for each depth, the page and send timings."""
     from chat.auth.passwords import Passwords
-    from chat.kinds import ChatRef
+    from chat.kernel.kinds import ChatRef
     from chat.messages.repository import message_id
     services = app.extensions["chat.services"]
     db = app.extensions["chat.store"].db

@@ -22,7 +22,7 @@ import gevent  # noqa: E402
 from pymongo import MongoClient, ReturnDocument  # noqa: E402
 
 from bench.common import env_float, env_int, machine, percentiles, write_result  # noqa: E402
-from chat.localdb import MEMORY, LocalDatabase  # noqa: E402
+from chat.process.localdb import MEMORY, LocalDatabase  # noqa: E402
 
 SIZES = [int(size) for size in os.environ.get("BENCH_POOL_SIZES", "1,2,4,8,16,32,100").split(",")]
 WORKERS = env_int("BENCH_POOL_WORKERS", 64)

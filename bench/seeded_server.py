@@ -24,7 +24,7 @@ from bson import ObjectId
 
 import wsgi
 from chat.auth.tokens import mint_pair
-from chat.clock import utcnow
+from chat.kernel.clock import utcnow
 
 PASSWORD = "bench-password-123"
 

@@ -2,11 +2,11 @@
 from flask import Flask
 
 from . import db
-from .config import TestingConfig, config_for
 from .error_handlers import register_error_handlers
 from .extensions import create_socketio, jwt, limiter
-from .metrics_route import register_metrics
-from .security import register_security_headers
+from .kernel.config import TestingConfig, config_for
+from .process.metrics_route import register_metrics
+from .process.security import register_security_headers
 from .services import build_services
 
 
@@ -22,7 +22,7 @@ def create_app(config=None):
     register_logging(app)
     register_extensions(app)
     register_services(app)
-    register_metrics(app)  # GET /metrics and its hooks (chat/metrics_route.py)
+    register_metrics(app)  # GET /metrics and its hooks (chat/process/metrics_route.py)
     register_security_headers(app)  # before the blueprints, so that a page's own policy is applied last
     register_blueprints(app)
     register_sockets(app)
@@ -34,8 +34,8 @@ def create_app(config=None):
 
 
 def register_logging(app):
-    """One line per event on standard error, as text or JSON lines (LOG_FORMAT): chat/logs.py."""
-    from .logs import configure
+    """One line per event on standard error, as text or JSON lines (LOG_FORMAT): chat/process/logs.py."""
+    from .process.logs import configure
     configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"], app.config.get("LOG_DRIVER"))
     app.logger.setLevel(app.config["LOG_LEVEL"])
 
@@ -49,13 +49,13 @@ def register_proxy_fix(app):
 
 
 def register_websocket_compression(app):
-    """Unless WS_COMPRESSION, refuse WebSocket permessage-deflate on the Socket.IO path (chat/wscompression.py).
+    """Unless WS_COMPRESSION, refuse WebSocket permessage-deflate on the Socket.IO path (chat/process/wscompression.py).
 
     It wraps the middleware Flask-SocketIO put in app.wsgi_app, so it applies however the app is served
     (`python wsgi.py`, or gunicorn's `wsgi:app`, whose requests also go through app.wsgi_app).
     """
     if not app.config["WS_COMPRESSION"]:
-        from .wscompression import RefuseWebSocketCompression
+        from .process.wscompression import RefuseWebSocketCompression
         app.wsgi_app = RefuseWebSocketCompression(app.wsgi_app, app.extensions["socketio"].sockio_mw.engineio_path)
 
 
@@ -94,7 +94,7 @@ def register_services(app):
     file_sweeper.init_app(app, services.files)  # the upload sweep, unless FILE_SWEEP_INTERVAL is 0
     from .notify import worker as notify_worker
     notify_worker.init_app(app, services)  # pushes off the request path, and the digest loop
-    from .background import start_every
+    from .process.background import start_every
     start_every(app, "webhook deliveries", services.webhook_delivery.deliver_due,  # unless WEBHOOK_POLL is 0
                 app.config["WEBHOOK_POLL"])
     from .governance import worker as governance_worker
@@ -111,9 +111,9 @@ def register_blueprints(app):
     from .chats.routes import bp as chats_bp
     from .files.routes import bp as files_bp
     from .groups.routes import bp as groups_bp
-    from .health import bp as health_bp
     from .notify.routes import bp as notify_bp
     from .openapi import bp as openapi_bp
+    from .process.health import bp as health_bp
     from .users.routes import bp as users_bp
     from .web import bp as web_bp
     for blueprint in (auth_bp, account_bp, email_change_bp, users_bp, blocks_bp, chats_bp, groups_bp, files_bp,

@@ -15,7 +15,7 @@ import functools
 from flask import current_app, g, request
 from flask_jwt_extended import verify_jwt_in_request
 
-from .errors import insufficient_scope
+from .kernel.errors import insufficient_scope
 from .services import services
 from .tokens.scopes import NO_TOKENS, SCOPES, is_personal_token
 

@@ -1,7 +1,7 @@
 """The database handle and every index the application relies on.
 
 One pymongo client per process, to the server MONGO_URI names: MongoDB in production, the local
-SecantusDB server that `wsgi.py` starts when no MONGO_URI is set (see chat/localdb.py), or the
+SecantusDB server that `wsgi.py` starts when no MONGO_URI is set (see chat/process/localdb.py), or the
 test suite's. Nothing here knows which: it is MongoDB's wire protocol either way. Indexes are
 declared in INDEXES, the only place they are spelled, and created at start-up; if the database is
 down then, creation is retried on the next request until it succeeds.
@@ -187,7 +187,7 @@ def describe(uri, name):
 
 
 class CommandTimer(CommandListener):
-    """Each database command's latency and failures, as the driver measures them, for `sink` (chat/metrics.py
+    """Each database command's latency and failures, as the driver measures them, for `sink` (chat/process/metrics.py
     sets it: `db_command(name, seconds, failed)`); nothing until then."""
 
     sink = None

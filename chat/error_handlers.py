@@ -1,4 +1,4 @@
-"""The HTTP edge of the one error envelope (chat/errors.py): every error Flask can see becomes
+"""The HTTP edge of the one error envelope (chat/kernel/errors.py): every error Flask can see becomes
 `{"error": {"code", "message", "fields"?}}` with its status.
 """
 from flask import jsonify
@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 from pymongo.errors import ConnectionFailure, WriteConcernError
 from werkzeug.exceptions import HTTPException
 
-from .errors import ApiError, from_exception, payload_too_large, rate_limited, unavailable
+from .kernel.errors import ApiError, from_exception, payload_too_large, rate_limited, unavailable
 
 
 def register_error_handlers(app):

@@ -9,8 +9,8 @@ from flask import current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity
 from marshmallow import ValidationError
 
-from .errors import ApiError, from_exception, token_expired, token_revoked, unauthorized, validation_error
-from .kinds import kind_of
+from .kernel.errors import ApiError, from_exception, token_expired, token_revoked, unauthorized, validation_error
+from .kernel.kinds import kind_of
 from .messages.schemas import message_out
 from .services import services
 

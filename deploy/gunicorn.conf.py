@@ -1,7 +1,7 @@
 """gunicorn settings for one chat process: `gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:5001 wsgi:app`.
 
 One gevent worker per process (a Socket.IO session lives in the worker that accepted it; run more processes
-for more capacity), and a drain on SIGTERM (chat/drain.py): /health answers 503, new requests are answered 503
+for more capacity), and a drain on SIGTERM (chat/process/drain.py): /health answers 503, new requests are answered 503
 so the proxy sends them to another process, every Socket.IO connection is cut so its client reconnects
 elsewhere, and the worker exits once its running requests are done. See docs/operations.md, "Rolling restart".
 """
@@ -18,10 +18,11 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Drain on SIGTERM: gunicorn's own handler stops the accept loop; ours first drains the app (chat/drain.py)."""
+    """Drain on SIGTERM: gunicorn's own handler stops the accept loop; ours first drains the app
+    (chat/process/drain.py)."""
     import gevent
 
-    from chat.drain import begin
+    from chat.process.drain import begin
 
     stop = worker.handle_exit
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # A patch to SecantusDB (GPL-2.0), carried by this project and applied only to the SecantusDB server process
-# that chat/localdb.py starts. This file is licensed under the GPL-2.0, like the program it patches. The chat
+# that chat/process/localdb.py starts. This file is licensed under the GPL-2.0, like the program it patches. The chat
 # application (MIT) never imports it, or SecantusDB: it only runs this file as a separate program.
 """Run `secantusd-py` with one fix: findAndModify's write finds its document by `_id`, not by a scan.
 

@@ -1,7 +1,7 @@
 """Shared fixtures: the database server, the app and its clients, a real SMTP sink, a live server process, Redis.
 
 One database server for the whole session: a local SecantusDB with `:memory:` storage, started as
-`make run` starts one (chat/localdb.py), or the MongoDB that TEST_MONGO_URI names. Every test gets a
+`make run` starts one (chat/process/localdb.py), or the MongoDB that TEST_MONGO_URI names. Every test gets a
 database of its own, dropped afterwards. Under pytest-xdist (`make test`) each worker is a session of its
 own, with its own database server, SMTP sink and live server on free ports (docs/testing.md).
 Unit tests build the app with `create_app({...})`;
@@ -29,7 +29,7 @@ import requests
 from aiosmtpd.controller import Controller
 
 from chat import create_app
-from chat.localdb import MEMORY, LocalDatabase, free_port  # noqa: F401  (free_port: for the tests)
+from chat.process.localdb import MEMORY, LocalDatabase, free_port  # noqa: F401  (free_port: for the tests)
 from command_log import record_commands
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter

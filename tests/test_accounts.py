@@ -12,7 +12,7 @@ from pymongo.monitoring import CommandListener
 from test_faults import OUTAGE_TIMEOUT_MS, direct_client, proxy  # noqa: F401  (fixtures)
 
 import chat.db
-from chat.clock import utcnow
+from chat.kernel.clock import utcnow
 from conftest import bearer, error_code, unique
 
 

@@ -275,7 +275,7 @@ def test_mute_and_unmute_with_and_without_until_in_lists_and_the_inbox(live_serv
 ])
 def test_the_stored_end_of_a_mute_is_a_utc_time_any_database_holds(until, stored):
     from chat.chats.mute import mute_end
-    from chat.clock import iso
+    from chat.kernel.clock import iso
     assert iso(mute_end(until)) == stored
 
 

@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from chat.config import Config, ProductionConfig, config_for
+from chat.kernel.config import Config, ProductionConfig, config_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def settings_read_from_environment():
-    source = (ROOT / "chat" / "config.py").read_text()
+    source = (ROOT / "chat" / "kernel" / "config.py").read_text()
     return set(re.findall(r'get\("([A-Z0-9_]+)"', source))
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chat import create_app, errors
-from chat.kinds import message_events
+from chat import create_app
+from chat.kernel import errors
+from chat.kernel.kinds import message_events
 from conftest import close_app, database_uri, unique
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ PUSH_CALL = re.compile(r"\b\w*(?:emit|relay|announce|to_group)\w*\(\s*f?\"([a-z]
 def test_every_pushed_event_is_documented():
     documented = {name for namespace in ASYNCAPI["channels"] for name in event_names(namespace, "subscribe")}
     pushed = {name for source in CHAT_SOURCES.values() for name in PUSH_CALL.findall(source)}
-    pushed |= set(message_events())  # named by the table of kinds (chat/kinds.py), not by a literal
+    pushed |= set(message_events())  # named by the table of kinds (chat/kernel/kinds.py), not by a literal
     assert {"user-id", "presence", "session-ended", "receive-personal-message", "member-added"} <= pushed, \
         "the grep broke"
     undocumented = sorted(name for name in pushed
@@ -168,7 +169,7 @@ OPERATIONS_MD = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
 
 
 def test_operations_md_lists_every_setting():
-    settings = set(re.findall(r'get\("([A-Z0-9_]+)"', CHAT_SOURCES[ROOT / "chat" / "config.py"]))
+    settings = set(re.findall(r'get\("([A-Z0-9_]+)"', CHAT_SOURCES[ROOT / "chat" / "kernel" / "config.py"]))
     assert {"MONGO_URI", "REDIS_URL", "PRESENCE_TTL", "JWT_SECRET_KEY"} <= settings, "the grep broke"
     table_rows = [line for line in OPERATIONS_MD.splitlines() if line.startswith("| ")]
     missing = sorted(name for name in settings if not any(f"`{name}`" in row for row in table_rows))
@@ -185,7 +186,7 @@ def test_operations_md_names_what_the_code_puts_in_redis():
 
 
 def test_the_nginx_example_outlasts_the_ping_cycle():
-    from chat.config import Config
+    from chat.kernel.config import Config
     defaults = Config({})
     timeouts = [int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", OPERATIONS_MD)]
     assert timeouts, "no proxy_read_timeout in docs/operations.md"

@@ -1,7 +1,7 @@
-"""Draining before a stop (chat/drain.py): once begun, /health answers 503 and every new request is answered
+"""Draining before a stop (chat/process/drain.py): once begun, /health answers 503 and every new request is answered
 503 `unavailable` without running, so a proxy sends it to another process; requests of an Engine.IO session
 the process holds still reach it. The live drain (gunicorn's SIGTERM behind nginx) is in tests/test_nginx.py."""
-from chat.drain import begin, draining, gate
+from chat.process.drain import begin, draining, gate
 
 
 def test_a_draining_process_answers_503_to_health_and_to_new_requests(app, client):

@@ -2,9 +2,9 @@
 the `captured_events` fixture (tests/events_capture.py); the live socket tests check the pushes themselves."""
 import pytest
 
-from chat.errors import ApiError
 from chat.events import Origin
-from chat.kinds import ChatRef, pair_key
+from chat.kernel.errors import ApiError
+from chat.kernel.kinds import ChatRef, pair_key
 
 
 def as_user(user):

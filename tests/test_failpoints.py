@@ -1,6 +1,6 @@
 """The faults a MongoDB replica set really has, injected by the database server's own fail points.
 
-The app runs on a database server of its own started with `--enable-test-commands` (chat/localdb.py), and the
+The app runs on a database server of its own started with `--enable-test-commands` (chat/process/localdb.py), and the
 test arms MongoDB's `failCommand` fail point (`configureFailPoint`), limited to the app's connections
 (`appName: chat-backend`): the server itself answers a write with NotWritablePrimary or PrimarySteppedDown (what
 a primary that steps down answers), closes the connection before running it, runs it and reports a
@@ -21,7 +21,7 @@ import pytest
 from pymongo import MongoClient
 
 from chat import create_app
-from chat.localdb import MEMORY, LocalDatabase
+from chat.process.localdb import MEMORY, LocalDatabase
 from conftest import Accounts, app_config, bearer, socket_auth, unique
 
 pytestmark = pytest.mark.live

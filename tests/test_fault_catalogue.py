@@ -13,7 +13,7 @@ import time
 import pytest
 import socketio
 
-from chat.localdb import LocalDatabase, free_port
+from chat.process.localdb import LocalDatabase, free_port
 from conftest import start_live_server, stop_live_server
 
 pytestmark = pytest.mark.live
@@ -66,7 +66,7 @@ def test_a_database_restart_mid_stream_loses_and_doubles_nothing(own_database, s
         sending.start()
         assert third_sent.wait(60)
         # Stopped and started from this (the main) thread: the server gets the parent-death signal when the
-        # thread that started it ends (chat/localdb.py).
+        # thread that started it ends (chat/process/localdb.py).
         own_database.stop()
         time.sleep(OUTAGE_S)
         own_database.start()

@@ -13,8 +13,8 @@ import pytest
 import requests
 from PIL import Image
 
-from chat.config import DEV_SECRET
 from chat.files.urls import THUMBNAIL, UrlSigner
+from chat.kernel.config import DEV_SECRET
 from conftest import bearer
 
 pytestmark = pytest.mark.live
@@ -400,7 +400,7 @@ def test_uploads_never_attached_are_swept_after_24_hours_and_attached_ones_stay(
     files = small_app.extensions["chat.services"].files
     from bson import ObjectId
 
-    from chat.clock import utcnow
+    from chat.kernel.clock import utcnow
     db["files.files"].update_many({}, {"$set": {"uploadDate": utcnow() - timedelta(hours=25)}})
     db["files.files"].update_one({"_id": ObjectId(ids[2])}, {"$set": {"uploadDate": utcnow() - timedelta(hours=23)}})
     assert files.sweep_unattached() == 1

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from chat.config import Config
+from chat.kernel.config import Config
 from conftest import PASSWORD, ROOT, free_port, live_env, start_live_server, stop_live_server, unique
 
 pytestmark = pytest.mark.live

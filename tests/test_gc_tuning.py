@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from chat.config import Config
+from chat.kernel.config import Config
 from conftest import ROOT
 
 
@@ -32,7 +32,7 @@ def test_malformed_thresholds_refuse_to_start(value):
 
 
 def _tune_in_fresh_process(settings):
-    code = ("import gc, json, sys; from chat.gctune import tune; "
+    code = ("import gc, json, sys; from chat.process.gctune import tune; "
             "settings = json.loads(sys.argv[1]); settings['GC_THRESHOLDS'] = tuple(settings['GC_THRESHOLDS']); "
             "before = gc.get_threshold(); thresholds, frozen = tune(settings); "
             "print(json.dumps({'before': before, 'thresholds': thresholds, 'frozen': frozen, "

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from chat.errors import ApiError
+from chat.kernel.errors import ApiError
 from conftest import Accounts, error_code, unchanged
 
 

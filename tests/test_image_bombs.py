@@ -10,8 +10,8 @@ import pytest
 import requests
 from PIL import Image
 
-from chat.concurrency import Busy, Lane
-from chat.config import Config
+from chat.kernel.concurrency import Busy, Lane
+from chat.kernel.config import Config
 from conftest import bearer
 
 SIDE = 4096  # the largest square WebP the default memory budget lets through: 16.7 million pixels, 256 MiB

@@ -26,7 +26,7 @@ import pytest
 from bson import json_util
 from pymongo import MongoClient
 
-from chat.clock import utcnow
+from chat.kernel.clock import utcnow
 from conftest import bearer, database_uri, expired_access
 
 # Winning-plan stages that read through an index (EXPRESS_IXSCAN, EXPRESS_UPDATE, ... start with EXPRESS).

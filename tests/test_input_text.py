@@ -16,9 +16,9 @@ import requests
 from marshmallow import Schema, ValidationError, fields
 from pymongo import MongoClient
 
-from chat.errors import ApiError
-from chat.fields import Storable, Text, storable
-from chat.kinds import ChatRef
+from chat.kernel.errors import ApiError
+from chat.kernel.fields import Storable, Text, storable
+from chat.kernel.kinds import ChatRef
 from chat.sockets import NAMESPACE_CLASSES
 from conftest import PASSWORD, bearer, database_uri, error_code, snapshot, unchanged, unique
 

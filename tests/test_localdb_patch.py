@@ -11,7 +11,7 @@ import time
 import pytest
 from pymongo import MongoClient, ReturnDocument
 
-from chat.localdb import MEMORY, LocalDatabase
+from chat.process.localdb import MEMORY, LocalDatabase
 
 CHATS = 3000
 

@@ -85,7 +85,7 @@ def test_json_log_carries_the_traceback_of_an_unexpected_error_inside_its_line(s
     """An unexpected error is still reported with its traceback, but as one JSON line."""
     import logging
 
-    from chat.logs import JsonFormatter
+    from chat.process.logs import JsonFormatter
     try:
         raise ValueError("boom")
     except ValueError:

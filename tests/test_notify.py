@@ -402,7 +402,7 @@ def test_the_service_worker_is_served_at_the_root(push_app):
 
 
 def test_production_refuses_the_insecure_push_setting():
-    from chat.config import ProductionConfig
+    from chat.kernel.config import ProductionConfig
     env = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "PUSH_ALLOW_INSECURE_LOCAL": "1"}
     with pytest.raises(RuntimeError, match="PUSH_ALLOW_INSECURE_LOCAL"):
         ProductionConfig(env).check()

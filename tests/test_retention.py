@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from chat.clock import utcnow
+from chat.kernel.clock import utcnow
 from conftest import DEADLINE, bearer, error_code, start_live_server, stop_live_server
 
 pytestmark = pytest.mark.live

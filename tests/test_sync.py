@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from chat.kinds import ChatRef
+from chat.kernel.kinds import ChatRef
 from chat.messages import sync
 from conftest import bearer, error_code, unchanged
 

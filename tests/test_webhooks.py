@@ -190,7 +190,7 @@ def test_incoming_posts_are_rate_limited(make_app, smtp, connect_socket):
 
 
 def test_production_refuses_the_insecure_webhook_setting():
-    from chat.config import ProductionConfig
+    from chat.kernel.config import ProductionConfig
     env = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "WEBHOOK_ALLOW_INSECURE_LOCAL": "1"}
     with pytest.raises(RuntimeError, match="WEBHOOK_ALLOW_INSECURE_LOCAL"):
         ProductionConfig(env).check()

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chat.wscompression import RefuseWebSocketCompression
+from chat.process.wscompression import RefuseWebSocketCompression
 from conftest import start_live_server, stop_live_server
 
 OFFER = "permessage-deflate; client_max_window_bits"  # what Chrome and Firefox send

@@ -5,7 +5,7 @@
 
 Runs bench/scenarios/delivery.py on the real server once per mode, back to back, every one with its GC
 pauses recorded (BENCH_GC=stats, bench/experiments/gcpause.py):
-- `shipped`: the settings as they ship (GC_FREEZE=true, GC_THRESHOLDS=5000,20,100; chat/gctune.py);
+- `shipped`: the settings as they ship (GC_FREEZE=true, GC_THRESHOLDS=5000,20,100; chat/process/gctune.py);
 - `python-defaults`: GC_FREEZE=false and GC_THRESHOLDS=700,10,10 (what the server did before);
 - `startup`: Python's thresholds, frozen once when the server answers /health (BENCH_GC=startup).
 Each run's light phase (1 msg/s while the other connections idle) comes first; its saturation and half

@@ -3,7 +3,7 @@
     python -m bench.experiments.take_seq 100 1000 10000
     python -m bench.experiments.take_seq --unpatched 100 1000 10000   # SecantusDB without the project's patch
 
-Starts a SecantusDB server as wsgi.py does (chat/localdb.py, data in a temporary folder), fills `chats`
+Starts a SecantusDB server as wsgi.py does (chat/process/localdb.py, data in a temporary folder), fills `chats`
 with N personal chats, then times, one client, one command at a time (MONGO_POOL_SIZE=1, as wsgi.py
 runs it): the conditional findAndModify a send makes (chat/chats/repository.py `take_seq`: `_id` plus
 membership, not-deleted, not-closed, not-blocked and kind conditions, a pipeline update), the same
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from pymongo import MongoClient, ReturnDocument
 
-from chat.localdb import LocalDatabase
+from chat.process.localdb import LocalDatabase
 
 from ..common import proc_cpu_s
 

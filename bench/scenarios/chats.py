@@ -28,9 +28,9 @@ import uuid
 
 from pymongo import MongoClient
 
-from chat.clock import utcnow
-from chat.kinds import pair_key
-from chat.localdb import LocalDatabase
+from chat.kernel.clock import utcnow
+from chat.kernel.kinds import pair_key
+from chat.process.localdb import LocalDatabase
 
 from .. import clients as client_modes
 from ..accounts import http_session

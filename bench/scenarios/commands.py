@@ -1,7 +1,7 @@
 """(8) Database commands per connect and per send, from the product's own metrics.
 
 The real server counts every command it sends to its database (`chat_db_command_seconds_count` by
-command name, chat/metrics.py); this scenario reads `GET /metrics` (METRICS_TOKEN, bench/targets.py)
+command name, chat/process/metrics.py); this scenario reads `GET /metrics` (METRICS_TOKEN, bench/targets.py)
 before and after each step, so the figures are what the shipped server does, not a wrapper's count:
 - `connect`: N clients connect as the client mode does (`browser`: the web client's four namespaces);
 - `send_online`: one message at a time (each waits for its ack) in personal chats whose partner is

@@ -4,10 +4,10 @@ and what computing the grams adds to a send.
     python -m bench.scenarios.search [MESSAGES CHATS MEMBER_OF]   (default 100000 1000 50; prints one JSON line)
 
 Runs in its own process (as bench/history.py) and times the service call `GET /search` makes
-(`SearchService.search`, after the query string's schema), so no HTTP or load generator is in the figure. The
-database is a SecantusDB server with `:memory:` storage that this process starts (chat/localdb.py), or MONGO_URI's
-server when set (a database of its own, dropped at the end). Chats are groups inserted straight into `chats`, the
-searching user a member of MEMBER_OF of them; messages are inserted straight into `messages` as
+(`SearchService.search`, after the query string's schema), so no HTTP or load generator is in the figure.
+The database is a SecantusDB server with `:memory:` storage that this process starts (chat/process/localdb.py), or
+MONGO_URI's server when set (a database of its own, dropped at the end). Chats are groups inserted straight into
+`chats`, the searching user a member of MEMBER_OF of them; messages are inserted straight into `messages` as
 chat/messages/service.py stores them, `grams` included (chat/search/grams.py), evenly over the chats, each of 6..14
 words drawn from a vocabulary of 5,000 made-up words with a Zipf-like frequency (random.Random(32): the same every
 run). The `messages_search` index is in place while seeding, as in production.
@@ -43,7 +43,7 @@ def words(rng):
 
 def seed(db, messages, chats, member_of, user_id, rng, vocab, weights):
     """The chats (group documents) and messages; returns (seconds, grams µs per message: mean, p95)."""
-    from chat.clock import utcnow
+    from chat.kernel.clock import utcnow
     from chat.messages.repository import message_id
     from chat.search.grams import grams
     started = time.perf_counter()
@@ -127,7 +127,7 @@ def measure(app, messages, chats, member_of):
 
 def main(messages=100_000, chats=1000, member_of=50):
     from chat import create_app
-    from chat.localdb import MEMORY, LocalDatabase
+    from chat.process.localdb import MEMORY, LocalDatabase
     outbox = tempfile.mkdtemp(prefix="bench-search-")
     uri, database = os.environ.get("MONGO_URI", ""), None
     if not uri:

@@ -6,9 +6,9 @@
 Runs in its own process (as bench/history.py) and times, per depth, `GET /chats/<id>/changes?since_rev=` through
 the app's own test client (the route, its schema, JWT check and JSON, no socket or network) and the service call
 `sync-chat` makes after its schema (`MessageService.changes`). The database is a SecantusDB server with `:memory:`
-storage that this process starts (chat/localdb.py), or MONGO_URI's server when set (a database of its own, dropped
-at the end). Messages are seeded straight into `messages` as a send stores them (`rev`/`revs` included: message n
-at Rev n, the chat at Rev = Seq = depth). Then 10 real changes go through the service (4 sends, 3 edits, 2
+storage that this process starts (chat/process/localdb.py), or MONGO_URI's server when set (a database of its own,
+dropped at the end). Messages are seeded straight into `messages` as a send stores them (`rev`/`revs` included:
+message n at Rev n, the chat at Rev = Seq = depth). Then 10 real changes go through the service (4 sends, 3 edits, 2
 reactions, 1 deletion) and the client syncs from the Rev it held before them (depth): 10 messages come back.
 Two states: `fresh`, right after the changes (their Revs are still listed as in flight for 20 s: the sync
 checks them against the range it read, which shows them landed, so no lookup is added: chat/messages/sync.py)
@@ -29,7 +29,7 @@ REPEAT = 50
 
 def seed(db, chat_id, sender, count):
     """Messages 1..count of the chat as a send stores them (no ClientId), message n at Rev n."""
-    from chat.clock import utcnow
+    from chat.kernel.clock import utcnow
     from chat.messages.repository import message_id
     now, docs = utcnow(), []
     for seq in range(1, count + 1):
@@ -73,7 +73,7 @@ def ten_changes(services, a, b, ref, chat_id, depth):
 def measure(app, depths):
     """Per depth, in a chat of its own: seed, 10 changes, time the sync fresh and settled."""
     from chat.auth.passwords import Passwords
-    from chat.kinds import ChatRef
+    from chat.kernel.kinds import ChatRef
     services = app.extensions["chat.services"]
     db = app.extensions["chat.store"].db
     users = services.auth.user_repo
@@ -115,7 +115,7 @@ def measure(app, depths):
 
 def main(depths):
     from chat import create_app
-    from chat.localdb import MEMORY, LocalDatabase
+    from chat.process.localdb import MEMORY, LocalDatabase
     outbox = tempfile.mkdtemp(prefix="bench-sync-")
     uri, database = os.environ.get("MONGO_URI", ""), None
     if not uri:

@@ -10,9 +10,9 @@ from flask import Blueprint, current_app, request
 from flask_jwt_extended import get_jwt, get_jwt_identity
 
 from ..bearer import bearer_required
-from ..errors import ApiError
 from ..extensions import limiter
 from ..http import endpoint
+from ..kernel.errors import ApiError
 from ..openapi import ok
 from ..services import services
 from ..tokens.scopes import NO_TOKENS

@@ -8,9 +8,9 @@ sessions goes through `AuthService.end_sessions`, which closes their sockets on 
 import secrets
 from datetime import timedelta
 
-from .. import errors
-from ..clock import as_utc, iso, utcnow
 from ..governance import service as logs
+from ..kernel import errors
+from ..kernel.clock import as_utc, iso, utcnow
 from .mailer import email_change_message, email_change_notice, reset_message
 from .service import CANCEL_EMAIL_CHANGE, CHANGE_EMAIL, hash_token, is_current, links_epoch
 

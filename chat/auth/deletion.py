@@ -21,10 +21,10 @@ finishes; so does the background sweep (`chat/auth/sweeper.py`), for a deletion 
 import logging
 from datetime import timedelta
 
-from .. import errors
-from ..clock import utcnow
 from ..events import Origin
-from ..kinds import GROUP
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from html import escape
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ class MailError(Exception):
 
 def report(mailer, outcome):
     """Count one mail handed to mailer: "sent", or "failed" (it raised MailError). Call it wherever a mail is
-    sent; chat/metrics.py sets `mailer.on_outcome` (chat_mails_total), and without it this does nothing."""
+    sent; chat/process/metrics.py sets `mailer.on_outcome` (chat_mails_total), and without it this does nothing."""
     listener = getattr(mailer, "on_outcome", None)
     if listener is not None:
         listener(outcome)

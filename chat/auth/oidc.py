@@ -16,8 +16,8 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from .. import errors
-from ..clock import utcnow
+from ..kernel import errors
+from ..kernel.clock import utcnow
 from ..users.repository import DuplicateUser
 from .oidc_providers import FETCH_TIMEOUT, ProviderError, check_url
 from .oidc_repository import DuplicateLink

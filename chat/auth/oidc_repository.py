@@ -6,7 +6,7 @@ Expiry is always checked here in code; the TTL indexes (chat/db.py) only clean u
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 
 class DuplicateLink(Exception):

@@ -12,10 +12,10 @@ from urllib.parse import quote
 from flask import Blueprint, current_app, redirect, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..errors import ApiError
 from ..extensions import limiter
-from ..fields import Text
 from ..http import endpoint
+from ..kernel.errors import ApiError
+from ..kernel.fields import Text
 from ..openapi import json_response, ok
 from ..services import services
 from ..users.schemas import own_user

@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
-from ..errors import ApiError
+from ..kernel.errors import ApiError
 
 # Signatures by the provider's public keys only: never "none", never HS* (a secret shared with the client).
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]

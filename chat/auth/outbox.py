@@ -28,8 +28,8 @@ from datetime import timedelta
 from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
-from ..background import one_pass
-from ..clock import utcnow
+from ..kernel.clock import utcnow
+from ..process.background import one_pass
 from .mailer import MailError, report
 
 log = logging.getLogger(__name__)

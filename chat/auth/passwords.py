@@ -2,7 +2,7 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..concurrency import offload
+from ..kernel.concurrency import offload
 
 
 class Passwords:

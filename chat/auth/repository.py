@@ -3,7 +3,7 @@ import uuid
 
 from pymongo import ReturnDocument
 
-from ..clock import as_utc, utcnow
+from ..kernel.clock import as_utc, utcnow
 
 
 class SessionRepository:

@@ -3,10 +3,10 @@ from flask import Blueprint, current_app, redirect, request
 from flask_jwt_extended import get_jwt, get_jwt_identity
 
 from ..bearer import bearer_required
-from ..errors import ApiError, invalid_token
 from ..extensions import limiter
-from ..fields import storable
 from ..http import endpoint, json_object
+from ..kernel.errors import ApiError, invalid_token
+from ..kernel.fields import storable
 from ..openapi import VERIFIED, ok
 from ..services import services
 from ..tokens.scopes import NO_TOKENS

@@ -1,7 +1,7 @@
 """marshmallow schemas for the auth bodies (unknown keys and wrong types are rejected)."""
 from marshmallow import Schema, ValidationError, validate
 
-from ..fields import Email, Text
+from ..kernel.fields import Email, Text
 
 
 class WholeMatch(validate.Regexp):

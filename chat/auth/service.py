@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
-from .. import errors
-from ..clock import as_utc, utcnow
 from ..events import Publisher
 from ..governance import service as logs
+from ..kernel import errors
+from ..kernel.clock import as_utc, utcnow
 from ..users.repository import DuplicateUser
 from .mailer import verification_message
 

@@ -5,7 +5,7 @@ tests, which sweep when they mean to).
 Both jobs are safe with several processes: expiry is one conditional `delete_many`, and a stalled deletion
 is claimed by one process at a time.
 """
-from ..background import start_every
+from ..process.background import start_every
 
 
 def init_app(app, deletion):

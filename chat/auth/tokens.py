@@ -7,7 +7,7 @@ type, so `check_socket_tokens` does both itself.
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from jwt import ExpiredSignatureError, InvalidTokenError
 
-from .. import errors
+from ..kernel import errors
 from ..tokens.scopes import is_personal_token
 
 

@@ -17,9 +17,9 @@ import pyotp
 import segno
 from cryptography.fernet import Fernet, InvalidToken
 
-from .. import errors
-from ..clock import as_utc, utcnow
 from ..governance import service as logs
+from ..kernel import errors
+from ..kernel.clock import as_utc, utcnow
 from .service import hash_token, links_epoch
 
 RECOVERY_CODES = 10

@@ -9,7 +9,7 @@ the same atomic update, so a code works once in its window whichever process see
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 
 class TwoFactorRepository:

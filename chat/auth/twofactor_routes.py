@@ -10,8 +10,8 @@ from marshmallow import Schema, fields, validate
 
 from ..bearer import bearer_required
 from ..extensions import limiter
-from ..fields import Text
 from ..http import endpoint, json_object
+from ..kernel.fields import Text
 from ..openapi import json_response, ok
 from ..services import services
 from ..tokens.scopes import NO_TOKENS

@@ -8,8 +8,8 @@ and every group the two are members of keeps the pair (`blocks`, chat/groups/rep
 
 Each write is idempotent, so repeating a block or an unblock that failed half-way completes it.
 """
-from ..ids import to_object_id
-from ..kinds import GROUP
+from ..kernel.ids import to_object_id
+from ..kernel.kinds import GROUP
 
 _LISTS = {"blocks": 1, "blocked_by": 1}
 

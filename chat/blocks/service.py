@@ -8,9 +8,9 @@ read receipts (chat/sockets/publisher.py) and presence (chat/sockets/root.py) re
 mention (each group the two share keeps the pair, `blocks`); messages, typing and receipts in groups they already
 share flow as before. Blocking is silent: B is told nothing.
 """
-from .. import errors
 from ..events import Publisher
-from ..kinds import pair_key
+from ..kernel import errors
+from ..kernel.kinds import pair_key
 from .repository import hidden_from
 
 DEFAULT_MOST = 1000

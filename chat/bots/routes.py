@@ -6,8 +6,8 @@ from marshmallow import Schema, fields
 
 from ..auth.schemas import USERNAME
 from ..bearer import bearer_required
-from ..fields import Text
 from ..http import endpoint
+from ..kernel.fields import Text
 from ..openapi import User, json_response
 from ..services import services
 from ..tokens.scopes import NO_TOKENS

@@ -7,7 +7,7 @@ shown once, when the bot is created. Deleting a bot is an account deletion (chat
 groups, its messages show "deleted user", its tokens go. Deleting the owner's account deletes their bots
 (`remove_owned_by`, one of the deletion's leftovers).
 """
-from .. import errors
+from ..kernel import errors
 from ..users.repository import DuplicateUser
 
 

@@ -7,7 +7,7 @@ reads the same field through `is_muted`, from the chat document it already holds
 """
 from datetime import datetime, timezone
 
-from ..clock import as_utc, iso, utcnow
+from ..kernel.clock import as_utc, iso, utcnow
 
 # A mute without Until ends at the end of the last day BSON dates and Python both represent.
 FOREVER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)

@@ -14,8 +14,8 @@ ObjectId.
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..clock import utcnow
-from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP, PERSONAL, SELF, pair_key
 from ..moderation import slowmode
 from . import revs
 from .mute import mute_field

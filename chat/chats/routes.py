@@ -5,7 +5,7 @@ from flask_jwt_extended import get_jwt_identity
 
 from ..bearer import bearer_required
 from ..http import caller, counted, endpoint, history_page, sent
-from ..kinds import ChatRef, kind_of
+from ..kernel.kinds import ChatRef, kind_of
 from ..messages.schemas import changes_wire, history_out, message_out, reactions_wire, receipt_wire
 from ..openapi import NO_USER, SENT, ok
 from ..services import services

@@ -3,8 +3,8 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import CLIENT_ID, CONTENT, ID, REPLY_TO, THREAD_OF, Text
 from ..files.fields import ATTACHMENTS
+from ..kernel.fields import CLIENT_ID, CONTENT, ID, REPLY_TO, THREAD_OF, Text
 
 LIMIT = validate.Range(min=1, max=100)
 

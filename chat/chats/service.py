@@ -4,9 +4,9 @@ Resolving a chat is the first step of every message operation (chat/messages/ser
 self and personal chats on first use happens here too, after everything that can be checked is checked,
 so that a refused request leaves no chat behind.
 """
-from .. import errors
-from ..clock import utcnow
-from ..kinds import GROUP, PERSONAL, SELF, pair_key
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP, PERSONAL, SELF, pair_key
 from ..moderation import slowmode
 from .mute import mute_end
 

@@ -1,7 +1,7 @@
 """How chats go out on the wire: the chat list entries (socket lists and the REST inbox) and the partner."""
-from ..clock import iso, utcnow
 from ..groups.wire import group_out
-from ..kinds import GROUP, PERSONAL
+from ..kernel.clock import iso, utcnow
+from ..kernel.kinds import GROUP, PERSONAL
 from ..messages.schemas import message_out
 from .mute import mute_wire
 

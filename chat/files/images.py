@@ -1,7 +1,7 @@
 """Images through Pillow, off the event loop: checked to really be the type their signature says, measured, and
 thumbnailed.
 
-Decoding runs in a `Lane` (chat/concurrency.py): FILE_DECODE_WORKERS real OS threads at once, FILE_DECODE_QUEUE
+Decoding runs in a `Lane` (chat/kernel/concurrency.py): FILE_DECODE_WORKERS real OS threads at once, FILE_DECODE_QUEUE
 more uploads waiting, any further one refused at once with 503 `unavailable`; Pillow releases the GIL while it
 decodes, so the event loop keeps serving every other request and socket meanwhile. Before anything is decoded,
 from the header alone, an image is refused (415) with more than `max_pixels` pixels, or when decoding it would take
@@ -16,8 +16,8 @@ import warnings
 
 from PIL import Image, ImageMode, UnidentifiedImageError
 
-from .. import errors
-from ..concurrency import Busy, Lane
+from ..kernel import errors
+from ..kernel.concurrency import Busy, Lane
 from .kinds import PILLOW_FORMATS, unsupported
 
 THUMBNAIL_SIDE = 320

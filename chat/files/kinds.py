@@ -6,7 +6,7 @@ XML) is refused: it is exactly what a file claiming to be something else would h
 import codecs
 import re
 
-from .. import errors
+from ..kernel import errors
 
 CHUNK_SIZE = 255 * 1024  # what a file is stored (and streamed) in: GridFS's default chunk
 

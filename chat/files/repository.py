@@ -12,8 +12,8 @@ from bson import ObjectId
 from gridfs import GridFSBucket, NoFile
 from pymongo import UpdateOne
 
-from ..clock import utcnow
-from ..ids import to_object_id
+from ..kernel.clock import utcnow
+from ..kernel.ids import to_object_id
 from .kinds import CHUNK_SIZE
 
 CHUNKS_PER_INSERT = 4  # about 1 MiB per insert command

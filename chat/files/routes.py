@@ -14,10 +14,10 @@ from flask import Blueprint, Response, current_app, request
 from flask_jwt_extended import get_jwt_identity
 from marshmallow import Schema, validate
 
-from .. import errors
 from ..bearer import bearer_required
-from ..fields import Text
 from ..http import counted, endpoint
+from ..kernel import errors
+from ..kernel.fields import Text
 from ..openapi import ErrorEnvelope, json_response, ok
 from ..services import services
 from ..tokens.scopes import MESSAGES_READ, MESSAGES_WRITE

@@ -13,9 +13,9 @@ import uuid
 from datetime import timedelta
 from io import BytesIO
 
-from .. import errors
-from ..clock import utcnow
-from ..ids import to_object_id
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.ids import to_object_id
 from .kinds import IMAGES, sniff
 from .urls import THUMBNAIL
 

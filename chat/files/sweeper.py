@@ -4,7 +4,7 @@
 Safe with several processes: each file is removed by one conditional delete (`metadata.attached` still null),
 so two sweeps, or a sweep and a send attaching the file, never both win (chat/files/service.py).
 """
-from ..background import start_every
+from ..process.background import start_every
 
 
 def init_app(app, files):

@@ -10,7 +10,7 @@ other account's address is ever read here.
 import json
 import zipfile
 
-from ..clock import iso
+from ..kernel.clock import iso
 
 
 def account_json(user):

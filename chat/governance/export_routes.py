@@ -5,10 +5,10 @@ from flask_jwt_extended import get_jwt_identity
 from marshmallow import Schema, fields, validate
 
 from ..bearer import bearer_required
-from ..clock import utcnow
-from ..fields import Text
 from ..files.routes import disposition, stream
 from ..http import endpoint
+from ..kernel.clock import utcnow
+from ..kernel.fields import Text
 from ..openapi import _doc, json_response
 from ..services import services
 from ..tokens.scopes import NO_TOKENS

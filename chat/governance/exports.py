@@ -16,12 +16,12 @@ from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
-from .. import errors
 from ..auth.mailer import compose, lifetime
 from ..auth.service import hash_token
-from ..clock import iso, utcnow
-from ..ids import to_object_id
-from ..kinds import GROUP, PERSONAL, SELF
+from ..kernel import errors
+from ..kernel.clock import iso, utcnow
+from ..kernel.ids import to_object_id
+from ..kernel.kinds import GROUP, PERSONAL, SELF
 from . import service as logs
 from .archive import write_archive
 from .exports_repository import READY

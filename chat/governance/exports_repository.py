@@ -13,8 +13,8 @@ from gridfs import GridFSBucket, NoFile
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..clock import as_utc, utcnow
 from ..files.kinds import CHUNK_SIZE
+from ..kernel.clock import as_utc, utcnow
 
 PENDING, BUILDING, READY, FAILED = "pending", "building", "ready", "failed"
 

@@ -3,7 +3,7 @@ account). The only code that touches those collections. Nothing here updates an 
 loses entries only with what they are about (a deleted account's security log, a deleted group's audit)."""
 from pymongo import DESCENDING
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 
 class LogRepository:

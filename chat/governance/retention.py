@@ -18,7 +18,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 log = logging.getLogger(__name__)
 LEASE = "retention"

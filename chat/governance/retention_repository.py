@@ -6,7 +6,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..chats.revs import message_rev, message_revs
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 SWEPT = {"_id": 1, "chat_id": 1, "attachments": 1}
 

@@ -15,7 +15,7 @@ import logging
 
 from pymongo.errors import PyMongoError
 
-from ..clock import iso
+from ..kernel.clock import iso
 
 log = logging.getLogger(__name__)
 

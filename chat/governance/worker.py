@@ -1,6 +1,6 @@
 """The governance loops of a process: the retention sweep (RETENTION_SWEEP_INTERVAL, which also deletes old
 exports) and the export builder (EXPORT_POLL_INTERVAL); 0 turns either off, as in tests that run them by hand."""
-from ..background import start_every
+from ..process.background import start_every
 
 
 def init_app(app, services):

@@ -14,8 +14,8 @@ grams.
 from bson import ObjectId
 
 from ..chats.repository import read_field
-from ..clock import utcnow
-from ..kinds import GROUP
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP
 
 GRAM = 3  # the longest substring kept in `name_grams`
 DIRECTORY_ORDER = [("member_count", -1), ("name_lower", 1), ("_id", 1)]  # the largest groups first

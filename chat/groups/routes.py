@@ -5,7 +5,7 @@ from flask_jwt_extended import get_jwt_identity
 from ..bearer import bearer_required
 from ..chats.schemas import HistoryQuerySchema, SendBodySchema
 from ..http import caller, counted, endpoint, history_page, sent
-from ..kinds import ChatRef
+from ..kernel.kinds import ChatRef
 from ..messages.schemas import message_out
 from ..openapi import NOT_MEMBER, SENT, ok
 from ..services import services

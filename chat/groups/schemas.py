@@ -1,7 +1,8 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import (
+from ..files.fields import ATTACHMENTS
+from ..kernel.fields import (
     CLIENT_ID,
     CONTENT,
     EMOJI,
@@ -14,7 +15,6 @@ from ..fields import (
     SyncSchema,
     Text,
 )
-from ..files.fields import ATTACHMENTS
 
 
 class CreateGroupSchema(Schema):

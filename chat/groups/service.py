@@ -13,9 +13,9 @@ Each change is one conditional update (see GroupRepository), so racing commands 
 without an admin who is a member, nor with more than GROUP_MAX_MEMBERS members. Returns plain
 documents, and announces each change to the events port (chat/events.py) once it is stored.
 """
-from .. import errors
 from ..events import NOBODY, Publisher
 from ..governance import service as logs
+from ..kernel import errors
 from ..moderation import roles, slowmode
 from .repository import block_pairs
 

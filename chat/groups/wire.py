@@ -1,5 +1,5 @@
 """How groups go out on the wire."""
-from ..clock import iso
+from ..kernel.clock import iso
 
 
 def group_member(chat, user_id):

@@ -5,12 +5,12 @@ Each change takes the chat's next Rev first (one update of the chat, chat/chats/
 with it second; a change that stored nothing gives the Rev up. A reaction is three commands: the chat
 (membership), the Rev, and one conditional update of the message, which checks both emoji limits.
 """
-from .. import errors
-from ..clock import utcnow
 from ..events import NOBODY
 from ..governance import service as logs
 from ..groups.wire import group_member
-from ..kinds import GROUP
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP
 from ..moderation import roles
 from ..search.grams import grams as search_grams
 from . import reactions, rules

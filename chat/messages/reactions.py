@@ -11,7 +11,7 @@ No database and no transport here.
 """
 import re
 
-from .. import errors
+from ..kernel import errors
 
 MEMBER_MAX_EMOJI = 10  # distinct emoji one member may add to one message
 TAGS = re.compile("[\U000e0020-\U000e007f]")

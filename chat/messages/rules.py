@@ -6,8 +6,8 @@ resolved from the group document the send's own update returned, never by a quer
 import re
 import unicodedata
 
-from .. import errors
-from ..fields import storable
+from ..kernel import errors
+from ..kernel.fields import storable
 
 EXCERPT_CHARS = 120  # a reply quotes the first 120 characters of the replied-to content
 MAX_EMOJI = 20  # distinct emoji on one message

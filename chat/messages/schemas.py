@@ -1,7 +1,7 @@
 """How messages go out on the wire (PascalCase keys, as the web client expects)."""
-from ..clock import iso
 from ..files.wire import attachments_out
-from ..kinds import kind_of
+from ..kernel.clock import iso
+from ..kernel.kinds import kind_of
 from .rules import REACTION_USERS, versions
 
 

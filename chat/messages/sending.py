@@ -10,11 +10,11 @@ more (they are resolved from the group document the Seq update returns).
 """
 import unicodedata
 
-from .. import errors
-from ..clock import utcnow
 from ..events import NOBODY
-from ..fields import storable
-from ..kinds import GROUP
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.fields import storable
+from ..kernel.kinds import GROUP
 from ..search.grams import grams as search_grams
 from . import rules
 from .repository import client_key, message_id

@@ -11,11 +11,11 @@ chat and the messages of the Seqs next to its cursor (more only past empty Seqs,
 Each operation that changes something announces it, once stored, to the events port (chat/events.py); `origin`
 says who asked and from which socket.
 """
-from .. import errors
 from ..chats.service import NEWEST_LOOKBACK
-from ..clock import utcnow
 from ..events import NOBODY, Publisher
 from ..governance.service import NoLog
+from ..kernel import errors
+from ..kernel.clock import utcnow
 from . import paging, sync
 from .changing import Changing
 from .repository import seq_of

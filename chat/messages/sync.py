@@ -12,9 +12,9 @@ Cost: the chat, at most a few lookups of in-flight messages, and one range read:
 """
 import time
 
-from .. import errors
 from ..chats import revs
-from ..clock import utcnow
+from ..kernel import errors
+from ..kernel.clock import utcnow
 
 DEFAULT_LIMIT = 100
 WAIT_SECONDS, WAIT_STEP = 1.0, 0.01  # how long a sync waits for a change in flight to land, and how often it looks

@@ -5,9 +5,9 @@ from flask import Blueprint, current_app
 from flask_jwt_extended import get_jwt_identity
 
 from ..bearer import bearer_required
-from ..clock import iso
 from ..groups.wire import group_out
 from ..http import caller, counted, endpoint
+from ..kernel.clock import iso
 from ..openapi import ok
 from ..services import services
 from ..tokens.scopes import GROUPS_READ, GROUPS_WRITE

@@ -10,10 +10,10 @@ unknown code is `not_found`, the same answer for each.
 import secrets
 from datetime import timedelta
 
-from .. import errors
-from ..clock import utcnow
 from ..governance import service as logs
 from ..groups.service import by_name
+from ..kernel import errors
+from ..kernel.clock import utcnow
 from . import roles
 
 CODE_BYTES = 16  # 128 bits

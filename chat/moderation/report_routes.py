@@ -4,7 +4,7 @@ from flask import Blueprint
 
 from ..bearer import bearer_required
 from ..http import caller, counted, endpoint
-from ..kinds import GROUP
+from ..kernel.kinds import GROUP
 from ..messages.schemas import message_out
 from ..openapi import ok
 from ..services import services

@@ -7,12 +7,12 @@ Nobody is told who reported: the listings carry counts and reasons, never report
 the reports of their own messages (not even a moderator). Resolving goes through the same service methods as
 the direct actions (MessageService.delete, GroupService.kickout), so their rules and announcements hold.
 """
-from .. import errors
-from ..clock import utcnow
 from ..events import NOBODY
 from ..governance import service as logs
 from ..groups.service import by_name
-from ..kinds import GROUP, PERSONAL
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP, PERSONAL
 from ..messages.repository import chat_id_of
 from . import roles
 from .report_repository import OPEN

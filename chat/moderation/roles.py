@@ -9,8 +9,8 @@ answer repeat the same rule in their filters (chat/groups/repository.py), so a r
 | kick a moderator or the admin | a moderator: yes | no | no |
 | delete anyone's message, pin, slow mode, invites, reports | yes | yes | no |
 """
-from .. import errors
-from ..kinds import GROUP
+from ..kernel import errors
+from ..kernel.kinds import GROUP
 
 
 def is_admin(group, user_id):

@@ -5,7 +5,7 @@ from flask_jwt_extended import get_jwt_identity
 
 from ..bearer import bearer_required
 from ..http import caller, counted, endpoint
-from ..kinds import ChatRef, kind_of
+from ..kernel.kinds import ChatRef, kind_of
 from ..messages.schemas import message_out
 from ..openapi import ok
 from ..services import services

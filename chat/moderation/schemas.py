@@ -2,7 +2,7 @@
 from marshmallow import Schema, validate
 from marshmallow import fields as mfields
 
-from ..fields import ID, StrictBoolean, Text
+from ..kernel.fields import ID, StrictBoolean, Text
 
 
 class PinPersonalSchema(Schema):

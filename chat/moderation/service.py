@@ -9,12 +9,12 @@ has PIN_MAX pins already, `conflict` then), the chat's next Rev (chat/chats/revs
 written with that Rev, so `sync-chat` returns it). Pinning what is pinned already, or unpinning what is not,
 changes nothing and announces nothing. Deleting a message unpins it (chat/messages/changing.py).
 """
-from .. import errors
-from ..clock import utcnow
 from ..events import NOBODY, Publisher
 from ..governance import service as logs
 from ..groups.service import by_name
-from ..kinds import GROUP, PERSONAL
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP, PERSONAL
 from . import roles
 
 PIN_MAX = 50

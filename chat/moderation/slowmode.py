@@ -11,7 +11,7 @@ No database here: the filter and the field the chat repository uses.
 """
 import math
 
-from .. import errors
+from ..kernel import errors
 
 MAX_SECONDS = 3600
 

@@ -23,13 +23,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from html import escape
 
-from .. import errors
 from ..auth.mailer import MailError, report
 from ..chats.mute import is_muted
 from ..chats.service import stored_beyond
-from ..clock import utcnow
-from ..ids import to_object_id
-from ..kinds import GROUP, PERSONAL
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.ids import to_object_id
+from ..kernel.kinds import GROUP, PERSONAL
 from .listheaders import LIST_POLICY
 from .service import email_setting, excerpt
 from .sweep import sweep

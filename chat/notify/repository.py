@@ -21,7 +21,7 @@ from datetime import timedelta
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 from ..messages.repository import message_id
 
 VAPID_KEY_ID = "vapid"

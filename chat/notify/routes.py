@@ -5,8 +5,8 @@ from flask_jwt_extended import get_jwt_identity
 
 from ..auth.pages import HEADERS, page, wants_html
 from ..bearer import bearer_required
-from ..errors import ApiError
 from ..http import counted, endpoint
+from ..kernel.errors import ApiError
 from ..openapi import json_response
 from ..services import services
 from ..tokens.scopes import NO_TOKENS

@@ -1,7 +1,7 @@
 """What the notification routes load (strictly: unknown keys are refused) and answer."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..fields import Text
+from ..kernel.fields import Text
 from .endpoints import MAX_ENDPOINT_CHARS
 from .service import EMAIL_CHOICES
 

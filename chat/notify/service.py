@@ -17,9 +17,9 @@ import http.client
 import logging
 import threading
 
-from .. import errors
 from ..chats.mute import is_muted
-from ..kinds import GROUP, SELF
+from ..kernel import errors
+from ..kernel.kinds import GROUP, SELF
 from . import endpoints, pushjobs, webpush
 from .hosts import HostBackoff, host_of
 from .repository import subscription_id

@@ -21,8 +21,8 @@ from datetime import timedelta
 
 from ..chats.mute import is_muted
 from ..chats.service import stored_beyond
-from ..clock import as_utc
-from ..kinds import GROUP, PERSONAL
+from ..kernel.clock import as_utc
+from ..kernel.kinds import GROUP, PERSONAL
 from . import threads as thread_digest
 
 OVERLAP = timedelta(seconds=60)

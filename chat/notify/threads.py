@@ -10,8 +10,8 @@ covered (`digested.<root id>`: a ThreadSeq) adds a row of its own, never for a c
 their roots, chats and newest replies (three lookups).
 """
 from ..chats.mute import is_muted
-from ..clock import as_utc
-from ..kinds import GROUP
+from ..kernel.clock import as_utc
+from ..kernel.kinds import GROUP
 from .service import excerpt
 
 MOST_THREADS = 20  # threads looked at for one digest

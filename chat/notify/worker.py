@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from ..background import Every, one_pass
+from ..process.background import Every, one_pass
 from .fairqueue import FairQueue
 from .pushjobs import PushJob
 

@@ -2,7 +2,7 @@
 every read; the TTL index only cleans up)."""
 from pymongo.errors import PyMongoError
 
-from ..clock import as_utc, utcnow
+from ..kernel.clock import as_utc, utcnow
 
 
 class PreviewCache:

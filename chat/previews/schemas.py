@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
-from ..fields import Text
+from ..kernel.fields import Text
 
 URL_MAX = 2048
 # A URL is ASCII (RFC 3986; browsers percent-encode the rest), which also keeps a request line of the longest

@@ -15,8 +15,9 @@ from datetime import timedelta
 from http.client import HTTPException
 from urllib.parse import urlencode
 
-from .. import errors, outbound
-from ..clock import utcnow
+from .. import outbound
+from ..kernel import errors
+from ..kernel.clock import utcnow
 from .page import charset_of, read_preview
 
 PAGE_MAX_BYTES = 1024 * 1024

@@ -7,7 +7,7 @@ and reads the caller's chats' ranges newest first; SecantusDB runs the first thr
 on what it read. Neither needs `$text` or Atlas Search. The scope is the first `$match` itself: only messages of
 the chats given are ever read.
 """
-from ..kinds import GROUP, PERSONAL, SELF
+from ..kernel.kinds import GROUP, PERSONAL, SELF
 
 ORDER = {"created_at": -1, "_id": -1}  # newest first; the id breaks ties of one millisecond
 LIVE_KINDS = [SELF, PERSONAL, GROUP]

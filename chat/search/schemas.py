@@ -3,8 +3,8 @@ from datetime import timezone
 
 from marshmallow import Schema, fields, validate
 
-from ..fields import ID, Text
-from ..kinds import kind_of
+from ..kernel.fields import ID, Text
+from ..kernel.kinds import kind_of
 from ..messages.schemas import message_out
 
 

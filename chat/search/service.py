@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .. import errors
+from ..kernel import errors
 from . import grams
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 50

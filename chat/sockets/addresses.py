@@ -1,10 +1,10 @@
 """Where pushes go: the namespace names and the room names, spelled here only.
 
-Namespaces: `/` (session and presence) and one per kind of chat (chat/kinds.py `KINDS`). Rooms: every socket joins
-`user:<id>` and `session:<sid>` in its namespace; group members' sockets on `/group` also join `group:<id>`.
+Namespaces: `/` (session and presence) and one per kind of chat (chat/kernel/kinds.py `KINDS`). Rooms: every socket
+joins `user:<id>` and `session:<sid>` in its namespace; group members' sockets on `/group` also join `group:<id>`.
 Rooms are decided by the server after a check, never taken from a payload.
 """
-from ..kinds import GROUP, KINDS, PERSONAL, SELF
+from ..kernel.kinds import GROUP, KINDS, PERSONAL, SELF
 
 ROOT_NS = "/"
 SELF_NS, PERSONAL_NS, GROUP_NS = (KINDS[kind].namespace for kind in (SELF, PERSONAL, GROUP))

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
-from .. import errors, metrics
 from ..events import Origin
+from ..kernel import errors
+from ..process import metrics
 from . import addresses as rooms
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from ..groups.schemas import (
     UpdateGroupSchema,
 )
 from ..groups.wire import group_out
-from ..kinds import ChatRef
+from ..kernel.kinds import ChatRef
 from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
 from ..moderation.schemas import PinGroupSchema
 from ..services import services

@@ -1,7 +1,7 @@
 """Namespace `/personal`: one-to-one chats. Each handler loads, makes one service call and acks; the service
 announces the change (chat/events.py) and chat/sockets/publisher.py pushes it."""
 from ..chats.wire import partner_of
-from ..kinds import ChatRef
+from ..kernel.kinds import ChatRef
 from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
 from ..moderation.schemas import PinPersonalSchema
 from ..services import services

@@ -1,16 +1,16 @@
 """`SocketPublisher`: the events port (chat/events.py) over Socket.IO, the only code that pushes.
 
 Each announcement becomes one emit (to a list of user rooms, or to a group's room) in the namespace of the
-chat's kind (chat/kinds.py `KINDS`), on every process when REDIS_URL is set; an origin's socket id is left out
+chat's kind (chat/kernel/kinds.py `KINDS`), on every process when REDIS_URL is set; an origin's socket id is left out
 where the contract says "everyone but the sender's own socket", which has its ack. A new message is also handed
 to the notification worker, for members who are away (chat/notify/worker.py: queued, never blocking).
 """
-from .. import metrics
-from ..clock import iso, utcnow
 from ..events import NOBODY, Publisher
-from ..kinds import kind_of
+from ..kernel.clock import iso, utcnow
+from ..kernel.kinds import kind_of
 from ..messages.schemas import message_out, reactions_wire, thread_fields
 from ..notify import worker as notify_worker
+from ..process import metrics
 from . import addresses as rooms
 from .addresses import NAMESPACES, ROOT_NS
 from .group_pushes import GroupPushes

@@ -20,7 +20,8 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from .. import errors, metrics
+from ..kernel import errors
+from ..process import metrics
 
 log = logging.getLogger(__name__)
 

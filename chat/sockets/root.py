@@ -2,7 +2,7 @@
 from flask import current_app
 
 from ..chats.wire import chat_list
-from ..clock import iso, utcnow
+from ..kernel.clock import iso, utcnow
 from ..services import services
 from .addresses import ROOT_NS
 from .base import AuthedNamespace, event

@@ -1,7 +1,8 @@
 """marshmallow schemas for every client→server socket payload (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..fields import (  # noqa: F401  (Empty: the namespaces' no-field events)
+from ..files.fields import ATTACHMENTS
+from ..kernel.fields import (  # noqa: F401  (Empty: the namespaces' no-field events)
     CLIENT_ID,
     CONTENT,
     EMOJI,
@@ -14,7 +15,6 @@ from ..fields import (  # noqa: F401  (Empty: the namespaces' no-field events)
     SyncSchema,
     Text,
 )
-from ..files.fields import ATTACHMENTS
 
 
 class SendSelfSchema(Schema):

@@ -1,6 +1,6 @@
 """Namespace `/self`: notes to self (the self chat's id is the user's id). The service announces what changed
 (chat/events.py); chat/sockets/publisher.py pushes it."""
-from ..kinds import ChatRef
+from ..kernel.kinds import ChatRef
 from ..messages.schemas import changes_wire, message_out, reactions_out
 from ..services import services
 from .addresses import SELF_NS

@@ -4,7 +4,7 @@
 how its payloads name the chat (`ref`) and loads them with its schemas. Each handler loads, calls the thread service
 once and acks; replies into a thread are the namespaces' sends with `ThreadOf`.
 """
-from ..kinds import ChatRef
+from ..kernel.kinds import ChatRef
 from ..services import services
 from ..threads import schemas
 from ..threads.wire import thread_page, thread_state

@@ -5,7 +5,7 @@ from flask_jwt_extended import get_jwt_identity
 
 from ..bearer import bearer_required
 from ..http import counted, endpoint
-from ..kinds import ChatRef
+from ..kernel.kinds import ChatRef
 from ..openapi import ok
 from ..services import services
 from ..tokens.scopes import MESSAGES_READ

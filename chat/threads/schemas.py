@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..chats.schemas import HistoryQuerySchema
-from ..fields import ID, PageSchema, StrictBoolean, Text
+from ..kernel.fields import ID, PageSchema, StrictBoolean, Text
 
 LIMIT = validate.Range(min=1, max=100)
 

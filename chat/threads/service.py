@@ -9,10 +9,10 @@ every follow of the thread moved up, its followers read). So ThreadSeq is gap-fr
 reply never touches the chat's Seq, read positions or activity time: it stays out of the main timeline and
 `Unread`. Announces `thread_replied` (the reply and the root's new summary) through the events port.
 """
-from .. import errors
-from ..clock import utcnow
 from ..events import NOBODY
-from ..kinds import GROUP
+from ..kernel import errors
+from ..kernel.clock import utcnow
+from ..kernel.kinds import GROUP
 from ..messages import rules
 from ..messages.repository import chat_id_of, client_key, reply_id, seq_of
 from ..search.grams import grams as search_grams

@@ -1,6 +1,6 @@
 """How threads go out on the wire: a root's `Thread` summary, and the answers of fetch-thread, follow-thread,
 read-thread and `GET /threads`."""
-from ..kinds import kind_of
+from ..kernel.kinds import kind_of
 from ..messages.schemas import message_out
 
 

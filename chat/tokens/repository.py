@@ -5,7 +5,7 @@ lookup by equality on the hash, never a string comparison of secrets; the value 
 """
 import uuid
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 
 class AccessTokenRepository:

@@ -1,8 +1,8 @@
 """The `/me/tokens` body and how a token goes out (never its hash; its value only once, at creation)."""
 from marshmallow import Schema, fields, validate
 
-from ..clock import iso
-from ..fields import StrictInteger, Text
+from ..kernel.clock import iso
+from ..kernel.fields import StrictInteger, Text
 from .scopes import SCOPES
 
 MAX_EXPIRES_IN = 366 * 24 * 3600  # a year and a day, in seconds

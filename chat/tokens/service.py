@@ -9,8 +9,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .. import errors
-from ..clock import as_utc, utcnow
+from ..kernel import errors
+from ..kernel.clock import as_utc, utcnow
 from .scopes import PREFIX, SCOPES, is_personal_token
 
 # LastUsedAt moves at most this often per token: a busy integration does not write on every request.

@@ -3,8 +3,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..clock import utcnow
-from ..ids import to_object_id
+from ..kernel.clock import utcnow
+from ..kernel.ids import to_object_id
 
 
 class DuplicateUser(Exception):

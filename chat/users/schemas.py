@@ -1,7 +1,7 @@
 """How users go out on the wire, and the search query."""
 from marshmallow import Schema, validate
 
-from ..fields import Text
+from ..kernel.fields import Text
 
 
 class SearchQuerySchema(Schema):

@@ -1,5 +1,5 @@
 """Looking users up: profiles and username search."""
-from .. import errors
+from ..kernel import errors
 
 SEARCH_LIMIT = 20
 

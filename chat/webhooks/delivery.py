@@ -25,7 +25,7 @@ from http.client import HTTPException
 
 from .. import outbound
 from ..auth.mailer import compose
-from ..clock import as_utc, utcnow
+from ..kernel.clock import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

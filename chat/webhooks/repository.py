@@ -15,7 +15,7 @@ import secrets
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from ..clock import utcnow
+from ..kernel.clock import utcnow
 
 INCOMING, OUTGOING = "incoming", "outgoing"
 PENDING, DELIVERED, DROPPED = "pending", "delivered", "dropped"

@@ -1,7 +1,7 @@
 """marshmallow schemas of the webhook routes: what they load (strict) and, for /openapi.json, what they answer."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..fields import CONTENT, Text
+from ..kernel.fields import CONTENT, Text
 
 NAME = validate.Length(min=1, max=80)
 

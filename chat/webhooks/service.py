@@ -14,12 +14,13 @@ import hashlib
 import json
 import secrets
 
-from .. import errors, outbound
-from ..clock import iso, utcnow
+from .. import outbound
 from ..events import NOBODY
 from ..governance import service as logs
 from ..groups.service import by_name
-from ..kinds import ChatRef
+from ..kernel import errors
+from ..kernel.clock import iso, utcnow
+from ..kernel.kinds import ChatRef
 from . import bots
 from .repository import INCOMING, OUTGOING, new_id
 

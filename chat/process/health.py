@@ -1,10 +1,10 @@
 """`GET /health`: is the process up, and do the database and (when configured) Redis answer."""
 from flask import Blueprint, current_app
 
-from .db import get_store
+from ..db import get_store
+from ..http import endpoint
+from ..openapi import ok
 from .drain import draining
-from .http import endpoint
-from .openapi import ok
 
 bp = Blueprint("health", __name__)
 
@@ -35,7 +35,7 @@ def health():
     With REDIS_URL set, "redis" says whether Redis answers; without it this process still serves its
     own clients, so the status is "degraded" (200), not down.
     """
-    if draining(current_app):  # stopping (chat/drain.py): the proxy should send new clients elsewhere
+    if draining(current_app):  # stopping (chat/process/drain.py): the proxy should send new clients elsewhere
         return {"status": "unavailable", "db": "ok", "error": {
             "code": "unavailable", "message": "This process is shutting down."}}, 503, {"Retry-After": "5"}
     body = {"status": "ok", "db": "ok"}

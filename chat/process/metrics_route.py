@@ -1,4 +1,4 @@
-"""`GET /metrics` and the HTTP hooks of the metrics (chat/metrics.py keeps the counters): the HTTP edge.
+"""`GET /metrics` and the HTTP hooks of the metrics (chat/process/metrics.py keeps the counters): the HTTP edge.
 
 `/metrics` answers only with `Authorization: Bearer <METRICS_TOKEN>`. Without METRICS_TOKEN it is off (404).
 """
@@ -7,8 +7,8 @@ import time
 
 from flask import Blueprint, current_app, g, request
 
-from .errors import ApiError
-from .http import endpoint
+from ..http import endpoint
+from ..kernel.errors import ApiError
 from .metrics import Metrics, current
 
 bp = Blueprint("metrics", __name__)
@@ -18,7 +18,7 @@ HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTI
 
 def register_metrics(app):
     """Give app its metrics: the registry, the HTTP timing, the database and mail hooks, and `GET /metrics`."""
-    metrics = app.extensions["chat.metrics"] = Metrics()
+    metrics = app.extensions["chat.process.metrics"] = Metrics()
     store = app.extensions.get("chat.store")
     timer = getattr(store, "command_timer", None)
     if timer is not None:

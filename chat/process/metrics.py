@@ -1,5 +1,5 @@
 """What this process is doing, as Prometheus metrics (prometheus_client): the counters and the hooks that record
-them. `GET /metrics` and the HTTP timing hooks are the HTTP edge's (chat/metrics_route.py).
+them. `GET /metrics` and the HTTP timing hooks are the HTTP edge's (chat/process/metrics_route.py).
 
 Each app has a registry of its own (never prometheus_client's global one), so that several apps in one
 process (the tests) do not collide. Every `python wsgi.py` process is scraped on its own address, and
@@ -105,7 +105,7 @@ def current():
     """The current app's Metrics, or None."""
     if not has_app_context():
         return None
-    return current_app.extensions.get("chat.metrics")
+    return current_app.extensions.get("chat.process.metrics")
 
 
 def socket_connection(namespace, change):

@@ -52,10 +52,11 @@ class Config:
         self.CHAT_ENV = get("CHAT_ENV", "development")
         self.SECRET_KEY = get("SECRET_KEY", DEV_SECRET)
         self.LOG_LEVEL = get("LOG_LEVEL", "INFO")
-        # text: `time LEVEL logger: message`; json: one JSON object per line (chat/logs.py).
+        # text: `time LEVEL logger: message`; json: one JSON object per line (chat/process/logs.py).
         self.LOG_FORMAT = get("LOG_FORMAT", "text")
         # The database driver's loggers (pymongo): WARNING whatever LOG_LEVEL, since its DEBUG command log carries
-        # documents (hashes, message text, keys). DEBUG only to debug the driver, never in production (chat/logs.py).
+        # documents (hashes, message text, keys). DEBUG only to debug the driver, never in production
+        # (chat/process/logs.py).
         self.LOG_DRIVER = get("LOG_DRIVER", "WARNING")
 
         # Server
@@ -84,9 +85,10 @@ class Config:
         self.SOCKET_MAX_PER_USER = int(get("SOCKET_MAX_PER_USER", "60"))
         # Seconds a client has to send a request line and headers (python wsgi.py under gevent); 0: no limit.
         self.HTTP_HEADER_TIMEOUT = float(get("HTTP_HEADER_TIMEOUT", "10"))
-        # Accept WebSocket permessage-deflate when a client offers it (chat/wscompression.py); off as in Node socket.io.
+        # Accept WebSocket permessage-deflate when a client offers it (chat/process/wscompression.py); off as in Node
+        # socket.io.
         self.WS_COMPRESSION = _bool(get("WS_COMPRESSION", "false"))
-        # The cyclic garbage collector of a served process (chat/gctune.py, applied by wsgi.py): one full
+        # The cyclic garbage collector of a served process (chat/process/gctune.py, applied by wsgi.py): one full
         # collection and gc.freeze() once the app is built, and gc.set_threshold(*GC_THRESHOLDS) (empty: Python's).
         self.GC_FREEZE = _bool(get("GC_FREEZE", "true"))
         self.GC_THRESHOLDS = _thresholds(get("GC_THRESHOLDS", "5000,20,100"))
