@@ -80,17 +80,18 @@ def register_extensions(app):
 
 def register_services(app):
     """The services, announcing to the Socket.IO publisher (chat/sockets/publisher.py), and their workers."""
+    from .files.urls import UrlSigner
     from .sockets.publisher import SocketPublisher
     store = db.get_store(app)
+    file_urls = UrlSigner.from_config(app.config)  # one signer, for the transports and the publisher
     app.extensions["chat.services"] = build_services(
-        app.config, store.db, events=SocketPublisher(app), background_db=store.background_db)
+        app.config, store.db, events=SocketPublisher(app, file_urls), background_db=store.background_db,
+        file_urls=file_urls)
     from .auth import outbox, sweeper
     services = app.extensions["chat.services"]
     services.auth.on_mail_queued = outbox.init_app(app, services.mail_worker)  # the mail worker, or none
     sweeper.init_app(app, services.deletion)  # the account sweep, unless ACCOUNT_SWEEP_INTERVAL is 0
-    from .files import routes as file_routes
     from .files import sweeper as file_sweeper
-    file_routes.init_app(app)  # the signer of file URLs
     file_sweeper.init_app(app, services.files)  # the upload sweep, unless FILE_SWEEP_INTERVAL is 0
     from .notify import worker as notify_worker
     notify_worker.init_app(app, services)  # pushes off the request path, and the digest loop

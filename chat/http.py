@@ -136,7 +136,7 @@ def caller():
 def sent(chat, message, created):
     """Answer a send: 201 {"Message"}, or 200 with the stored one for a repeated ClientId (the service has
     announced a new one)."""
-    return {"Message": message_out(message, group=kind_of(chat).room)}, 201 if created else 200
+    return {"Message": message_out(message, services().file_urls, group=kind_of(chat).room)}, 201 if created else 200
 
 
 def history_page(user, ref, query):

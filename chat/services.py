@@ -26,6 +26,7 @@ from .events import Publisher
 from .files.images import ImageInspector
 from .files.repository import FileRepository
 from .files.service import FileService
+from .files.urls import UrlSigner
 from .governance.service import AuditLog, SecurityLog
 from .governance.wiring import governance_services
 from .groups.repository import GroupRepository
@@ -86,12 +87,14 @@ class Services:
     security: SecurityLog | None = None  # the accounts' security log
     exports: object = None  # POST /me/export and its builder (chat/governance/exports.py)
     retention: object = None  # the retention sweep (chat/governance/retention.py)
+    file_urls: UrlSigner | None = None  # signs the file URLs of every message shown (chat/files/wire.py)
 
 
-def build_services(config, db, events=None, background_db=None):
+def build_services(config, db, events=None, background_db=None, file_urls=None):
     """Wire repositories and services for one app, each announcing to events (default: a Publisher that does
     nothing). What runs off the request path (the push workers and the digest loop: chat/notify/) reads and
-    writes through background_db, a client of its own (chat/db.py)."""
+    writes through background_db, a client of its own (chat/db.py). file_urls: the signer of file URLs the
+    transports and the publisher share (default: one from config)."""
     background_db = db if background_db is None else background_db
     events = Publisher() if events is None else events
     users = UserRepository(db)
@@ -150,7 +153,8 @@ def build_services(config, db, events=None, background_db=None):
                     mail_worker=mail_worker, notify=notify, digest=digest, events=events, twofactor=twofactor,
                     oidc=oidc, search=SearchService(SearchRepository(db)), moderation=moderation,
                     threads=threads, tokens=tokens, bots=bots, webhooks=webhooks, webhook_delivery=webhook_delivery,
-                    previews=PreviewService(PreviewCache(db), config), **governance.services)
+                    previews=PreviewService(PreviewCache(db), config),
+                    file_urls=file_urls or UrlSigner.from_config(config), **governance.services)
 
 
 def services(app=None):

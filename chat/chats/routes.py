@@ -33,8 +33,8 @@ def inbox(query):
     """The inbox: personal and group chats, most recent activity first, with LastMessage and Unread."""
     user_id, per_page = get_jwt_identity(), query["per_page"]
     total, rows = services().chats.inbox(user_id, query["page"], per_page)
-    entries = chat_list(rows, user_id, current_app.extensions["chat.presence"], with_kind=True,
-                        mentions=services().chats.unread_mentions(user_id, rows))
+    entries = chat_list(rows, user_id, current_app.extensions["chat.presence"], urls=services().file_urls,
+                        with_kind=True, mentions=services().chats.unread_mentions(user_id, rows))
     return {"state": {"page": query["page"], "per_page": per_page, "total": total,
                       "total_pages": (total + per_page - 1) // per_page}, "entries": entries}
 
@@ -48,7 +48,8 @@ def personal_history(partner_id, query):
     """A history page with the partner (the chat is created on first use), as `personal-chat`."""
     user = caller()
     chat, messages, has_more = history_page(user, ChatRef.personal(partner_id=partner_id), query)
-    return {"ChatId": chat["_id"], "Messages": [message_out(m) for m in messages], "UserId": user["id"],
+    urls = services().file_urls
+    return {"ChatId": chat["_id"], "Messages": [message_out(m, urls) for m in messages], "UserId": user["id"],
             "User": user, "Partner": partner_of(chat, user["id"]), "HasMore": has_more}
 
 
@@ -71,7 +72,8 @@ def self_history(query):
     """A history page of the self chat, as `self-chat`."""
     user = caller()
     _chat, messages, has_more = history_page(user, ChatRef.self_chat(), query)
-    return {"Messages": [message_out(m) for m in messages], "Name": user["username"], "HasMore": has_more}
+    urls = services().file_urls
+    return {"Messages": [message_out(m, urls) for m in messages], "Name": user["username"], "HasMore": has_more}
 
 
 @bp.post("/chats/self/messages")
@@ -93,7 +95,7 @@ def self_send(body):
 def edit_message(message_id, body):
     """Edit one's own message; both sides get the `…-message-edited` push."""
     chat, message = services().messages.edit(get_jwt_identity(), message_id, body["Content"])
-    return {"Message": message_out(message, group=kind_of(chat).room)}
+    return {"Message": message_out(message, services().file_urls, group=kind_of(chat).room)}
 
 
 @bp.delete("/messages/<message_id>")
@@ -104,7 +106,7 @@ def edit_message(message_id, body):
 def delete_message(message_id):
     """Soft-delete one's own message (it keeps its Seq); both sides get the `…-message-deleted` push."""
     chat, message = services().messages.delete(get_jwt_identity(), message_id)
-    return {"Message": message_out(message, group=kind_of(chat).room)}
+    return {"Message": message_out(message, services().file_urls, group=kind_of(chat).room)}
 
 
 @bp.get("/messages/<message_id>/history")
@@ -166,7 +168,7 @@ def changes(chat_id, query):
     """Catch-up: every message of a chat or group changed since since_rev (its current state, deletions too),
     in Rev order, at most limit; pass the answer's Rev next time (sync-chat on the sockets)."""
     return changes_wire(*services().messages.changes(caller(), ChatRef.any(chat_id), query["since_rev"],
-                                                     query.get("limit")))
+                                                     query.get("limit")), urls=services().file_urls)
 
 
 MUTE_ERRORS = {404: "`not_found`: no such chat or group, or not a member."}

@@ -3,8 +3,8 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..files.fields import ATTACHMENTS
-from ..kernel.fields import CLIENT_ID, CONTENT, ID, REPLY_TO, THREAD_OF, Text
+from ..kernel.fields import CONTENT, ID, Text
+from ..messages.payloads import ReadSchema, SendSchema
 
 LIMIT = validate.Range(min=1, max=100)
 
@@ -32,20 +32,16 @@ class InboxQuerySchema(Schema):
     per_page = fields.Integer(load_default=20, validate=LIMIT)
 
 
-class SendBodySchema(Schema):
-    Content = CONTENT
-    ClientId = CLIENT_ID
-    ReplyTo = REPLY_TO
-    ThreadOf = THREAD_OF
-    Attachments = ATTACHMENTS
+class SendBodySchema(SendSchema):
+    """The body of `POST .../messages` (chat/messages/payloads.py, as on the sockets)."""
 
 
 class EditBodySchema(Schema):
     Content = CONTENT
 
 
-class ReadBodySchema(Schema):
-    UpTo = Text(validate=ID)
+class ReadBodySchema(ReadSchema):
+    """The body of `POST /chats/<id>/read`."""
 
 
 class MuteBodySchema(Schema):

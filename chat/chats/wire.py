@@ -12,14 +12,14 @@ def partner_of(chat, user_id):
     return {"id": partner_id, "username": chat["names"][partner_id], "Bot": partner_id in (chat.get("bots") or ())}
 
 
-def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
+def chat_list(rows, user_id, presence, *, urls, with_kind=False, mentions=None):
     """The list entries of [(chat, last message, unread)] for user_id, with every partner's presence looked up
     at once: `PersonalChatList` entries ({"ChatId", "Partner" with "Online", "PartnerRead", "Closed", ...}) and
     `GroupChatList` entries
     (a `Group` with ... and "UnreadMentions", from mentions: {group id: count}), each with "LastMessage",
     "Unread", "UpdatedAt", "Rev" (the chat's revision), "Muted", "MutedUntil"; with_kind adds "Kind" (the
     inbox). A partner who blocked the
-    user, or whom the user blocked, reads as offline."""
+    user, or whom the user blocked, reads as offline. urls: the file URL signer (chat/files/urls.py)."""
     partners = {chat["_id"]: partner_of(chat, user_id) for chat, _, _ in rows if chat["kind"] == PERSONAL}
     online = presence.online([partner["id"] for partner in partners.values()]) if partners else {}
     entries, now = [], utcnow()
@@ -34,7 +34,7 @@ def chat_list(rows, user_id, presence, with_kind=False, mentions=None):
                      "Closed": bool(chat.get("closed"))}
         else:
             entry = {**group_out(chat), "UnreadMentions": (mentions or {}).get(chat["_id"], 0)}
-        entry.update(LastMessage=message_out(last, group=chat["kind"] == GROUP), Unread=unread,
+        entry.update(LastMessage=message_out(last, urls, group=chat["kind"] == GROUP), Unread=unread,
                      UpdatedAt=iso(chat["updated_at"]), Rev=chat.get("rev", 0), **mute_wire(chat, user_id, now))
         entries.append({"Kind": chat["kind"], **entry} if with_kind else entry)
     return entries

@@ -22,8 +22,8 @@ from ..openapi import ErrorEnvelope, json_response, ok
 from ..services import services
 from ..tokens.scopes import MESSAGES_READ, MESSAGES_WRITE
 from .kinds import CHUNK_SIZE, IMAGES, TEXT
-from .urls import FULL, THUMBNAIL, UrlSigner
-from .wire import file_out, signer
+from .urls import FULL, THUMBNAIL
+from .wire import file_out
 
 bp = Blueprint("files", __name__)
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file, and a name
@@ -58,11 +58,6 @@ class SignedQuerySchema(Schema):
     signature = Text(validate=validate.Length(min=1, max=100))
 
 
-def init_app(app):
-    """The signer of file URLs, keyed by SECRET_KEY."""
-    app.extensions["chat.file_urls"] = UrlSigner(app.config["SECRET_KEY"], app.config["FILE_URL_TTL"])
-
-
 @bp.post("/files")
 @bearer_required()
 @counted("message")
@@ -81,7 +76,7 @@ def upload():
         kept = services().files.upload(get_jwt_identity(), part.filename, part.stream)
     finally:
         part.close()
-    return {"File": file_out(kept)}, 201
+    return {"File": file_out(kept, services().file_urls)}, 201
 
 
 def signed_or_bearer(view):
@@ -117,7 +112,7 @@ def serve(file_id, variant, query):
     """The response for a file's variant, after the signed URL or the caller's access was checked."""
     signed = "signature" in query or "expires" in query
     if signed:
-        if not signer().valid(file_id, variant, query.get("expires"), query.get("signature")):
+        if not services().file_urls.valid(file_id, variant, query.get("expires"), query.get("signature")):
             raise errors.not_found("No such file.")
         user_id = None
     else:

@@ -24,6 +24,11 @@ class UrlSigner:
         self.ttl = ttl
         self.clock = clock
 
+    @classmethod
+    def from_config(cls, config):
+        """The app's signer: keyed by SECRET_KEY, URLs valid FILE_URL_TTL seconds."""
+        return cls(config["SECRET_KEY"], config["FILE_URL_TTL"])
+
     def _signature(self, file_id, variant, expires):
         mac = hmac.new(self._key, f"{file_id}|{variant}|{expires}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

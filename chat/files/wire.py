@@ -2,21 +2,14 @@
 
 `{"FileId", "Name", "ContentType", "Size", "Width"?, "Height"?, "Url", "ThumbnailUrl"?}`. URLs are minted each
 time a message is shown (to a member: a message is only ever shown to its chat's members), so they never go
-stale in a page that was just fetched. Needs the app (for the signing key): transports call it.
+stale in a page that was just fetched. The signer (chat/files/urls.py `UrlSigner`, keyed by SECRET_KEY) is passed
+in: the app builds one (`Services.file_urls`, chat/services.py) and the transports and the publisher hand it on.
 """
-from flask import current_app
-
-from .urls import FULL, THUMBNAIL
+from .urls import FULL, THUMBNAIL, UrlSigner
 
 
-def signer():
-    """The app's UrlSigner (chat/files/routes.py `init_app` puts it there)."""
-    return current_app.extensions["chat.file_urls"]
-
-
-def file_out(kept):
+def file_out(kept, urls: UrlSigner):
     """The `File` of a stored summary ({"id", "name", "type", "size", "width"?, "height"?, "thumb"})."""
-    urls = signer()
     out = {"FileId": kept["id"], "Name": kept["name"], "ContentType": kept["type"], "Size": kept["size"]}
     if "width" in kept:
         out.update(Width=kept["width"], Height=kept["height"])
@@ -26,6 +19,6 @@ def file_out(kept):
     return out
 
 
-def attachments_out(attached):
+def attachments_out(attached, urls: UrlSigner):
     """`Attachments`: [File] of a message's stored summaries."""
-    return [file_out(kept) for kept in attached or ()]
+    return [file_out(kept, urls) for kept in attached or ()]

@@ -60,8 +60,9 @@ def detail(group_id):
 def group_history(group_id, query):
     """A history page, as `group-chat`."""
     group, messages, has_more = history_page(caller(), ChatRef.group(group_id), query)
+    urls = services().file_urls
     return {"GroupId": group["_id"], "Group": group_out(group),
-            "Messages": [message_out(m, group=True) for m in messages], "HasMore": has_more}
+            "Messages": [message_out(m, urls, group=True) for m in messages], "HasMore": has_more}
 
 
 @bp.post("/groups/<group_id>/messages")

@@ -1,20 +1,15 @@
 """marshmallow schemas for the `/group` payloads (PascalCase keys, unknown keys refused)."""
 from marshmallow import Schema, fields, validate
 
-from ..files.fields import ATTACHMENTS
 from ..kernel.fields import (
-    CLIENT_ID,
-    CONTENT,
-    EMOJI,
     ID,
-    REPLY_TO,
-    THREAD_OF,
     PageSchema,
     StrictBoolean,
     StrictInteger,
     SyncSchema,
     Text,
 )
+from ..messages.payloads import GroupIdSchema
 
 
 class CreateGroupSchema(Schema):
@@ -23,10 +18,6 @@ class CreateGroupSchema(Schema):
     Description = Text(validate=validate.Length(max=100_000))
     Participants = fields.List(Text(validate=ID), required=True, validate=validate.Length(max=1000))
     Public = StrictBoolean(load_default=False)
-
-
-class GroupIdSchema(Schema):
-    GroupId = Text(required=True, validate=ID)
 
 
 class SyncGroupSchema(GroupIdSchema, SyncSchema):
@@ -64,23 +55,6 @@ class MemberSchema(GroupIdSchema):
     Member = Text(required=True, validate=ID)
 
 
-class FetchGroupSchema(PageSchema):
-    GroupId = Text(required=True, validate=ID)
+class FetchGroupSchema(GroupIdSchema, PageSchema):
+    """`fetch-group-chat`: a history page."""
 
-
-class SendGroupSchema(GroupIdSchema):
-    Content = CONTENT
-    ClientId = CLIENT_ID
-    ReplyTo = REPLY_TO
-    ThreadOf = THREAD_OF
-    Attachments = ATTACHMENTS
-
-
-class ReactGroupSchema(GroupIdSchema):
-    MessageId = Text(required=True, validate=ID)
-    Emoji = EMOJI
-    On = StrictBoolean(required=True)
-
-
-class ReadGroupSchema(GroupIdSchema):
-    UpTo = Text(validate=ID)

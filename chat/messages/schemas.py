@@ -5,12 +5,13 @@ from ..kernel.kinds import kind_of
 from .rules import REACTION_USERS, versions
 
 
-def message_out(doc, group=False):
+def message_out(doc, urls, group=False):
     """The `Message` of a stored message: {"MessageId", "ChatId"|"GroupId", "Sender", "Content", "CreatedAt",
     "EditedAt", "Deleted", "ClientId", "Seq", "ReplyTo", "Reactions", "Mentions", "Attachments", "Rev", "Pinned",
     "DeletedBy"}; group messages carry GroupId instead of ChatId. A deleted message shows no content, reply,
     reactions or mentions; DeletedBy is the group's admin or moderator who deleted someone else's message (else null).
-    Rev: the chat's revision at the message's latest change (0 for messages from before revisions)."""
+    Rev: the chat's revision at the message's latest change (0 for messages from before revisions). urls: the file
+    URL signer (chat/files/urls.py) that signs the attachments' URLs."""
     if doc is None:
         return None
     deleted = bool(doc.get("deleted"))
@@ -21,7 +22,7 @@ def message_out(doc, group=False):
             "Seq": doc.get("seq"), "ReplyTo": None if deleted else reply_out(doc.get("reply_to")),
             "Reactions": [] if deleted else reactions_out(doc.get("reactions")),
             "Mentions": [] if deleted else list(doc.get("mentions") or ()),
-            "Attachments": [] if deleted else attachments_out(doc.get("attachments")), "Rev": doc.get("rev", 0),
+            "Attachments": [] if deleted else attachments_out(doc.get("attachments"), urls), "Rev": doc.get("rev", 0),
             "Pinned": bool(doc.get("pinned")) and not deleted, "DeletedBy": doc.get("deleted_by") if deleted else None,
             **thread_fields(doc)}
 
@@ -81,7 +82,7 @@ def history_out(message):
             "Versions": [{"Content": v["content"], "EditedAt": iso(v.get("edited_at"))} for v in versions(message)]}
 
 
-def changes_wire(chat, messages, rev, has_more):
+def changes_wire(chat, messages, rev, has_more, *, urls):
     """The sync-chat answer and `GET /chats/<id>/changes`: {"Messages" in Rev order, "Rev", "HasMore"}."""
     group = chat is not None and kind_of(chat).room
-    return {"Messages": [message_out(m, group=group) for m in messages], "Rev": rev, "HasMore": has_more}
+    return {"Messages": [message_out(m, urls, group=group) for m in messages], "Rev": rev, "HasMore": has_more}

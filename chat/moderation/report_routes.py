@@ -14,15 +14,16 @@ from .schemas import ReportBodySchema, ResolveBodySchema
 bp = Blueprint("reports", __name__)
 
 
-def report_out(report, message):
+def report_out(report, message, urls):
     """A `Report`: {"ReportId", "Message", "Reasons": {reason: count}, "Count", "Notes", "Status"}: no reporter."""
-    return {"ReportId": report["_id"], "Message": message_out(message, group=report["kind"] == GROUP),
+    return {"ReportId": report["_id"], "Message": message_out(message, urls, group=report["kind"] == GROUP),
             "Reasons": dict(report.get("reasons") or {}), "Count": report["count"],
             "Notes": [r["note"] for r in report["reporters"] if r.get("note")], "Status": report["status"]}
 
 
 def reports_out(reports, messages):
-    return {"Reports": [report_out(r, messages[r["message_id"]]) for r in reports if r["message_id"] in messages]}
+    urls = services().file_urls
+    return {"Reports": [report_out(r, messages[r["message_id"]], urls) for r in reports if r["message_id"] in messages]}
 
 
 @bp.post("/messages/<message_id>/report")

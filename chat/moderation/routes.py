@@ -28,7 +28,8 @@ PIN_ERRORS = {403: "`forbidden`: a group member who is neither its admin nor a m
 def pins(chat_id):
     """The pinned messages of a personal chat or a group, most recently pinned first."""
     chat, messages = services().moderation.pins(get_jwt_identity(), chat_id)
-    return {"Messages": [message_out(m, group=kind_of(chat).room) for m in messages]}
+    urls = services().file_urls
+    return {"Messages": [message_out(m, urls, group=kind_of(chat).room) for m in messages]}
 
 
 @bp.put("/chats/<chat_id>/pins/<message_id>")
@@ -52,7 +53,7 @@ def unpin(chat_id, message_id):
 
 def _pinned(chat_id, message_id, on):
     chat, message = services().moderation.pin(caller(), ChatRef.any(chat_id), message_id, on)
-    return {"Message": message_out(message, group=kind_of(chat).room)}
+    return {"Message": message_out(message, services().file_urls, group=kind_of(chat).room)}
 
 
 def blueprints():

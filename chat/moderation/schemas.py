@@ -3,22 +3,22 @@ from marshmallow import Schema, validate
 from marshmallow import fields as mfields
 
 from ..kernel.fields import ID, StrictBoolean, Text
+from ..messages.payloads import ChatIdSchema, GroupIdSchema
 
 
-class PinPersonalSchema(Schema):
+class PinSchema(Schema):
+    """`pin-message`: pin (On true) or unpin one message."""
+
+    MessageId = Text(required=True, validate=ID)
+    On = StrictBoolean(required=True)
+
+
+class PinPersonalSchema(ChatIdSchema, PinSchema):
     """`pin-message` on `/personal`."""
 
-    ChatId = Text(required=True, validate=ID)
-    MessageId = Text(required=True, validate=ID)
-    On = StrictBoolean(required=True)
 
-
-class PinGroupSchema(Schema):
+class PinGroupSchema(GroupIdSchema, PinSchema):
     """`pin-message` on `/group`."""
-
-    GroupId = Text(required=True, validate=ID)
-    MessageId = Text(required=True, validate=ID)
-    On = StrictBoolean(required=True)
 
 
 class InviteBodySchema(Schema):

@@ -29,7 +29,7 @@ def search(query):
         get_jwt_identity(), query["q"], chat=query.get("chat"), sender=query.get("sender"),
         has_file=query.get("has") == "file", before=query.get("before"), after=query.get("after"),
         limit=query.get("limit"), cursor=query.get("cursor"))
-    return search_out(page)
+    return search_out(page, services().file_urls)
 
 
 @bp.cli.command("backfill")

@@ -22,11 +22,11 @@ class SearchQuerySchema(Schema):
     cursor = Text(validate=validate.Length(min=1, max=200))
 
 
-def search_out(page):
+def search_out(page, urls):
     """{"Results": [{"Message", "ChatId" | "GroupId", "Kind"}], "Next"} of a SearchPage."""
     results = []
     for hit in page.hits:
         kind = kind_of(hit.kind)
-        results.append({"Message": message_out(hit.message, group=kind.room),
+        results.append({"Message": message_out(hit.message, urls, group=kind.room),
                         kind.id_key: hit.message["chat_id"], "Kind": kind.name})
     return {"Results": results, "Next": page.next}

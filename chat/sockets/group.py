@@ -9,17 +9,14 @@ from flask_socketio import join_room
 from ..groups.schemas import (
     CreateGroupSchema,
     FetchGroupSchema,
-    GroupIdSchema,
     MemberSchema,
-    ReactGroupSchema,
-    ReadGroupSchema,
-    SendGroupSchema,
     SetModeratorSchema,
     SyncGroupSchema,
     UpdateGroupSchema,
 )
 from ..groups.wire import group_out
 from ..kernel.kinds import ChatRef
+from ..messages.payloads import GroupIdSchema, ReactGroupSchema, ReadGroupSchema, SendGroupSchema
 from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
 from ..moderation.schemas import PinGroupSchema
 from ..services import services
@@ -93,7 +90,7 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
         {"GroupId", "MessageId", "Pinned", "By"}; ack {"Message"}."""
         _group, message = services().moderation.pin(connection.user, ChatRef.group(data["GroupId"]),
                                                     data["MessageId"], data["On"], connection.origin)
-        return {"Message": message_out(message, group=True)}
+        return {"Message": message_out(message, services().file_urls, group=True)}
 
     @event(MemberSchema, limit="admin")
     def on_change_admin(self, connection, data):
@@ -120,8 +117,9 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
         """A history page: emits `group-chat` {"GroupId", "Group", "Messages", "HasMore"}; the ack carries it."""
         group, page, has_more = services().messages.page(connection.user, ChatRef.group(data["GroupId"]),
                                                          data.get("Before"), data.get("After"), data.get("Limit"))
+        urls = services().file_urls
         reply = {"GroupId": group["_id"], "Group": group_out(group),
-                 "Messages": [message_out(m, group=True) for m in page], "HasMore": has_more}
+                 "Messages": [message_out(m, urls, group=True) for m in page], "HasMore": has_more}
         self.emit("group-chat", reply, room=connection.sid)
         return reply
 
@@ -132,14 +130,15 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
             connection.user, ChatRef.group(data["GroupId"]), data["Content"], data.get("ClientId"),
             data.get("ReplyTo"), data.get("Attachments"),
             thread_of=data.get("ThreadOf"), origin=connection.origin)
-        return {"Message": message_out(message, group=True)}
+        return {"Message": message_out(message, services().file_urls, group=True)}
 
     @event(SyncGroupSchema, limit="fetch")
     def on_sync_chat(self, connection, data):
         """Catch-up: ack {"Messages" changed since SinceRev in Rev order, "Rev", "HasMore"}; not_found for a group
         the user is not a member of."""
         return changes_wire(*services().messages.changes(connection.user, ChatRef.group(data["GroupId"]),
-                                                         data["SinceRev"], data.get("Limit")))
+                                                         data["SinceRev"], data.get("Limit")),
+                            urls=services().file_urls)
 
     @event(ReactGroupSchema, limit="message")
     def on_react_message(self, connection, data):

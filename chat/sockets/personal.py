@@ -2,21 +2,13 @@
 announces the change (chat/events.py) and chat/sockets/publisher.py pushes it."""
 from ..chats.wire import partner_of
 from ..kernel.kinds import ChatRef
+from ..messages.payloads import ChatIdSchema, ReactPersonalSchema, ReadPersonalSchema, SendPersonalSchema
 from ..messages.schemas import changes_wire, message_out, reactions_out, receipt_wire
 from ..moderation.schemas import PinPersonalSchema
 from ..services import services
 from .addresses import PERSONAL_NS
 from .base import AuthedNamespace, event
-from .schemas import (
-    ChatIdSchema,
-    DeletePersonalSchema,
-    EditPersonalSchema,
-    FetchPersonalSchema,
-    ReactPersonalSchema,
-    ReadPersonalSchema,
-    SendPersonalSchema,
-    SyncPersonalSchema,
-)
+from .schemas import DeletePersonalSchema, EditPersonalSchema, FetchPersonalSchema, SyncPersonalSchema
 from .threads import PersonalThreads
 
 
@@ -35,7 +27,8 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
         ref = ChatRef.personal(data.get("ChatId"), data["Partner"])
         chat, page, has_more = services().messages.page(connection.user, ref, data.get("Before"), data.get("After"),
                                                         data.get("Limit"))
-        reply = {"ChatId": chat["_id"], "Messages": [message_out(m) for m in page], "UserId": connection.user_id,
+        urls = services().file_urls
+        reply = {"ChatId": chat["_id"], "Messages": [message_out(m, urls) for m in page], "UserId": connection.user_id,
                  "User": connection.user, "Partner": partner_of(chat, connection.user_id), "HasMore": has_more}
         self.emit("personal-chat", reply, room=connection.sid)
         return reply
@@ -45,7 +38,8 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
         """Catch-up: ack {"Messages" changed since SinceRev in Rev order, "Rev", "HasMore"}; not_found for a chat
         that is not the user's."""
         return changes_wire(*services().messages.changes(connection.user, ChatRef.personal(data["ChatId"]),
-                                                         data["SinceRev"], data.get("Limit")))
+                                                         data["SinceRev"], data.get("Limit")),
+                            urls=services().file_urls)
 
     @event(SendPersonalSchema, limit="message")
     def on_send_personal_message(self, connection, data):
@@ -54,7 +48,7 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
             connection.user, ChatRef.personal(data["ChatId"]), data["Content"], data.get("ClientId"),
             data.get("ReplyTo"), data.get("Attachments"),
             thread_of=data.get("ThreadOf"), origin=connection.origin)
-        return {"Message": message_out(message)}
+        return {"Message": message_out(message, services().file_urls)}
 
     @event(ReadPersonalSchema)
     def on_read_personal_message(self, connection, data):
@@ -78,14 +72,14 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
         """Author only: both sides get `personal-message-edited` {"ChatId", "Message"}; ack {"Message"}."""
         _chat, message = services().messages.edit(connection.user_id, data["MessageId"], data["Content"],
                                                   ChatRef.personal(data["ChatId"]), connection.origin)
-        return {"Message": message_out(message)}
+        return {"Message": message_out(message, services().file_urls)}
 
     @event(DeletePersonalSchema, limit="message")
     def on_delete_personal_message(self, connection, data):
         """Author only, soft delete (keeps Seq): both sides get `personal-message-deleted`; ack {"Message"}."""
         _chat, message = services().messages.delete(connection.user_id, data["MessageId"],
                                                     ChatRef.personal(data["ChatId"]), connection.origin)
-        return {"Message": message_out(message)}
+        return {"Message": message_out(message, services().file_urls)}
 
     @event(ReactPersonalSchema, limit="message")
     def on_react_message(self, connection, data):
@@ -101,4 +95,4 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
         {"ChatId", "MessageId", "Pinned", "By"}; ack {"Message"}."""
         _chat, message = services().moderation.pin(connection.user, ChatRef.personal(data["ChatId"]),
                                                    data["MessageId"], data["On"], connection.origin)
-        return {"Message": message_out(message)}
+        return {"Message": message_out(message, services().file_urls)}

@@ -59,9 +59,10 @@ def reached_by(chat, user_id):
 class SocketPublisher(GroupPushes, Publisher):
     """Pushes what services announce to the sockets of one app."""
 
-    def __init__(self, app):
+    def __init__(self, app, file_urls):
         self.app = app
         self.out = Emitter(app)
+        self.urls = file_urls  # signs the file URLs of the messages pushed (chat/files/wire.py)
 
     def _audience(self, chat, members=None):
         """A group's room, or the user rooms of members (default: every member of the chat)."""
@@ -73,7 +74,7 @@ class SocketPublisher(GroupPushes, Publisher):
         """self → the user's other sockets; personal → both members; group → its room (`receive-<kind>-message`)."""
         notify_worker.enqueue(self.app, chat, message)
         kind = kind_of(chat)
-        out = message_out(message, group=kind.room)
+        out = message_out(message, self.urls, group=kind.room)
         self.app.extensions["chat.services"].webhooks.enqueue(chat, message, out)  # outgoing webhooks: an insert
         data = {"Message": out}
         if kind.names_chat:
@@ -90,7 +91,7 @@ class SocketPublisher(GroupPushes, Publisher):
 
     def _changed(self, chat, message, verb):
         kind = kind_of(chat)
-        data = {"Message": message_out(message, group=kind.room)}
+        data = {"Message": message_out(message, self.urls, group=kind.room)}
         if kind.names_chat:
             data = {kind.id_key: chat["_id"], **data}
         self.out.emit(kind.changed_event(verb), data, kind.namespace, self._audience(chat))
@@ -107,7 +108,8 @@ class SocketPublisher(GroupPushes, Publisher):
         members = set(chat.get("members") or ())
         notify_worker.enqueue(self.app, {**chat, "members": [f for f in followers if f in members]}, reply)
         kind = kind_of(chat)
-        self.out.emit("thread-message", {kind.id_key: chat["_id"], "Message": message_out(reply, group=kind.room)},
+        out = message_out(reply, self.urls, group=kind.room)
+        self.out.emit("thread-message", {kind.id_key: chat["_id"], "Message": out},
                       kind.namespace, self._audience(chat), origin.sid)
         self.thread_updated(chat, root, origin)
 

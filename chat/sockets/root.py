@@ -30,8 +30,10 @@ class RootNamespace(AuthedNamespace):
         personal, groups = chats.lists(user_id)
         partners = {member for chat, _, _ in personal + groups for member in chat.get("members", ())} \
             - {user_id} - connection.hidden_at_connect
-        personal_entries = chat_list(personal, user_id, self.presence)
-        group_entries = chat_list(groups, user_id, self.presence, mentions=chats.unread_mentions(user_id, groups))
+        urls = services().file_urls
+        personal_entries = chat_list(personal, user_id, self.presence, urls=urls)
+        group_entries = chat_list(groups, user_id, self.presence, urls=urls,
+                                  mentions=chats.unread_mentions(user_id, groups))
         hello = {"userId": connection.user_id, "userName": connection.username}
         if new_access_token:
             hello["AccessToken"] = new_access_token

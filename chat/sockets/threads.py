@@ -23,7 +23,8 @@ class ThreadEvents:
         After a reply, Limit); not_found for a chat the user is not in, validation_error for a MessageId that is
         not a top-level message of the chat."""
         return thread_page(*services().threads.page(connection.user_id, self.thread_ref(data), data["MessageId"],
-                                                    data.get("Before"), data.get("After"), data.get("Limit")))
+                                                    data.get("Before"), data.get("After"), data.get("Limit")),
+                           urls=services().file_urls)
 
     def thread_follow(self, connection, data):
         """Follow (On true) or stop following; ack {"ChatId"|"GroupId", "MessageId", "Following"}."""

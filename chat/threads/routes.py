@@ -28,7 +28,7 @@ def thread(message_id, query):
     user_id = get_jwt_identity()
     ref = ChatRef.any(services().threads.chat_of(message_id))
     return thread_page(*services().threads.page(user_id, ref, message_id, query.get("before"), query.get("after"),
-                                                query.get("limit")))
+                                                query.get("limit")), urls=services().file_urls)
 
 
 @bp.get("/threads")
@@ -40,4 +40,4 @@ def followed(query):
     """The threads the caller follows, most recent reply first, each with its root and Unread (replies beyond the
     caller's read position)."""
     total, entries = services().threads.followed(get_jwt_identity(), query["page"], query["per_page"])
-    return followed_out(total, entries, query["page"], query["per_page"])
+    return followed_out(total, entries, query["page"], query["per_page"], urls=services().file_urls)

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from ..chats.schemas import HistoryQuerySchema
 from ..kernel.fields import ID, PageSchema, StrictBoolean, Text
+from ..messages.payloads import ChatIdSchema, GroupIdSchema
 
 LIMIT = validate.Range(min=1, max=100)
 
@@ -11,23 +12,15 @@ class _Root(Schema):
     MessageId = Text(required=True, validate=ID)
 
 
-class _Chat(Schema):
-    ChatId = Text(required=True, validate=ID)
-
-
-class _Group(Schema):
-    GroupId = Text(required=True, validate=ID)
-
-
 class FetchThreadSelfSchema(PageSchema, _Root):
     """`fetch-thread` on `/self`: the root and a page (Before or After a reply, Limit)."""
 
 
-class FetchThreadSchema(FetchThreadSelfSchema, _Chat):
+class FetchThreadSchema(FetchThreadSelfSchema, ChatIdSchema):
     """`fetch-thread` on `/personal`."""
 
 
-class FetchThreadGroupSchema(FetchThreadSelfSchema, _Group):
+class FetchThreadGroupSchema(FetchThreadSelfSchema, GroupIdSchema):
     """`fetch-thread` on `/group`."""
 
 
@@ -37,11 +30,11 @@ class FollowThreadSelfSchema(_Root):
     On = StrictBoolean(required=True)
 
 
-class FollowThreadSchema(FollowThreadSelfSchema, _Chat):
+class FollowThreadSchema(FollowThreadSelfSchema, ChatIdSchema):
     """`follow-thread` on `/personal`."""
 
 
-class FollowThreadGroupSchema(FollowThreadSelfSchema, _Group):
+class FollowThreadGroupSchema(FollowThreadSelfSchema, GroupIdSchema):
     """`follow-thread` on `/group`."""
 
 
@@ -51,11 +44,11 @@ class ReadThreadSelfSchema(_Root):
     UpTo = Text(validate=ID)
 
 
-class ReadThreadSchema(ReadThreadSelfSchema, _Chat):
+class ReadThreadSchema(ReadThreadSelfSchema, ChatIdSchema):
     """`read-thread` on `/personal`."""
 
 
-class ReadThreadGroupSchema(ReadThreadSelfSchema, _Group):
+class ReadThreadGroupSchema(ReadThreadSelfSchema, GroupIdSchema):
     """`read-thread` on `/group`."""
 
 
