@@ -85,9 +85,10 @@ def test_every_registered_namespace_is_in_the_asyncapi(docs_app):
     assert not missing, f"namespaces without a channel in docs/asyncapi.yaml: {sorted(missing)}"
 
 
-# The first argument of emit(...), emit_to_users(...), _to_group(...), _relay_typing(...) and the like,
-# when it is a literal; in an f-string (f"group-message-{verb}") each {…} stands for any word.
-PUSH_CALL = re.compile(r"\b\w*(?:emit|relay|announce|to_group)\w*\(\s*f?\"([a-z][a-z{}_-]*)\"")
+# The first argument of emit(...), emit_to_users(...), _to_group(...), _relay_typing(...), answer(...) (what a
+# new socket is told) and the like, when it is a literal, and a handler's echo="..."; in an f-string
+# (f"group-message-{verb}") each {…} stands for any word.
+PUSH_CALL = re.compile(r"(?:\b\w*(?:emit|relay|announce|to_group|answer)\w*\(\s*|\becho=)f?\"([a-z][a-z{}_-]*)\"")
 
 
 def test_every_pushed_event_is_documented():

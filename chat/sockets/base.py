@@ -57,9 +57,11 @@ def error_ack(exc):
     return {"ok": False, "error": body}
 
 
-def event(schema, limit="other"):
+def event(schema, limit="other", echo=None):
     """Make a method an event handler: count it against its rate-limit category, validate the payload with
-    schema, call it with (connection, data), and ack the result. The handler exposes its `schema` (class)."""
+    schema, call it with (connection, data), and ack the result. With echo (the fetches' `personal-chat`,
+    `group-chat`, `self-chat`), the result is also emitted as that event to the asking socket only, before the
+    ack: the handler itself never emits. The handler exposes its `schema` (class)."""
     loader = schema()
 
     def decorate(method):
@@ -73,6 +75,8 @@ def event(schema, limit="other"):
                 if not isinstance(data, dict):
                     raise errors.validation_error({"_payload": ["Send a JSON object."]})
                 result = method(self, connection, loader.load(data))
+                if echo:
+                    self.emit(echo, result, room=connection.sid)
                 return {"ok": True, **(result or {})}
             except Exception as exc:  # every failure becomes an ack, never a dropped connection
                 return error_ack(exc)
@@ -81,6 +85,11 @@ def event(schema, limit="other"):
         handler.schema = schema
         return handler
     return decorate
+
+
+def answer(event_name_, data):
+    """One thing a new socket is told on connect (what `connected` returns a list of): (event, data)."""
+    return event_name_, data
 
 
 def event_name(method_name):
@@ -143,7 +152,8 @@ class AuthedNamespace(Namespace):
             metrics.socket_connection(self.namespace, +1)  # chat_socket_connections: one per entry in connections
             join_room(rooms.user(connection.user_id))
             join_room(rooms.session(connection.session_id))
-            self.connected(connection, new_access)
+            for name, data in self.connected(connection, new_access) or ():
+                self.emit(name, data, room=sid)  # what a new socket is told first, to it only
         except Exception as exc:
             self.forget(sid)
             error = errors.from_exception(exc)
@@ -201,7 +211,8 @@ class AuthedNamespace(Namespace):
         self.forget(request.sid)
 
     def connected(self, connection, new_access_token):
-        """Hook: the socket passed the check and joined its rooms."""
+        """Hook: the socket passed the check and joined its rooms. Returns what to tell it first: [(event, data)],
+        emitted in that order to this socket only (or None)."""
 
     def disconnected(self, connection):
         """Hook: the socket is gone."""

@@ -112,7 +112,7 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
         group = services().groups.delete(connection.user_id, data["GroupId"], connection.origin)
         return {"GroupId": group["_id"]}
 
-    @event(FetchGroupSchema, limit="fetch")
+    @event(FetchGroupSchema, limit="fetch", echo="group-chat")
     def on_fetch_group_chat(self, connection, data):
         """A history page: emits `group-chat` {"GroupId", "Group", "Messages", "HasMore"}; the ack carries it."""
         group, page, has_more = services().messages.page(connection.user, ChatRef.group(data["GroupId"]),
@@ -120,7 +120,6 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
         urls = services().file_urls
         reply = {"GroupId": group["_id"], "Group": group_out(group),
                  "Messages": [message_out(m, urls, group=True) for m in page], "HasMore": has_more}
-        self.emit("group-chat", reply, room=connection.sid)
         return reply
 
     @event(SendGroupSchema, limit="message")

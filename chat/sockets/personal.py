@@ -18,7 +18,7 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
     def __init__(self):
         super().__init__(PERSONAL_NS)
 
-    @event(FetchPersonalSchema, limit="fetch")
+    @event(FetchPersonalSchema, limit="fetch", echo="personal-chat")
     def on_fetch_personal_chat(self, connection, data):
         """A history page with Partner (the chat is created on first fetch): emits `personal-chat`; the ack carries it.
 
@@ -30,7 +30,6 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
         urls = services().file_urls
         reply = {"ChatId": chat["_id"], "Messages": [message_out(m, urls) for m in page], "UserId": connection.user_id,
                  "User": connection.user, "Partner": partner_of(chat, connection.user_id), "HasMore": has_more}
-        self.emit("personal-chat", reply, room=connection.sid)
         return reply
 
     @event(SyncPersonalSchema, limit="fetch")

@@ -5,7 +5,7 @@ from ..chats.wire import chat_list
 from ..kernel.clock import iso, utcnow
 from ..services import services
 from .addresses import ROOT_NS
-from .base import AuthedNamespace, event
+from .base import AuthedNamespace, answer, event
 from .schemas import Empty, OnlineInfoSchema
 
 
@@ -20,7 +20,8 @@ class RootNamespace(AuthedNamespace):
         return current_app.extensions["chat.presence"]
 
     def connected(self, connection, new_access_token):
-        """Send user-id and the two lists, in that order, then announce the user if this is their first socket.
+        """Announce the user if this is their first socket, and answer user-id and the two lists, in that order
+        (`AuthedNamespace.on_connect` emits them to this socket).
 
         Everything that can fail (the lists' queries) comes before presence is recorded; the partners to tell
         come from the lists just loaded (no query of their own). If the connect is refused after all,
@@ -37,11 +38,10 @@ class RootNamespace(AuthedNamespace):
         hello = {"userId": connection.user_id, "userName": connection.username}
         if new_access_token:
             hello["AccessToken"] = new_access_token
-        self.emit("user-id", hello, room=connection.sid)
-        self.emit("personal-chat-list", {"PersonalChatList": personal_entries}, room=connection.sid)
-        self.emit("group-chat-list", {"GroupChatList": group_entries}, room=connection.sid)
         if self.presence.connected(connection.user_id, connection.sid):
             self.announce(connection.user_id, {"Online": True}, partners)
+        return [answer("user-id", hello), answer("personal-chat-list", {"PersonalChatList": personal_entries}),
+                answer("group-chat-list", {"GroupChatList": group_entries})]
 
     def disconnected(self, connection):
         """Announce the user offline when their last socket closes."""

@@ -16,14 +16,13 @@ class SelfNamespace(SelfThreads, AuthedNamespace):
     def __init__(self):
         super().__init__(SELF_NS)
 
-    @event(PageSchema, limit="fetch")
+    @event(PageSchema, limit="fetch", echo="self-chat")
     def on_fetch_self_chat(self, connection, data):
         """A history page of the self chat: emits `self-chat` {"Messages", "Name", "HasMore"}; the ack carries it."""
         _chat, page, has_more = services().messages.page(connection.user, ChatRef.self_chat(), data.get("Before"),
                                                          data.get("After"), data.get("Limit"))
         urls = services().file_urls
         reply = {"Messages": [message_out(m, urls) for m in page], "Name": connection.username, "HasMore": has_more}
-        self.emit("self-chat", reply, room=connection.sid)
         return reply
 
     @event(SyncSchema, limit="fetch")
