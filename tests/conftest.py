@@ -455,6 +455,31 @@ def redis_server_binary():
     return shutil.which("redis-server")
 
 
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of the test module's own (tests/cluster.py), stopped after its last test."""
+    from cluster import RedisServer, require_redis_binary
+    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster_of(smtp, tmp_path, redis_server):
+    """cluster_of(**settings) → two server processes on one database and the module's Redis
+    (tests/cluster.py `start_cluster`), stopped after the test (one that crashed is already gone)."""
+    started = []
+
+    def start(**settings):
+        from cluster import start_cluster
+        started.extend(start_cluster(smtp, tmp_path, redis_server.url, **settings))
+        return started[-2:]
+    yield start
+    for instance in started:
+        with contextlib.suppress(Exception):
+            instance.stop()
+
+
 # Socket.IO clients: Flask-SocketIO test clients for unit tests, recording python-socketio
 # clients (over a real WebSocket) for live ones.
 

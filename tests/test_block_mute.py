@@ -16,7 +16,7 @@ import pytest
 import requests
 from pymongo import MongoClient
 
-from cluster import RedisServer, require_redis_binary, start_cluster
+from cluster import start_cluster
 from conftest import database_uri, error_code
 
 pytestmark = pytest.mark.live
@@ -291,14 +291,6 @@ def test_a_mute_reads_as_muted_only_until_it_ends():
 
 
 # Across two processes: a block takes effect at once for sockets already open on the other process.
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
 
 @pytest.mark.redis
 def test_a_block_on_one_process_takes_effect_for_sockets_open_on_the_other(smtp, tmp_path, redis_server,

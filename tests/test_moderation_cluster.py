@@ -3,25 +3,14 @@ member back whichever process their sends reach, and a pin on one process reache
 import pytest
 from moderation_world import NS, ok
 
-from cluster import RedisServer, require_redis_binary, start_cluster
 from conftest import HttpClient, bearer
 
 pytestmark = [pytest.mark.live, pytest.mark.redis]
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def cluster(smtp, tmp_path, redis_server):
-    instances = start_cluster(smtp, tmp_path, redis_server.url)
-    yield instances
-    for instance in instances:
-        instance.stop()
+def cluster(cluster_of):
+    return cluster_of()
 
 
 def test_slow_mode_holds_across_processes(cluster, live_socket):

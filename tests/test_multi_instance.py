@@ -8,29 +8,16 @@ import time
 import pytest
 import requests
 
-from cluster import RedisServer, require_redis_binary, start_cluster
+from cluster import start_cluster
 from conftest import DEADLINE
 
 pytestmark = [pytest.mark.live, pytest.mark.redis]
 PRESENCE_TTL = 2
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def cluster(smtp, tmp_path, redis_server):
-    instances = start_cluster(smtp, tmp_path, redis_server.url, PRESENCE_TTL=PRESENCE_TTL)
-    yield instances
-    for instance in instances:
-        try:
-            instance.stop()
-        except Exception:  # a crashed instance is already gone
-            pass
+def cluster(cluster_of):
+    return cluster_of(PRESENCE_TTL=PRESENCE_TTL)
 
 
 @pytest.fixture

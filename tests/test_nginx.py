@@ -6,6 +6,7 @@ the Origin check behind TLS, and a rolling restart (SIGTERM, drain, start) while
 The stack is started once for the module (tests/proxy_stack.py). Skipped without nginx or gunicorn, unless
 REQUIRE_NGINX=1 (CI).
 """
+import contextlib
 import threading
 import time
 
@@ -72,15 +73,14 @@ class BrowserSocket(SocketRecorder):
         self.client.eio.http.close()
 
 
-@pytest.fixture(scope="module")
-def stack(smtp, tmp_path_factory):
+@contextlib.contextmanager
+def running_stack(smtp, directory, **extra):
     """Redis, two gunicorn processes on one database, nginx in front; `relays[port]`: a client address that
-    nginx sends to the process on that port."""
+    nginx sends to the process on that port. extra: more settings of both processes."""
     nginx_binary, gunicorn_binary = require_nginx()
-    directory = tmp_path_factory.mktemp("nginx")
     redis = RedisServer(require_redis_binary(), directory).start()
     cert, key = make_certificate(directory)
-    settings = dict(REDIS_URL=redis.url, MONGO_DB=unique("nginx_"), PROXY_HOPS="1", PRESENCE_TTL="2")
+    settings = dict(REDIS_URL=redis.url, MONGO_DB=unique("nginx_"), PROXY_HOPS="1", PRESENCE_TTL="2", **extra)
     processes = [Gunicorn(gunicorn_binary, smtp, directory, **settings) for _ in range(2)]
     nginx = Nginx(nginx_binary, directory, [p.port for p in processes], cert, key)
     public = dict(PUBLIC_URL=nginx.url)
@@ -110,6 +110,20 @@ def stack(smtp, tmp_path_factory):
         for process in processes:
             process.stop()
         redis.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(smtp, tmp_path_factory):
+    """The stack the tests share (with the tests' servers' HTTP rate limits off)."""
+    with running_stack(smtp, tmp_path_factory.mktemp("nginx")) as running:
+        yield running
+
+
+@pytest.fixture
+def limited_stack(smtp, tmp_path):
+    """A stack of its own with the HTTP rate limits on, as in production (shared through its Redis)."""
+    with running_stack(smtp, tmp_path, RATELIMIT_ENABLED="true") as running:
+        yield running
 
 
 @pytest.fixture
@@ -212,6 +226,36 @@ def test_redis_down_behind_nginx_answers_clearly_and_resumes(stack, users, brows
     assert sender.call("get-online-info", {"UserIds": [bob["id"]]})["Online"] == {bob["id"]: True}
     history = [m["MessageId"] for m in catch_up(receiver, alice["id"])]
     assert history == [ack["Message"]["MessageId"] for ack in acked]
+
+
+def test_rate_limits_are_shared_through_redis_and_fail_open_while_it_is_down(limited_stack, smtp):
+    """The login limit per account (RATE_LIMIT_LOGIN_ACCOUNT, 10/minute) counts across both processes through
+    Redis: the 11th login, alternating processes, is refused with 429 and Retry-After although neither process
+    saw more than 6. With Redis stopped, the limits fail open (RATELIMIT_SWALLOW_ERRORS, docs/operations.md):
+    12 logins through both processes all answer 200, none a 500; the limits count again once Redis is back."""
+    stack = limited_stack
+    clients = [HttpsClient(url, stack["cert"]) for url in relay_urls(stack)]
+    accounts = Accounts(HttpsClient(stack["nginx"].url, stack["cert"]), smtp)
+    shared, during_outage, after = [accounts.signup() for _ in range(3)]  # not logged in yet: no login counted
+    for user in (shared, during_outage, after):
+        accounts.verify(user)
+
+    def login(user, n):
+        return clients[n % 2].post("/login", json={"login": user["username"], "password": user["password"]})
+
+    answers = [login(shared, n) for n in range(11)]
+    assert [a.status_code for a in answers] == [200] * 10 + [429], [a.status_code for a in answers]
+    assert answers[-1].json()["error"]["code"] == "rate_limited" and int(answers[-1].headers["Retry-After"]) > 0
+    stack["redis"].stop()
+    try:
+        assert wait_for(lambda: clients[0].get("/health").json()["redis"] == "unreachable", 30, "Redis down")
+        statuses = [login(during_outage, n).status_code for n in range(12)]
+        assert statuses == [200] * 12, statuses
+    finally:
+        stack["redis"].start()
+    assert wait_for(lambda: all(c.get("/health").json()["status"] == "ok" for c in clients), 30, "/health ok again")
+    statuses = [login(after, n).status_code for n in range(11)]
+    assert statuses == [200] * 10 + [429], statuses
 
 
 def send_until_acknowledged(sock, chat_id, content, client_id, deadline):

@@ -9,7 +9,7 @@ import requests
 from push_service import BrowserKeys
 from pymongo import MongoClient
 
-from cluster import RedisServer, require_redis_binary, start_cluster
+from cluster import start_cluster
 from conftest import DEADLINE, bearer, database_uri, start_live_server, stop_live_server
 
 pytestmark = [pytest.mark.live]
@@ -75,13 +75,6 @@ def test_a_gone_subscription_is_deleted_by_the_server(server, smtp, push_service
         assert subscriptions.count_documents({"user_id": bob["id"]}) == 0
     finally:
         client.close()
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    redis = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis")).start()
-    yield redis
-    redis.stop()
 
 
 @pytest.mark.redis

@@ -276,14 +276,6 @@ RACERS = 256
 
 
 @pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    from cluster import RedisServer, require_redis_binary
-    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def cluster(smtp, tmp_path_factory, redis_server):
     from cluster import start_cluster
     instances = start_cluster(smtp, tmp_path_factory.mktemp("cluster"), redis_server.url,

@@ -13,25 +13,13 @@ import threading
 import pytest
 import requests
 
-from cluster import RedisServer, require_redis_binary, start_cluster
-
 pytestmark = [pytest.mark.live, pytest.mark.redis]
 ROUNDS = 60
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def cluster(smtp, tmp_path, redis_server):
-    instances = start_cluster(smtp, tmp_path, redis_server.url)
-    yield instances
-    for instance in instances:
-        instance.stop()
+def cluster(cluster_of):
+    return cluster_of()
 
 
 def writer(server, user, partner_id, seed, failures):
