@@ -89,6 +89,43 @@ def test_one_pane_at_a_time_with_a_tap_menu_and_back(playwright_api, pair):
     expect(a.locator("#conversation")).to_be_hidden()
 
 
+def test_a_thread_on_a_phone_fills_the_screen_and_closes_back_to_the_chat(playwright_api, pair):
+    """The thread panel (test_browser_threads.py on a desktop) on a phone: opened from a message's tap menu, it
+    covers the whole screen, its close button is a 44 px target, a reply sent from it reaches the other side,
+    and closing it shows the chat again."""
+    expect = playwright_api.expect
+    ann, ben = pair
+    a = ann.page
+    if ben.entry(ann.username).count():  # the chat of the first test (this one also runs alone)
+        ben.entry(ann.username).click()
+        ben.send("a thread from a phone?")
+        if a.locator(".sidebar").is_visible():
+            ann.entry(ben.username).tap()
+    else:
+        ben.start_chat(expect, ann, "a thread from a phone?")  # Ann opens it from her list
+    message = ann.message("a thread from a phone?")
+    expect(message).to_be_visible()
+    message.locator(".text").tap()
+    in_thread = message.get_by_role("button", name="Reply in thread")
+    expect(in_thread).to_be_visible()
+    assert box(in_thread)["height"] >= 44
+    in_thread.tap()
+    panel = a.locator("#thread-panel")
+    expect(panel).to_be_visible()
+    assert box(panel)["x"] == 0 and box(panel)["width"] == 390
+    close = a.locator("#thread-close")
+    assert box(close)["width"] >= 44 and box(close)["height"] >= 44, box(close)
+    a.fill("#thread-input", "yes, one pane at a time")
+    a.locator("#thread-composer button[type=submit]").tap()
+    expect(a.locator("#thread-list .msg .text")).to_have_text(["yes, one pane at a time"])
+    expect(ben.message("a thread from a phone?").locator(".thread-link")).to_have_text("1 reply")
+    screenshot(a, "phone-thread")
+    close.tap()
+    expect(panel).to_be_hidden()
+    expect(a.locator("#conversation")).to_be_visible()
+    expect(message.locator(".thread-link")).to_have_text("1 reply")
+
+
 def test_each_message_is_one_tab_stop_and_enter_opens_its_menu(playwright_api, pair):
     expect = playwright_api.expect
     ann, ben = pair
