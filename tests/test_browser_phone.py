@@ -126,6 +126,41 @@ def test_a_thread_on_a_phone_fills_the_screen_and_closes_back_to_the_chat(playwr
     expect(message.locator(".thread-link")).to_have_text("1 reply")
 
 
+def test_pins_on_a_phone_from_the_tap_menu_to_the_pinned_panel(playwright_api, pair):
+    """Pins (test_browser_moderation.py on a desktop) on a phone: Ann pins Ben's message from its tap menu; the
+    pinned panel fits the screen, lists it, and closes with a 44 px target."""
+    expect = playwright_api.expect
+    ann, ben = pair
+    a = ann.page
+    if not ben.entry(ann.username).count():
+        ben.start_chat(expect, ann, "hello from ben")
+    ben.entry(ann.username).click()
+    ben.send("pin this on your phone")
+    if a.locator(".sidebar").is_visible():
+        ann.entry(ben.username).tap()
+    message = ann.message("pin this on your phone")
+    expect(message).to_be_visible()
+    message.locator(".text").tap()
+    pin = message.get_by_role("button", name="Pin", exact=True)
+    expect(pin).to_be_visible()
+    assert box(pin)["height"] >= 44 and box(pin)["width"] >= 44
+    pin.tap()
+    expect(message.locator(".pinned-mark")).to_be_visible()
+    expect(ben.message("pin this on your phone").locator(".pinned-mark")).to_be_visible()
+    show = a.locator("#show-pins")
+    assert box(show)["height"] >= 44
+    show.tap()
+    panel = a.locator("#pins-panel")
+    expect(panel.locator("#pins-list li")).to_contain_text(["pin this on your phone"])
+    place = box(panel)
+    assert place["x"] >= 0 and place["x"] + place["width"] <= 390 and place["width"] >= 300, place
+    close = a.locator("#pins-close")
+    assert box(close)["width"] >= 44 and box(close)["height"] >= 44, box(close)
+    screenshot(a, "phone-pins")
+    close.tap()
+    expect(panel).to_be_hidden()
+
+
 def test_each_message_is_one_tab_stop_and_enter_opens_its_menu(playwright_api, pair):
     expect = playwright_api.expect
     ann, ben = pair
