@@ -132,3 +132,30 @@ def test_a_bot_is_created_shows_as_a_bot_and_is_deleted(playwright_api, server, 
     page.locator("#bot-list li", has_text="buildbot").get_by_role("button", name="Delete").click()
     expect(page.locator("#no-bots")).to_be_visible()
     assert requests.get(f"{server.url}/chats", headers=bearer(token), timeout=10).status_code == 401
+
+
+@pytest.mark.live
+def test_the_integrations_page_on_a_phone(playwright_api, browser, server, smtp, make_person):
+    """At 390 px with a touch screen: the page scrolls only up and down, its buttons and scope boxes are 44 px
+    targets, and a token made there is shown once, whole, inside the screen."""
+    import test_browser_phone as phone
+    expect = playwright_api.expect
+    dora = make_person(server, web.confirmed_user(server, smtp, "dora"))
+    phone.on_phone(browser, dora)
+    dora.sign_in(expect)
+    page = open_integrations(expect, dora)
+    page.fill("#token-form [name=Name]", "from my phone")
+    scope = page.locator("#token-form input[value='messages:read']")
+    scope.tap()
+    expect(scope).to_be_checked()
+    submit = page.locator("#token-form button[type=submit]")
+    assert submit.bounding_box()["height"] >= 44
+    submit.tap()
+    secret = page.locator("#token-secret code")
+    expect(secret).to_have_text(re.compile(r"^chatpat_[\w-]{43}$"))
+    place = page.locator("#token-secret").bounding_box()
+    assert place["x"] >= 0 and place["x"] + place["width"] <= 390, place
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for button in page.locator("#integrations-view button:visible").all():
+        assert button.bounding_box()["height"] >= 44, button.inner_text()
+    web.screenshot(page, "phone-integrations")
