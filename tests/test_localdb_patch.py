@@ -11,9 +11,14 @@ import time
 import pytest
 from pymongo import MongoClient, ReturnDocument
 
-from chat.process.localdb import MEMORY, LocalDatabase
+from chat.process.localdb import MEMORY, PATCH, LocalDatabase
 
 CHATS = 3000
+
+
+def test_the_patch_is_where_the_local_database_looks_for_it():
+    """Not a timing: the path itself (a move of chat/process/localdb.py once made it look in chat/localdb/)."""
+    assert PATCH.is_file() and PATCH.parent.name == "localdb" and (PATCH.parents[1] / "wsgi.py").is_file()
 
 
 def _server(tmp_path, patched):

@@ -21,6 +21,7 @@ can use that server instead of failing on the lock. The server's log is `db.log`
 """
 import ctypes
 import fcntl
+import logging
 import os
 import shutil
 import signal
@@ -34,7 +35,8 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 COMMAND = "secantusd-py"
-PATCH = Path(__file__).resolve().parent.parent / "localdb" / "secantus_point_lookup.py"
+log = logging.getLogger(__name__)
+PATCH = Path(__file__).resolve().parents[2] / "localdb" / "secantus_point_lookup.py"  # <repo>/localdb/
 MEMORY = ":memory:"
 LOCK_NAME = "chat-localdb.lock"
 URI_NAME = "chat-localdb.uri"  # the running server's URI, beside the lock (present while it serves)
@@ -136,7 +138,11 @@ class LocalDatabase:
     def _program(self, command):
         """The server's command line before its options: the patch run by the interpreter of `secantusd-py`
         (from its `#!` line), or `secantusd-py` itself when unpatched or when that line is not a plain path."""
-        if not (self.patched and PATCH.is_file()):
+        if not self.patched:
+            return [command]
+        if not PATCH.is_file():
+            log.warning("local database: %s is missing, so SecantusDB runs unpatched (sends slow down as chats "
+                        "grow: docs/performance.md)", PATCH)
             return [command]
         with open(command, "rb") as script:
             first = script.readline().decode(errors="replace").strip()
