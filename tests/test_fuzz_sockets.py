@@ -49,7 +49,7 @@ def world(app, client, accounts):
     # A public group of the partner's, which the user may join (join-group, update-group).
     public = app.extensions["chat.services"].groups.create(partner["id"], "Open fuzz", "", [], True)
     ids = {"users": [user["id"], partner["id"], stranger["id"], unverified["id"]],
-           "groups": [group["_id"], public["_id"]],
+           "groups": [group.id, public.id],
            "chats": [chat["ChatId"], user["id"]], "messages": []}
     for sender, path in ((user, f"/chats/personal/{partner['id']}/messages"),
                          (partner, f"/chats/personal/{user['id']}/messages"),
