@@ -93,7 +93,7 @@ def test_the_sweep_finds_digests_by_the_same_rules(push_app, smtp, connect_socke
         alice["id"], "Team", "", [u["id"] for u in (bob, carol, dan, erin, fay)])
     client.patch("/me/settings", json={"EmailNotifications": "mentions"}, headers=bearer(carol["access"]))
     client.patch("/me/settings", json={"EmailNotifications": "off"}, headers=bearer(dan["access"]))
-    assert client.put(f"/chats/{group['_id']}/mute", headers=bearer(erin["access"])).status_code == 200
+    assert client.put(f"/chats/{group.id}/mute", headers=bearer(erin["access"])).status_code == 200
     connect_socket(push_app, fay)  # here: she reads it in the app
     mails = {u["id"]: smtp.count(u["email"]) for u in (alice, bob, carol, dan, erin, fay)}
     for n in range(5):

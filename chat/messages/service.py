@@ -16,6 +16,7 @@ from ..events import NOBODY, Publisher
 from ..governance.service import NoLog
 from ..kernel import errors
 from ..kernel.clock import utcnow
+from ..kernel.records import Chat
 from . import paging, sync
 from .changing import Changing
 from .repository import seq_of
@@ -113,5 +114,6 @@ class MessageService(Sending, Changing):
         made yet has no changes (Rev 0)."""
         chat = self.chats.open(user, ref, create=False)
         if chat is None:
-            return None, *sync.changes(self.message_repo, {"_id": None}, since_rev, limit)
+            # A chat made on first use (self, or personal by its partner: ref.kind is set) is at Rev 0 until then.
+            return None, *sync.changes(self.message_repo, Chat(id="", kind=ref.kind), since_rev, limit)
         return chat, *sync.changes(self.message_repo, chat, since_rev, limit)
