@@ -87,7 +87,7 @@ def test_a_deletion_cut_off_by_a_database_outage_finishes_when_retried(cutter, p
 
     # Half-way: the groups are left, the account is marked, and it cannot sign in.
     assert db.users.find_one({"_id": ObjectId(alice["id"])})["deleting_at"] is not None
-    assert db.chats.find_one({"_id": group["_id"]})["members"] == [bob["id"]]
+    assert db.chats.find_one({"_id": group.id})["members"] == [bob["id"]]
     resume(proxy, client)
     refused = client.post("/login", json={"login": alice["username"], "password": alice["password"]})
     assert refused.status_code == 401 and error_code(refused) == "invalid_credentials"

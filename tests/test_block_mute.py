@@ -281,8 +281,10 @@ def test_the_stored_end_of_a_mute_is_a_utc_time_any_database_holds(until, stored
 
 def test_a_mute_reads_as_muted_only_until_it_ends():
     from chat.chats.mute import FOREVER, is_muted, mute_wire
+    from chat.kernel.records import Chat
     now = datetime(2030, 1, 1, tzinfo=timezone.utc)
-    chat = {"muted": {"a": now + timedelta(seconds=1), "b": now - timedelta(seconds=1), "c": FOREVER}}
+    chat = Chat.from_doc({"_id": "a:b", "kind": "personal",
+                          "muted": {"a": now + timedelta(seconds=1), "b": now - timedelta(seconds=1), "c": FOREVER}})
     assert [is_muted(chat, user, now) for user in "abcd"] == [True, False, True, False]
     assert is_muted(chat, "a", now + timedelta(seconds=2)) is False  # ended: nothing had to run
     assert mute_wire(chat, "a", now) == {"Muted": True, "MutedUntil": "2030-01-01T00:00:01.000Z"}

@@ -49,12 +49,12 @@ def world(app, client, accounts):
     # A public group of the partner's, which the user may join (join-group, update-group).
     public = app.extensions["chat.services"].groups.create(partner["id"], "Open fuzz", "", [], True)
     ids = {"users": [user["id"], partner["id"], stranger["id"], unverified["id"]],
-           "groups": [group["_id"], public["_id"]],
+           "groups": [group.id, public.id],
            "chats": [chat["ChatId"], user["id"]], "messages": []}
     for sender, path in ((user, f"/chats/personal/{partner['id']}/messages"),
                          (partner, f"/chats/personal/{user['id']}/messages"),
-                         (user, f"/groups/{group['_id']}/messages"),
-                         (partner, f"/groups/{group['_id']}/messages"), (user, "/chats/self/messages")):
+                         (user, f"/groups/{group.id}/messages"),
+                         (partner, f"/groups/{group.id}/messages"), (user, "/chats/self/messages")):
         sent = client.post(path, json={"Content": "hello"}, headers=bearer(sender["access"]))
         assert sent.status_code == 201, sent.get_json()
         ids["messages"].append(sent.get_json()["Message"]["MessageId"])

@@ -338,7 +338,7 @@ def exercise_notifications(app, accounts, client):
         assert client.patch("/me/settings", json={"EmailNotifications": "mentions"}, headers=max_h).status_code == 200
         assert client.get("/me/settings", headers=max_h).status_code == 200
         group = services.groups.create(lou["id"], "Notify", "", [max_["id"], ned["id"]])
-        assert client.post(f"/groups/{group['_id']}/messages", json={"Content": "@max_x hi"},
+        assert client.post(f"/groups/{group.id}/messages", json={"Content": "@max_x hi"},
                            headers=lou_h).status_code == 201
         assert client.post(f"/chats/personal/{ned['id']}/messages", json={"Content": "hi"},
                            headers=lou_h).status_code == 201

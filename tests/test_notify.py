@@ -228,17 +228,17 @@ def test_group_pushes_follow_mutes_mentions_and_blocks(push_app, smtp, push_serv
     keys = subscribe(client, bob, local.endpoint("bob"))
 
     def say(user, content):
-        answer = client.post(f"/groups/{group['_id']}/messages", json={"Content": content},
+        answer = client.post(f"/groups/{group.id}/messages", json={"Content": content},
                              headers=bearer(user["access"]))
         assert answer.status_code == 201, answer.get_json()
         return drain(push_app)[0]["pushed"]
 
     assert say(alice, "morning all") == 1
-    assert keys.decrypt(local.pushes[0][2])["GroupId"] == group["_id"]
-    assert client.put(f"/chats/{group['_id']}/mute", headers=bearer(bob["access"])).status_code == 200
+    assert keys.decrypt(local.pushes[0][2])["GroupId"] == group.id
+    assert client.put(f"/chats/{group.id}/mute", headers=bearer(bob["access"])).status_code == 200
     assert say(alice, "still muted?") == 0
     assert say(alice, f"@{bob['username']} this one is for you") == 1  # a mention goes through a mute
-    assert client.delete(f"/chats/{group['_id']}/mute", headers=bearer(bob["access"])).status_code == 200
+    assert client.delete(f"/chats/{group.id}/mute", headers=bearer(bob["access"])).status_code == 200
     assert client.put(f"/users/{carol['id']}/block", headers=bearer(bob["access"])).status_code == 200
     assert say(carol, f"@{bob['username']} hello") == 0  # never from someone bob blocked
     assert say(alice, "and now?") == 1
@@ -336,10 +336,10 @@ def test_the_mentions_setting_and_off(push_app, smtp):
     alice, bob = accounts.user(), accounts.user()
     group = push_app.extensions["chat.services"].groups.create(alice["id"], "Team", "", [bob["id"]])
     client.patch("/me/settings", json={"EmailNotifications": "mentions"}, headers=bearer(bob["access"]))
-    client.post(f"/groups/{group['_id']}/messages", json={"Content": "no mention"}, headers=bearer(alice["access"]))
+    client.post(f"/groups/{group.id}/messages", json={"Content": "no mention"}, headers=bearer(alice["access"]))
     drain(push_app)
     assert digest_pass(push_app) == 0
-    client.post(f"/groups/{group['_id']}/messages", json={"Content": f"hey @{bob['username']}"},
+    client.post(f"/groups/{group.id}/messages", json={"Content": f"hey @{bob['username']}"},
                 headers=bearer(alice["access"]))
     drain(push_app)
     assert digest_pass(push_app) == 1

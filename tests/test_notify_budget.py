@@ -62,7 +62,7 @@ def test_a_group_message_to_away_members_costs_the_same_commands_at_10_and_200_m
         others = members(push_app, size - SUBSCRIBED)
         group = services.groups.create(sender["id"], f"g{size}", "", [u["id"] for u in subscribers] + others)
         for n in range(3):  # the first message and the next ones alike
-            say(client, sender, group["_id"], f"message {n}")
+            say(client, sender, group.id, f"message {n}")
             outcomes, measured[size, n] = per_client[BACKGROUND_APPNAME].measure(worker.drain)
             assert outcomes == [{"pushed": SUBSCRIBED, "gone": 0, "failed": 0, "digests": size}]
             print(f"\n[commands] group message {n} to {size} members away: {len(measured[size, n])} "
@@ -80,7 +80,7 @@ def test_nobody_away_costs_no_command(push_app, smtp, per_client, connect_socket
     sender, here = accounts.user(), accounts.user()
     group = push_app.extensions["chat.services"].groups.create(sender["id"], "g", "", [here["id"]])
     connect_socket(push_app, here)
-    say(client, sender, group["_id"])
+    say(client, sender, group.id)
     outcomes, measured = per_client[BACKGROUND_APPNAME].measure(push_app.extensions["chat.notify"].drain)
     assert outcomes == [{"pushed": 0, "gone": 0, "failed": 0, "digests": 0}] and measured == [], summary(measured)
 
@@ -93,15 +93,15 @@ def test_the_sweep_finds_digests_by_the_same_rules(push_app, smtp, connect_socke
         alice["id"], "Team", "", [u["id"] for u in (bob, carol, dan, erin, fay)])
     client.patch("/me/settings", json={"EmailNotifications": "mentions"}, headers=bearer(carol["access"]))
     client.patch("/me/settings", json={"EmailNotifications": "off"}, headers=bearer(dan["access"]))
-    assert client.put(f"/chats/{group['_id']}/mute", headers=bearer(erin["access"])).status_code == 200
+    assert client.put(f"/chats/{group.id}/mute", headers=bearer(erin["access"])).status_code == 200
     connect_socket(push_app, fay)  # here: she reads it in the app
     mails = {u["id"]: smtp.count(u["email"]) for u in (alice, bob, carol, dan, erin, fay)}
     for n in range(5):
-        say(client, alice, group["_id"], f"news {n}")
+        say(client, alice, group.id, f"news {n}")
     worker.drain()
     assert worker.digest_pass() == 1  # bob only: carol was not mentioned, dan is off, erin muted, fay here
     assert "5 unread" in smtp.wait_for(bob["email"], mails[bob["id"]] + 1).get_body(("plain",)).get_content()
-    say(client, alice, group["_id"], f"@{carol['username']} and @{erin['username']}, a word")
+    say(client, alice, group.id, f"@{carol['username']} and @{erin['username']}, a word")
     worker.drain()
     assert worker.digest_pass() == 1  # carol now; bob's window has not ended; erin's mute holds
     smtp.wait_for(carol["email"], mails[carol["id"]] + 1)
@@ -119,12 +119,12 @@ def test_messages_from_someone_blocked_make_no_digest_due(push_app, smtp):
     assert client.put(f"/users/{carol['id']}/block", headers=bearer(bob["access"])).status_code == 200
     mails = {u["id"]: smtp.count(u["email"]) for u in (alice, bob)}
     for n in range(3):
-        say(client, carol, group["_id"], f"from carol {n}")
+        say(client, carol, group.id, f"from carol {n}")
     worker.drain()
     assert worker.digest_pass() == 1  # alice's; none for bob
     smtp.wait_for(alice["email"], mails[alice["id"]] + 1)
     assert smtp.count(bob["email"]) == mails[bob["id"]]
-    say(client, alice, group["_id"], "from alice")
+    say(client, alice, group.id, "from alice")
     worker.drain()
     assert worker.digest_pass() == 2  # carol's, and bob's now, counting carol's messages too (no excerpt of them)
     text = smtp.wait_for(bob["email"], mails[bob["id"]] + 1).get_body(("plain",)).get_content()

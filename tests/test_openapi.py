@@ -136,7 +136,7 @@ def world(app, client, accounts):
                            content_type="multipart/form-data")
     assert uploaded.status_code == 201, uploaded.get_json()
     values = {"file_id": uploaded.get_json()["File"]["FileId"],
-              "user_id": partner["id"], "partner_id": partner["id"], "group_id": group["_id"],
+              "user_id": partner["id"], "partner_id": partner["id"], "group_id": group.id,
               "message_id": sent.get_json()["Message"]["MessageId"], "chat_id": user["id"], "session_id": "s" * 32,
               "emoji": "👍", "name": "probe", "code": "probe-code", "report_id": "r" * 24, "token_id": "t" * 32,
               "bot_id": partner["id"], "webhook_id": "w" * 24, "secret": "s" * 43}

@@ -306,8 +306,8 @@ def test_racing_first_uses_create_one_chat_and_all_get_it(db):
     with ThreadPoolExecutor(16) as pool:
         personal = list(pool.map(lambda i: chats.ensure_personal(*((ann, bob) if i % 2 else (bob, ann))), range(16)))
         notes = list(pool.map(lambda _: chats.ensure_self(ann["id"]), range(16)))
-    assert {chat["_id"] for chat in personal} == {f"{'a' * 24}:{'b' * 24}"}
-    assert {chat["_id"] for chat in notes} == {ann["id"]}
+    assert {chat.id for chat in personal} == {f"{'a' * 24}:{'b' * 24}"}
+    assert {chat.id for chat in notes} == {ann["id"]}
     assert db.chats.count_documents({}) == 2
 
 
@@ -319,11 +319,11 @@ def test_racing_reads_keep_the_furthest_position(db):
 
     chats = ChatRepository(db)
     chat = chats.ensure_personal({"id": "a", "username": "ann"}, {"id": "b", "username": "bob"})
-    db.chats.update_one({"_id": chat["_id"]}, {"$set": {"seq": 40}})
+    db.chats.update_one({"_id": chat.id}, {"$set": {"seq": 40}})
     positions = list(range(1, 41)) * 3
     with ThreadPoolExecutor(8) as pool:
-        moved = list(pool.map(lambda seq: chats.advance_read(chat["_id"], "b", seq), positions))
-    assert db.chats.find_one({"_id": chat["_id"]})["reads"]["b"] == 40
+        moved = list(pool.map(lambda seq: chats.advance_read(chat.id, "b", seq), positions))
+    assert db.chats.find_one({"_id": chat.id})["reads"]["b"] == 40
     assert 1 <= sum(moved) <= 40
-    assert chats.advance_read(chat["_id"], "b", 39) is False
-    assert chats.advance_read(chat["_id"], "z", 41) is False  # not a member
+    assert chats.advance_read(chat.id, "b", 39) is False
+    assert chats.advance_read(chat.id, "z", 41) is False  # not a member

@@ -122,10 +122,10 @@ def test_a_change_in_flight_holds_every_answer_below_it(captured_events, account
     services, _events = captured_events
     alice, bob = as_user(accounts.verified_user()), as_user(accounts.verified_user())
     chat, first, _ = services.messages.send(alice, ChatRef.personal(partner_id=bob["id"]), "one")
-    ref = ChatRef.personal(chat["_id"])
+    ref = ChatRef.personal(chat.id)
     services.messages.send(alice, ref, "two")
     chats, messages = services.messages.chat_repo, services.messages.message_repo
-    taken = chats.take_rev(chat["_id"], first["_id"])  # an edit in flight: Rev 3 taken, not written
+    taken = chats.take_rev(chat.id, first["_id"])  # an edit in flight: Rev 3 taken, not written
     services.messages.send(alice, ref, "three")  # Rev 4 landed
     _chat, found, rev, more = services.messages.changes(bob, ref, 0)
     assert taken == 3 and rev == 2 and [m["rev"] for m in found] == [1, 2] and not more
@@ -133,7 +133,7 @@ def test_a_change_in_flight_holds_every_answer_below_it(captured_events, account
 
     def land():
         landed.wait()
-        messages.edit_own(chat["_id"], first["_id"], alice["id"], "one, edited", first["created_at"], rev=taken)
+        messages.edit_own(chat.id, first["_id"], alice["id"], "one, edited", first["created_at"], rev=taken)
 
     writer = threading.Thread(target=land)
     writer.start()

@@ -64,7 +64,7 @@ class AccountDeletion:
         self.auth.end_sessions(user_id, "account_deleted", keep=session_id)
         for group in self.chat_repo.for_member(user_id, GROUP):
             try:
-                self.groups.leave(user_id, group["_id"], Origin(member))  # announces `member_left`
+                self.groups.leave(user_id, group.id, Origin(member))  # announces `member_left`
             except errors.ApiError as exc:  # it left meanwhile (not_found), or the group kept changing (conflict)
                 if exc.code != "not_found":
                     raise

@@ -36,7 +36,7 @@ def mute_field(user_id):
 
 def muted_until(chat, user_id):
     """When the member's mute of the chat ends (FOREVER for no end), or None when they never muted it."""
-    return as_utc((chat.get("muted") or {}).get(str(user_id)))
+    return as_utc(chat.muted.get(str(user_id)))
 
 
 def is_muted(chat, user_id, now=None):
@@ -47,7 +47,11 @@ def is_muted(chat, user_id, now=None):
 
 def mute_wire(chat, user_id, now=None):
     """{"Muted": bool, "MutedUntil": time or null}: null when not muted, or muted with no end."""
-    until = muted_until(chat, user_id)
-    if not is_muted(chat, user_id, now):
+    return until_wire(muted_until(chat, user_id), now)
+
+
+def until_wire(until, now=None):
+    """`mute_wire` of a mute that ends at until (None: not muted)."""
+    if until is None or until <= (now or utcnow()):
         return {"Muted": False, "MutedUntil": None}
     return {"Muted": True, "MutedUntil": None if until >= FOREVER else iso(until)}

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ..kernel.clock import utcnow
 from ..kernel.kinds import GROUP, PERSONAL, SELF, pair_key
+from ..kernel.records import Chat
 from ..moderation import slowmode
 from . import revs
 from .mute import mute_field
@@ -33,16 +34,16 @@ def read_field(user_id):
 
 
 class ChatRepository:
-    """Reads and writes chat documents."""
+    """Reads and writes chat documents; hands them out as `Chat` records (chat/kernel/records.py)."""
 
     def __init__(self, db):
         self.chats = db["chats"]
 
     def get(self, chat_id):
-        """The chat, or None (ids are strings; anything else finds nothing)."""
+        """The chat (a `Chat`), or None (ids are strings; anything else finds nothing)."""
         if not isinstance(chat_id, str):
             return None
-        return self.chats.find_one({"_id": chat_id})
+        return Chat.maybe(self.chats.find_one({"_id": chat_id}))
 
     def ensure_self(self, user_id):
         """The user's self chat (its id is the user's id), created on first use."""
@@ -83,7 +84,7 @@ class ChatRepository:
     def _upsert(self, chat_id, fields):
         existing = self.chats.find_one({"_id": chat_id})
         if existing:
-            return existing
+            return Chat.from_doc(existing)
         now = utcnow()
         on_insert = {**fields, "seq": 0, "reads": {}, "created_at": now, "updated_at": now}
         try:
@@ -92,7 +93,7 @@ class ChatRepository:
         except DuplicateKeyError:  # another request created it between our read and write
             created = None
         # Some servers answer an upsert that lost a race with None instead of the document: read it then.
-        return created or self.chats.find_one({"_id": chat_id})
+        return Chat.from_doc(created or self.chats.find_one({"_id": chat_id}))
 
     def take_seq(self, chat_id, member_id, kind):
         """Take the chat's next Seq for a message from member_id, in one atomic update of the chat: only while
@@ -109,12 +110,12 @@ class ChatRepository:
         query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, "closed": {"$ne": True},
                  "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {}),
                  **slowmode.allows(member_id, now.timestamp())}  # a group's slow mode (chat/moderation/slowmode.py)
-        return self.chats.find_one_and_update(
+        return Chat.maybe(self.chats.find_one_and_update(
             query,
             [{"$set": {"seq": taken, "updated_at": now, read_field(member_id): taken, "rev": rev,
                        "pending": revs.pending_with(rev, message, now),
                        slowmode.spoke_field(member_id): slowmode.spoke_value(now.timestamp())}}],
-            projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
+            projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER))
 
     def take_rev(self, chat_id, message_id):
         """Take the live chat's next Rev for a change to message_id (an edit, a deletion, a reaction), in one
@@ -146,10 +147,10 @@ class ChatRepository:
         query = {"_id": chat_id, "members": member_id, "deleted": {"$ne": True}, "closed": {"$ne": True},
                  "blocked": {"$ne": member_id}, **({"kind": kind} if kind else {}),
                  **slowmode.allows(member_id, now.timestamp())}  # slow mode holds replies back too
-        return self.chats.find_one_and_update(
+        return Chat.maybe(self.chats.find_one_and_update(
             query, [{"$set": {"rev": second, "pending": pending,
                               slowmode.spoke_field(member_id): slowmode.spoke_value(now.timestamp())}}],
-            projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER)
+            projection=_WITHOUT_READS, return_document=ReturnDocument.AFTER))
 
     def release_rev(self, chat_id, rev):
         """A change that took rev stored nothing (refused): it is no longer in flight, and while no later change
@@ -182,13 +183,14 @@ class ChatRepository:
     def for_member(self, user_id, kind):
         """The user's chats of one kind (or of a tuple of kinds), most recent activity first."""
         query = {"members": str(user_id), "kind": {"$in": list(kind)} if isinstance(kind, tuple) else kind}
-        return list(self.chats.find(query).sort("updated_at", DESCENDING))
+        return [Chat.from_doc(doc) for doc in self.chats.find(query).sort("updated_at", DESCENDING)]
 
     def inbox_page(self, user_id, skip, limit):
         """(total, chats) of the user's live personal and group chats, most recent activity first."""
         query = {"members": str(user_id), "kind": {"$in": [PERSONAL, GROUP]}}  # a deleted group has no members
         total = self.chats.count_documents(query)
-        page = list(self.chats.find(query).sort("updated_at", DESCENDING).skip(skip).limit(limit))
+        found = self.chats.find(query).sort("updated_at", DESCENDING).skip(skip).limit(limit)
+        page = [Chat.from_doc(doc) for doc in found]
         return total, page
 
     def close_personal(self, user_id, name):

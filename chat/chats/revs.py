@@ -56,5 +56,5 @@ def message_revs(rev):
 
 def in_flight(chat, since, now):
     """The pending entries of chat that a sync from `since` must wait for: Rev above since, not expired."""
-    top, fresh = chat.get("rev", 0), expired_before(now)
-    return [entry for entry in chat.get("pending") or () if since < entry["r"] <= top and entry["at"] > fresh]
+    top, fresh = chat.rev, expired_before(now)
+    return [entry for entry in chat.pending if since < entry["r"] <= top and entry["at"] > fresh]

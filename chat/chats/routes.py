@@ -10,7 +10,7 @@ from ..messages.schemas import changes_wire, history_out, message_out, reactions
 from ..openapi import NO_USER, SENT, ok
 from ..services import services
 from ..tokens.scopes import MESSAGES_READ, MESSAGES_WRITE
-from .mute import mute_wire
+from .mute import until_wire
 from .schemas import (
     ChangesQuerySchema,
     EditBodySchema,
@@ -49,7 +49,7 @@ def personal_history(partner_id, query):
     user = caller()
     chat, messages, has_more = history_page(user, ChatRef.personal(partner_id=partner_id), query)
     urls = services().file_urls
-    return {"ChatId": chat["_id"], "Messages": [message_out(m, urls) for m in messages], "UserId": user["id"],
+    return {"ChatId": chat.id, "Messages": [message_out(m, urls) for m in messages], "UserId": user["id"],
             "User": user, "Partner": partner_of(chat, user["id"]), "HasMore": has_more}
 
 
@@ -196,5 +196,4 @@ def unmute(chat_id):
 
 
 def _muted(chat_id, kind, until):
-    user_id = get_jwt_identity()
-    return {kind_of(kind).id_key: chat_id, **mute_wire({"muted": {user_id: until}}, user_id)}
+    return {kind_of(kind).id_key: chat_id, **until_wire(until)}

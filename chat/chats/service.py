@@ -28,8 +28,8 @@ class ChatService:
     def member_chat(self, user_id, chat_id, kind=None):
         """A live chat of this kind (any kind for None) that the user is a member of; not_found otherwise."""
         chat = self.chat_repo.get(chat_id)
-        if (chat is None or (kind is not None and chat.get("kind") != kind)
-                or str(user_id) not in chat["members"] or chat.get("deleted")):
+        if (chat is None or (kind is not None and chat.kind != kind)
+                or str(user_id) not in chat.members or chat.deleted):
             raise errors.not_found("No such group." if kind == GROUP else "No such chat.")
         return chat
 
@@ -75,8 +75,8 @@ class ChatService:
         partner = self.user_repo.by_id(partner_id) or {}
         now_blocked = ({user_id} if user_id in (partner.get("blocks") or ()) else set()) | (
             {partner_id} if user_id in (partner.get("blocked_by") or ()) else set())
-        for member in now_blocked - set(chat.get("blocked") or ()):
-            self.chat_repo.set_blocked(chat["_id"], member, True)
+        for member in now_blocked - set(chat.blocked):
+            self.chat_repo.set_blocked(chat.id, member, True)
         if user_id in now_blocked:
             raise errors.blocked()
         return chat
@@ -86,7 +86,7 @@ class ChatService:
         `blocked` for a member the partner blocked, `rate_limited` for one a group's slow mode holds back, else
         not_found."""
         chat = self.member_chat(user_id, chat_id, kind)
-        if str(user_id) in (chat.get("blocked") or ()):
+        if str(user_id) in chat.blocked:
             return errors.blocked()
         held_back = slowmode.refusal(chat, user_id, utcnow().timestamp())
         if held_back is not None:
@@ -95,7 +95,7 @@ class ChatService:
 
     def check_not_blocked(self, chat, user_id):
         """blocked when the chat's other member blocked user_id (edits and reactions would reach them)."""
-        if str(user_id) in (chat.get("blocked") or ()):
+        if str(user_id) in chat.blocked:
             raise errors.blocked()
 
     # Mute
@@ -126,12 +126,12 @@ class ChatService:
         their live groups, each most recent activity first, from one query of the chats and one lookup of their
         newest messages (a socket's connect on `/` sends both lists)."""
         rows = self._summarized(user_id, [c for c in self.chat_repo.for_member(user_id, (PERSONAL, GROUP))
-                                          if not (c["kind"] == GROUP and c.get("deleted"))])
-        return [row for row in rows if row[0]["kind"] == PERSONAL], [row for row in rows if row[0]["kind"] == GROUP]
+                                          if not (c.is_group and c.deleted)])
+        return [row for row in rows if row[0].is_personal], [row for row in rows if row[0].is_group]
 
     def group_ids(self, user_id):
         """The ids of the user's live groups (their rooms, joined on connect): one query, no message lookup."""
-        return [c["_id"] for c in self.chat_repo.for_member(user_id, GROUP) if not c.get("deleted")]
+        return [c.id for c in self.chat_repo.for_member(user_id, GROUP) if not c.deleted]
 
     def inbox(self, user_id, page, per_page):
         """(total, [(chat, last message or None, unread)]) for one page of personal and group chats."""
@@ -140,27 +140,26 @@ class ChatService:
 
     def _summarized(self, user_id, chats):
         """Each chat with its newest message (one lookup for all of them) and the user's unread count."""
-        ids = [self.message_repo.id_of(chat["_id"], seq) for chat in chats
-               for seq in range(max(1, chat.get("seq", 0) - NEWEST_LOOKBACK + 1), chat.get("seq", 0) + 1)]
+        ids = [self.message_repo.id_of(chat.id, seq) for chat in chats
+               for seq in range(max(1, chat.seq - NEWEST_LOOKBACK + 1), chat.seq + 1)]
         newest = {}
         for message in self.message_repo.by_ids(ids):
             if message["seq"] > newest.get(message["chat_id"], {"seq": 0})["seq"]:
                 newest[message["chat_id"]] = message
-        return [(chat, newest.get(chat["_id"]), unread(chat, user_id)) for chat in chats]
+        return [(chat, newest.get(chat.id), unread(chat, user_id)) for chat in chats]
 
     def unread_mentions(self, user_id, rows):
         """{group id: unread messages that mention the user} for the groups among the list rows
         [(chat, last, unread)]: counted among each group's Seqs beyond the user's read position (so it drops with
         read receipts as Unread does, and a member added later starts from the Seq they joined at), in one
         query for all the groups, and none when no group has anything unread."""
-        after = {chat["_id"]: chat.get("reads", {}).get(str(user_id), 0) for chat, _last, count in rows
-                 if chat["kind"] == GROUP and count > 0}
+        after = {chat.id: chat.read_by(user_id) for chat, _last, count in rows if chat.is_group and count > 0}
         return self.message_repo.count_mentions(str(user_id), after)
 
     def newest(self, chat):
         """The chat's newest stored message, or None (a Seq still being written is skipped)."""
-        top = chat.get("seq", 0)
-        found = self.message_repo.in_range(chat["_id"], top - NEWEST_LOOKBACK + 1, top)
+        top = chat.seq
+        found = self.message_repo.in_range(chat.id, top - NEWEST_LOOKBACK + 1, top)
         return found[-1] if found else None
 
     def partners_of(self, user_id):
@@ -170,11 +169,11 @@ class ChatService:
 
 def unread(chat, user_id):
     """How many messages of the chat lie beyond the user's read position."""
-    return stored_beyond(chat, chat.get("reads", {}).get(str(user_id), 0))
+    return stored_beyond(chat, chat.read_by(user_id))
 
 
 def stored_beyond(chat, seq):
     """How many Seqs of the chat lie beyond seq, leaving out the known empty ones (`gaps`: the Seqs of repeated
     ClientIds that could not be given back, chat/chats/repository.py `give_back_seq`)."""
-    empty = sum(1 for gap in chat.get("gaps") or () if gap > seq)
-    return max(0, chat.get("seq", 0) - seq - empty)
+    empty = sum(1 for gap in chat.gaps if gap > seq)
+    return max(0, chat.seq - seq - empty)

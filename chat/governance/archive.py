@@ -21,11 +21,10 @@ def account_json(user):
 
 def chat_json(chat):
     """A chat's header: its id, kind, name (groups), and members by id and username."""
-    names = chat.get("names") or {}
-    header = {"ChatId": chat["_id"], "Kind": chat["kind"],
-              "Members": [{"id": m, "username": names.get(m)} for m in chat.get("members") or ()]}
-    if chat.get("name") is not None:
-        header["Name"] = chat["name"]
+    header = {"ChatId": chat.id, "Kind": chat.kind,
+              "Members": [{"id": m, "username": chat.names.get(m)} for m in chat.members]}
+    if chat.is_group:
+        header["Name"] = chat.name
     return header
 
 
@@ -69,13 +68,13 @@ def _dump(value):
 
 
 def write_archive(out, user, chats, messages_of, files):
-    """Write the export zip of user into out (a writable stream). chats: the user's chat documents;
+    """Write the export zip of user into out (a writable stream). chats: the user's chats (`Chat` records);
     messages_of(chat): its messages, oldest first (an iterable read as it goes); files: (file document, reader)
     pairs, a reader's read(n) giving the file's bytes a piece at a time."""
     with zipfile.ZipFile(_Sink(out), "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("account.json", json.dumps(account_json(user), ensure_ascii=False, indent=2))
         for chat in chats:
-            with archive.open(f"chats/{chat['kind']}-{chat['_id'].replace(':', '_')}.json", "w",
+            with archive.open(f"chats/{chat.kind}-{chat.id.replace(':', '_')}.json", "w",
                               force_zip64=True) as entry:
                 entry.write(b'{"Chat": ' + _dump(chat_json(chat)) + b', "Messages": [')
                 for index, message in enumerate(messages_of(chat)):

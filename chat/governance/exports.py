@@ -115,8 +115,8 @@ class ExportService:
 
     def _messages_of(self, chat):
         """The chat's messages by Seq, each thread root followed by its replies by ThreadSeq."""
-        for first in range(1, (chat.get("seq") or 0) + 1, PAGE):
-            for message in self.messages.in_range(chat["_id"], first, first + PAGE - 1):
+        for first in range(1, chat.seq + 1, PAGE):
+            for message in self.messages.in_range(chat.id, first, first + PAGE - 1):
                 yield message
                 if message.get("thread"):
                     yield from self._replies_of(message["_id"])

@@ -131,15 +131,15 @@ class NoLog:
         """Record nothing."""
 
 
-CHANGED_FIELDS = (("Name", "name", ""), ("Description", "description", ""), ("Public", "public", False),
-                  ("RetentionDays", "retention_days", 0), ("SlowModeSeconds", "slow_mode", 0))
+CHANGED_FIELDS = (("Name", "name"), ("Description", "description"), ("Public", "public"),
+                  ("RetentionDays", "retention_days"), ("SlowModeSeconds", "slow_mode"))
 
 
 def changes(before, after):
     """{field: [before, after]} of a group's settings that an update changed (the detail of `group_updated`)."""
     found = {}
-    for wire, key, default in CHANGED_FIELDS:
-        old, new = before.get(key, default), after.get(key, default)
+    for wire, name in CHANGED_FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
         if old != new:
             found[wire] = [old, new]
     return found

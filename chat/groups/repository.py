@@ -16,6 +16,7 @@ from bson import ObjectId
 from ..chats.repository import read_field
 from ..kernel.clock import utcnow
 from ..kernel.kinds import GROUP
+from ..kernel.records import Chat
 
 GRAM = 3  # the longest substring kept in `name_grams`
 DIRECTORY_ORDER = [("member_count", -1), ("name_lower", 1), ("_id", 1)]  # the largest groups first
@@ -63,7 +64,8 @@ def _without(array, value):
 
 
 class GroupRepository:
-    """Conditional updates of group membership and admin."""
+    """Conditional updates of group membership and admin; groups are handed out as `Chat` records (the directory's
+    rows, a projection with `joined`, stay dicts: they are a listing, not a group)."""
 
     def __init__(self, db, max_members):
         self.chats = db["chats"]
@@ -81,12 +83,13 @@ class GroupRepository:
         if bots:  # and only groups with a bot member `bots`
             doc["bots"] = list(bots)
         self.chats.insert_one(doc)
-        return doc
+        return Chat.from_doc(doc)
 
     def get(self, group_id):
+        """The group (a `Chat`), or None."""
         if not isinstance(group_id, str):
             return None
-        return self.chats.find_one({"_id": group_id, "kind": GROUP})
+        return Chat.maybe(self.chats.find_one({"_id": group_id, "kind": GROUP}))
 
     def add_member(self, group_id, admin_id, member_id, member):
         """Append member if admin_id is still the admin, member is not in yet and there is room.
@@ -152,7 +155,7 @@ class GroupRepository:
         if not public:
             stages.append({"$unset": "name_grams"})
         result = self.chats.update_one(
-            {"_id": group["_id"], "kind": GROUP, "deleted": False, "admin_id": admin_id, "name": group["name"]},
+            {"_id": group.id, "kind": GROUP, "deleted": False, "admin_id": admin_id, "name": group.name},
             stages)
         return result.matched_count == 1
 
@@ -209,19 +212,19 @@ class GroupRepository:
 
         An admin hands the role to the longest-standing other member; the last member archives the group.
         """
-        remaining = [m for m in group["members"] if m != user_id]
+        remaining = [m for m in group.members if m != user_id]
         changes = {"updated_at": utcnow(), "member_count": len(remaining)}
         no_longer_moderators = [user_id]  # the leaver, and a moderator who becomes admin
         update = {"$pull": {"members": user_id, "moderators": {"$in": no_longer_moderators}}, "$set": changes}
-        if group.get("admin_id") == user_id:
+        if group.admin_id == user_id:
             changes["admin_id"] = remaining[0] if remaining else None
             no_longer_moderators.extend(remaining[:1])
         if not remaining:  # nobody left to join or to run it: out of the directory
             changes.update(archived=True, public=False)
             update["$unset"] = {"name_grams": ""}
         result = self.chats.update_one(
-            {"_id": group["_id"], "kind": GROUP, "deleted": False, "members": group["members"],
-             "admin_id": group.get("admin_id")}, update)
+            {"_id": group.id, "kind": GROUP, "deleted": False, "members": group.members,
+             "admin_id": group.admin_id}, update)
         return result.modified_count == 1
 
     def delete(self, group_id, admin_id):

@@ -61,7 +61,7 @@ def group_history(group_id, query):
     """A history page, as `group-chat`."""
     group, messages, has_more = history_page(caller(), ChatRef.group(group_id), query)
     urls = services().file_urls
-    return {"GroupId": group["_id"], "Group": group_out(group),
+    return {"GroupId": group.id, "Group": group_out(group),
             "Messages": [message_out(m, urls, group=True) for m in messages], "HasMore": has_more}
 
 

@@ -29,7 +29,7 @@ def as_user(doc):
 
 def by_name(group, user_id):
     """{"id", "username"} of user_id as the group names them (an admin who just handed the role on, too)."""
-    return {"id": str(user_id), "username": (group.get("names") or {}).get(str(user_id))}
+    return {"id": str(user_id), "username": group.names.get(str(user_id))}
 
 
 def live(user):
@@ -56,7 +56,7 @@ class GroupService:
         """The live group if user is a member; not_found otherwise (revealing nothing), unauthorized for an account
         deleted or being deleted (with leaving, only for one deleted: the deletion leaves its groups itself)."""
         group = self.group_repo.get(group_id)
-        if group is None or group.get("deleted") or str(user_id) not in group["members"]:
+        if group is None or group.deleted or str(user_id) not in group.members:
             self._check_caller(user_id, leaving=leaving)
             raise errors.not_found("No such group.")
         return group
@@ -71,7 +71,7 @@ class GroupService:
     def admin_group(self, user_id, group_id):
         """The group if user is its admin; not_found for non-members, forbidden for other members."""
         group = self.member_group(user_id, group_id)
-        if group.get("admin_id") != str(user_id):
+        if group.admin_id != str(user_id):
             raise errors.forbidden("Only the group's admin can do that.")
         return group
 
@@ -102,7 +102,7 @@ class GroupService:
         group = self.group_repo.create(name, description, creator_id, names, public, block_pairs(found, names),
                                        bots=[p for p in names if found[p].get("bot")])
         if not live(self.user_repo.by_id(creator_id)):  # DELETE /me began meanwhile: it may not have seen this group
-            self.group_repo.delete(group["_id"], creator_id)
+            self.group_repo.delete(group.id, creator_id)
             self._check_caller(creator_id, None)
         self.events.group_created(group, origin)
         return group
@@ -116,14 +116,14 @@ class GroupService:
         if str(admin_id) in (member.get("blocks") or ()):
             raise errors.blocked("This user has blocked you; you cannot add them to a group.")
         member_id = str(member["_id"])
-        if member_id in group["members"]:
+        if member_id in group.members:
             raise errors.validation_error({"Member": ["Already a member."]})
-        if len(group["members"]) >= self.max_members:
+        if len(group.members) >= self.max_members:
             raise errors.validation_error({"Member": [f"A group has at most {self.max_members} members."]})
-        if not self.group_repo.add_member(group["_id"], str(admin_id), member_id, member):
+        if not self.group_repo.add_member(group.id, str(admin_id), member_id, member):
             self._explain_failure(admin_id, group_id)
-        group = self.group_repo.get(group["_id"])
-        self.audit.record(group["_id"], by_name(group, admin_id), logs.MEMBER_ADDED, member)
+        group = self.group_repo.get(group.id)
+        self.audit.record(group.id, by_name(group, admin_id), logs.MEMBER_ADDED, member)
         self.events.member_added(group, as_user(member), by=origin.user)
         return group, member
 
@@ -145,15 +145,15 @@ class GroupService:
             return group, True
         group = self.group_repo.get(group_id)
 
-        if group is None or group.get("deleted") or group.get("archived"):
+        if group is None or group.deleted or group.archived:
             raise errors.not_found("No such group.")
-        if user_id in group["members"]:
+        if user_id in group.members:
             return group, False
-        if not group.get("public") and not invited:
+        if not group.public and not invited:
             raise errors.not_found("No such group.")
-        if user_id in group.get("kicked", ()):
+        if user_id in group.kicked:
             raise errors.forbidden("An admin removed you from this group; only an admin can add you back.")
-        if len(group["members"]) >= self.max_members:
+        if len(group.members) >= self.max_members:
             raise errors.ApiError("conflict", f"The group is full ({self.max_members} members).", 409)
         raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
 
@@ -174,15 +174,15 @@ class GroupService:
             roles.check_moderates(group, admin_id)
         else:
             group = self.admin_group(admin_id, group_id)
-            name = group["name"] if name is None else self._clean_name(name)
-            description = group.get("description", "") if description is None else self._clean_description(description)
-            public = bool(group.get("public")) if public is None else public
+            name = group.name if name is None else self._clean_name(name)
+            description = group.description if description is None else self._clean_description(description)
+            public = group.public if public is None else public
             if not self.group_repo.update(group, str(admin_id), name, description, public, retention_days):
                 self._explain_failure(admin_id, group_id)
-        if slow_mode is not None and not self.group_repo.set_slow_mode(group["_id"], str(admin_id), slow_mode):
+        if slow_mode is not None and not self.group_repo.set_slow_mode(group.id, str(admin_id), slow_mode):
             self._explain_failure(admin_id, group_id, moderator=True)
-        before, group = group, self.group_repo.get(group["_id"])
-        self.audit.record(group["_id"], by_name(group, admin_id), logs.GROUP_UPDATED, None, logs.changes(before, group))
+        before, group = group, self.group_repo.get(group.id)
+        self.audit.record(group.id, by_name(group, admin_id), logs.GROUP_UPDATED, None, logs.changes(before, group))
         self.events.group_updated(group, origin)
         return group
 
@@ -193,13 +193,13 @@ class GroupService:
         roles.check_may_kick(group, admin_id, member_id)
         if str(member_id) == str(admin_id):
             raise errors.validation_error({"Member": ["You cannot kick yourself; leave the group instead."]})
-        if str(member_id) not in group["members"]:
+        if str(member_id) not in group.members:
             raise errors.not_found("No such member.")
         as_moderator = not roles.is_admin(group, admin_id)
-        if not self.group_repo.remove_member(group["_id"], str(admin_id), str(member_id), as_moderator):
+        if not self.group_repo.remove_member(group.id, str(admin_id), str(member_id), as_moderator):
             self._explain_failure(admin_id, group_id, moderator=as_moderator)
-        group, member = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
-        self.audit.record(group["_id"], by_name(group, admin_id), logs.MEMBER_KICKED, member)
+        group, member = self.group_repo.get(group.id), self.user_repo.by_id(member_id)
+        self.audit.record(group.id, by_name(group, admin_id), logs.MEMBER_KICKED, member)
         self.events.member_kicked(group, as_user(member), origin)
         return group, member
 
@@ -208,12 +208,12 @@ class GroupService:
         group = self.admin_group(admin_id, group_id)
         if str(member_id) == str(admin_id):
             raise errors.validation_error({"Member": ["You are the admin already."]})
-        if str(member_id) not in group["members"]:
+        if str(member_id) not in group.members:
             raise errors.not_found("No such member.")
-        if not self.group_repo.change_admin(group["_id"], str(admin_id), str(member_id)):
+        if not self.group_repo.change_admin(group.id, str(admin_id), str(member_id)):
             self._explain_failure(admin_id, group_id)
-        group, admin = self.group_repo.get(group["_id"]), self.user_repo.by_id(member_id)
-        self.audit.record(group["_id"], by_name(group, admin_id), logs.ROLE_CHANGED, admin, {"Role": "admin"})
+        group, admin = self.group_repo.get(group.id), self.user_repo.by_id(member_id)
+        self.audit.record(group.id, by_name(group, admin_id), logs.ROLE_CHANGED, admin, {"Role": "admin"})
         self.events.admin_changed(group, as_user(admin), origin)
         return group, admin
 
@@ -221,8 +221,8 @@ class GroupService:
         """Leave the group; returns (group before, group after), and announces `member_left` with the leaver as
         origin.user (default: as the group knows them). Retries when the group changed meanwhile."""
         before, after = self._leave(user_id, group_id)
-        member = origin.user or {"id": str(user_id), "username": before["names"][str(user_id)],
-                                 "Bot": str(user_id) in (before.get("bots") or ())}
+        member = origin.user or {"id": str(user_id), "username": before.names[str(user_id)],
+                                 "Bot": str(user_id) in before.bots}
         self.events.member_left(before, after, member)
         return before, after
 
@@ -231,13 +231,13 @@ class GroupService:
             group = self.member_group(user_id, group_id, leaving=True)
             if self.group_repo.leave(group, str(user_id)):
 
-                return group, self.group_repo.get(group["_id"])
+                return group, self.group_repo.get(group.id)
         raise errors.ApiError("conflict", "The group is changing too fast; try again.", 409)
 
     def delete(self, admin_id, group_id, origin=NOBODY):
         """Delete the group (admin only); returns the group as it was."""
         group = self.admin_group(admin_id, group_id)
-        if not self.group_repo.delete(group["_id"], str(admin_id)):
+        if not self.group_repo.delete(group.id, str(admin_id)):
             self._explain_failure(admin_id, group_id)
         self.events.group_deleted(group, origin)
         return group

@@ -5,7 +5,7 @@ from ..kernel.clock import iso
 def group_member(chat, user_id):
     """The `User` {"id", "username", "Bot"} of one of the group's members, from the names (and `bots`) the group
     keeps."""
-    return {"id": user_id, "username": chat["names"][user_id], "Bot": user_id in (chat.get("bots") or ())}
+    return {"id": user_id, "username": chat.names[user_id], "Bot": user_id in chat.bots}
 
 
 def group_out(chat):
@@ -15,13 +15,13 @@ def group_out(chat):
 
     The group document keeps its members' usernames (`names`), so this needs no lookup.
     """
-    admin_id = chat.get("admin_id")
-    return {"GroupId": chat["_id"], "Name": chat.get("name", ""), "Description": chat.get("description", ""),
-            "Public": bool(chat.get("public")),
+    admin_id = chat.admin_id
+    return {"GroupId": chat.id, "Name": chat.name, "Description": chat.description,
+            "Public": chat.public,
             "Admin": group_member(chat, admin_id) if admin_id else None,
-            "Members": [group_member(chat, m) for m in chat["members"]], "CreatedAt": iso(chat["created_at"]),
-            "Moderators": list(chat.get("moderators") or ()), "SlowModeSeconds": chat.get("slow_mode", 0),
-            "RetentionDays": chat.get("retention_days") or 0}
+            "Members": [group_member(chat, m) for m in chat.members], "CreatedAt": iso(chat.created_at),
+            "Moderators": list(chat.moderators), "SlowModeSeconds": chat.slow_mode,
+            "RetentionDays": chat.retention_days}
 
 
 def directory_entry(row):

@@ -1,7 +1,8 @@
 """The kinds of chat, how each one's id is made, and how a transport names the chat an operation is about.
 
 `KINDS` is the one table of what differs between the kinds on the wire (namespace, id key, event names): code
-looks a chat's kind up here (`kind_of`) instead of branching on `chat["kind"]`.
+looks a chat's kind up here (`kind_of`, or a `Chat` record's `spec`, chat/kernel/records.py) instead of
+branching on its kind's name.
 """
 from dataclasses import dataclass
 
@@ -53,8 +54,8 @@ def message_events():
 
 
 def kind_of(chat):
-    """The `Kind` of a chat or group document (or a kind's name)."""
-    return KINDS[chat if isinstance(chat, str) else chat["kind"]]
+    """The `Kind` of a chat record (chat/kernel/records.py) or of a kind's name."""
+    return KINDS[chat if isinstance(chat, str) else chat.kind]
 
 
 def pair_key(user_a, user_b):

@@ -10,7 +10,6 @@ from ..governance import service as logs
 from ..groups.wire import group_member
 from ..kernel import errors
 from ..kernel.clock import utcnow
-from ..kernel.kinds import GROUP
 from ..moderation import roles
 from ..search.grams import grams as search_grams
 from . import reactions, rules
@@ -28,9 +27,9 @@ class Changing:
         content = self.clean_content(content)
         chat = self._chat_of(user_id, message_id_, ref)
         self.chats.check_not_blocked(chat, user_id)
-        mentions = rules.mentioned(content, chat, str(user_id)) if chat["kind"] == GROUP else None
+        mentions = rules.mentioned(content, chat, str(user_id)) if chat.is_group else None
         updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.edit_own(
-            chat["_id"], message_id_, str(user_id), content, utcnow(), mentions, rules.HISTORY_MAX, rev=rev,
+            chat.id, message_id_, str(user_id), content, utcnow(), mentions, rules.HISTORY_MAX, rev=rev,
             grams=search_grams(content)))
         chat, message = self._changed_own(chat, message_id_, updated)
         self.events.message_edited(chat, message, origin)
@@ -46,18 +45,18 @@ class Changing:
         emptied = {"deleted": True, "content": "", "edited_at": utcnow(), "history": [], "reactions": [],
                    "mentions": [], "reply_to": None, "grams": [], "pinned": False}
         updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
-            chat["_id"], message_id_, str(user_id), emptied, rev))
+            chat.id, message_id_, str(user_id), emptied, rev))
         if updated is None and (operator or roles.moderates(chat, user_id)):  # a moderator's or operator's
             emptied["deleted_by"] = operator or group_member(chat, str(user_id))
             updated = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.update_own(
-                chat["_id"], message_id_, None, emptied, rev))
+                chat.id, message_id_, None, emptied, rev))
         chat, message = self._changed_own(chat, message_id_, updated)
-        if emptied.get("deleted_by") and chat["kind"] == GROUP:  # someone else's message, by a moderator
-            self.audit.record(chat["_id"], emptied["deleted_by"], logs.MESSAGE_DELETED,
+        if emptied.get("deleted_by") and chat.is_group:  # someone else's message, by a moderator
+            self.audit.record(chat.id, emptied["deleted_by"], logs.MESSAGE_DELETED,
                               {"id": message["sender_id"], "username": message["sender_name"]},
                               {"MessageId": message["_id"]})
-        if message["_id"] in (chat.get("pins") or ()):  # deleting unpins (chat/moderation/service.py)
-            self.chat_repo.drop_pin(chat["_id"], message["_id"])
+        if message["_id"] in chat.pins:  # deleting unpins (chat/moderation/service.py)
+            self.chat_repo.drop_pin(chat.id, message["_id"])
         self.message_repo.mark_reply_targets_deleted(message["_id"])
         if message.get("attachments"):
             self.files.remove_attached(message["attachments"])
@@ -78,9 +77,9 @@ class Changing:
         self.chats.check_not_blocked(chat, user_id)
         user_id = str(user_id)
         message = self._at_new_rev(chat, message_id_, lambda rev: self.message_repo.react(
-            chat["_id"], message_id_, user_id, emoji, bool(on), rules.MAX_EMOJI, reactions.MEMBER_MAX_EMOJI, rev))
+            chat.id, message_id_, user_id, emoji, bool(on), rules.MAX_EMOJI, reactions.MEMBER_MAX_EMOJI, rev))
         if message is None:
-            if self.message_repo.get(chat["_id"], message_id_) is None:
+            if self.message_repo.get(chat.id, message_id_) is None:
                 raise errors.not_found("No such message.")
             raise errors.validation_error({"MessageId": ["This message was deleted."]})
         if on and {"emoji": emoji, "user_id": user_id} not in message.get("reactions", []):
@@ -92,7 +91,7 @@ class Changing:
         """(chat, message) of a message in a chat the user is a member of (not_found otherwise): for its
         history, whose versions are in the message itself."""
         chat = self._chat_of(user_id, message_id_, None)
-        message = self.message_repo.get(chat["_id"], message_id_)
+        message = self.message_repo.get(chat.id, message_id_)
         if message is None:
             raise errors.not_found("No such message.")
         return chat, message
@@ -103,7 +102,7 @@ class Changing:
         chat_id = chat_id_of(message_id_)
         if ref is not None:
             chat = self.chats.member_chat(user_id, self.chats.chat_id(user_id, ref), ref.kind)
-            if chat_id != chat["_id"]:
+            if chat_id != chat.id:
                 raise errors.not_found("No such message.")
             return chat
         try:
@@ -114,26 +113,26 @@ class Changing:
     def _operated(self, message_id_):
         """The live chat of a message an operator acts on (not_found when it is gone)."""
         chat = self.chat_repo.get(chat_id_of(message_id_))
-        if chat is None or chat.get("deleted"):
+        if chat is None or chat.deleted:
             raise errors.not_found("No such message.")
         return chat
 
     def _at_new_rev(self, chat, message_id_, write):
         """write(rev) at the chat's next Rev (one update of the chat, chat/chats/revs.py): its result. A write
         that stored nothing (None) gives the Rev up at once (one update more, on that path only)."""
-        rev = self.chat_repo.take_rev(chat["_id"], message_id_)
+        rev = self.chat_repo.take_rev(chat.id, message_id_)
         if rev is None:
             raise errors.not_found("No such chat.")
         written = write(rev)
         if written is None:
-            self.chat_repo.release_rev(chat["_id"], rev)
+            self.chat_repo.release_rev(chat.id, rev)
         return written
 
     def _changed_own(self, chat, message_id_, updated):
         """(chat, updated), or why the user's own message could not be changed."""
         if updated is not None:
             return chat, updated
-        message = self.message_repo.get(chat["_id"], message_id_)
+        message = self.message_repo.get(chat.id, message_id_)
         if message is None or message.get("deleted"):
             raise errors.not_found("No such message.")
         raise errors.forbidden("Only the author can change a message.")

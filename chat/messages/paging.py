@@ -20,20 +20,20 @@ def older(messages, chat, end, limit):
 
 def newer(messages, chat, start, limit):
     """(the oldest `limit` stored messages with start <= Seq <= the chat's, oldest→newest; has_more)."""
-    return _walk(messages, chat, range(max(start, 1), chat.get("seq", 0) + 1), limit, newest_first=False)
+    return _walk(messages, chat, range(max(start, 1), chat.seq + 1), limit, newest_first=False)
 
 
 def _walk(messages, chat, seqs, limit, newest_first):
     """(up to `limit` stored messages in the order of seqs, whether one more is stored), reading the ids of seqs
     that are not known gaps, `limit` + 1 at first and more only while some turn out empty."""
-    gaps = set(chat.get("gaps") or ())
+    gaps = set(chat.gaps)
     candidates = (seq for seq in seqs if seq not in gaps)
     found, want = [], limit + 1
     while len(found) <= limit:
         batch = list(islice(candidates, want))
         if not batch:
             break
-        ids = [messages.id_of(chat["_id"], seq) for seq in batch]
+        ids = [messages.id_of(chat.id, seq) for seq in batch]
         found += sorted(messages.by_ids(ids), key=lambda m: m["seq"], reverse=newest_first)
         want = min(READ_MOST, max(2 * want, limit + 1 - len(found)))
     return found[:limit], len(found) > limit

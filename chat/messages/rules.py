@@ -47,10 +47,10 @@ def mentioned(content, group, sender_id):
     once, in order of first mention, never the sender, nor a member who has blocked the sender. `group` is the
     group document (its `names` map of member ids to usernames, its `members`, and its `blocks` between members,
     chat/groups/repository.py). A name followed by punctuation (`@bob.` or `@bob-`) still counts."""
-    blockers = {pair.get("by") for pair in group.get("blocks") or () if pair.get("of") == sender_id}
-    members = set(group.get("members", ())) - blockers
+    blockers = {pair.get("by") for pair in group.blocks if pair.get("of") == sender_id}
+    members = set(group.members) - blockers
 
-    by_name = {name.lower(): user_id for user_id, name in group.get("names", {}).items() if user_id in members}
+    by_name = {name.lower(): user_id for user_id, name in group.names.items() if user_id in members}
     found = {}
     for token in MENTION.findall(content):
         token = token.lower()

@@ -62,7 +62,7 @@ def reactions_out(reactions):
 def reactions_wire(chat, message):
     """The `message-reactions` push and the react answer: {"ChatId"|"GroupId", "MessageId", "Reactions", "Rev"}
     (Rev: the message's, after the change, so a client can tell it from an older state)."""
-    return {kind_of(chat).id_key: chat["_id"], "MessageId": message["_id"],
+    return {kind_of(chat).id_key: chat.id, "MessageId": message["_id"],
             "Reactions": reactions_out(message.get("reactions")), "Rev": message.get("rev", 0)}
 
 
@@ -71,8 +71,8 @@ def receipt_wire(chat, reader_id, receipt):
     "Moved": true}, or {"ChatId"|"GroupId", "Moved": false} when the position did not move."""
     key = kind_of(chat).id_key
     if receipt is None:
-        return {key: chat["_id"], "Moved": False}
-    return {key: chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"], "ReadAt": iso(receipt["ReadAt"]),
+        return {key: chat.id, "Moved": False}
+    return {key: chat.id, "ReaderId": reader_id, "UpTo": receipt["UpTo"], "ReadAt": iso(receipt["ReadAt"]),
             "Moved": True}
 
 

@@ -14,7 +14,6 @@ from ..events import NOBODY
 from ..kernel import errors
 from ..kernel.clock import utcnow
 from ..kernel.fields import storable
-from ..kernel.kinds import GROUP
 from ..search.grams import grams as search_grams
 from . import rules
 from .repository import client_key, message_id
@@ -83,12 +82,12 @@ class Sending:
             if fresh:  # nothing was stored: the files are the sender's to attach again
                 self.files.release(attached, key)
             raise
-        doc = {"_id": message_id(chat_id, chat["seq"]), "chat_id": chat_id, "seq": chat["seq"],
+        doc = {"_id": message_id(chat_id, chat.seq), "chat_id": chat_id, "seq": chat.seq,
                "sender_id": sender["id"], "sender_name": sender["username"], "content": content,
                "created_at": utcnow(), "edited_at": None, "deleted": False, "client_id": client_id,
                "reply_to": reply, "reactions": [], "grams": search_grams(content),  # search: in the same insert
-               "rev": chat["rev"], "revs": [chat["rev"]]}  # its Rev, taken with the Seq (chat/chats/revs.py)
-        mentions = rules.mentioned(content, chat, sender["id"]) if chat["kind"] == GROUP else []
+               "rev": chat.rev, "revs": [chat.rev]}  # its Rev, taken with the Seq (chat/chats/revs.py)
+        mentions = rules.mentioned(content, chat, sender["id"]) if chat.is_group else []
         if mentions:  # only messages that mention someone carry the field
             doc["mentions"] = mentions
         if attached:
@@ -101,7 +100,7 @@ class Sending:
         if created:
             self.events.message_sent(chat, message, origin)
         else:  # a repeated ClientId: the Seq taken stays empty; given back, or kept as a known gap
-            self.chat_repo.give_back_seq(chat_id, chat["seq"], chat["rev"])
+            self.chat_repo.give_back_seq(chat_id, chat.seq, chat.rev)
         return chat, message, created
 
     def _refused_send(self, sender, ref, chat_id):

@@ -16,6 +16,7 @@ from ..events import NOBODY, Publisher
 from ..governance.service import NoLog
 from ..kernel import errors
 from ..kernel.clock import utcnow
+from ..kernel.records import Chat
 from . import paging, sync
 from .changing import Changing
 from .repository import seq_of
@@ -56,14 +57,14 @@ class MessageService(Sending, Changing):
         limit = DEFAULT_LIMIT if limit is None else limit
         if after is not None:
             return chat, *paging.newer(self.message_repo, chat, self._cursor(chat, after, "After") + 1, limit)
-        end = self._cursor(chat, before, "Before") - 1 if before is not None else chat.get("seq", 0)
+        end = self._cursor(chat, before, "Before") - 1 if before is not None else chat.seq
         return chat, *paging.older(self.message_repo, chat, end, limit)
 
     @staticmethod
     def _cursor(chat, message_id_, name):
         """The Seq of a cursor message id, read from the id itself (a page costs no lookup of the cursor)."""
-        seq = seq_of(message_id_, chat["_id"])
-        if seq is None or not 1 <= seq <= chat.get("seq", 0):
+        seq = seq_of(message_id_, chat.id)
+        if seq is None or not 1 <= seq <= chat.seq:
             raise errors.validation_error({name: ["Not a message of this chat."]})
         return seq
 
@@ -77,17 +78,17 @@ class MessageService(Sending, Changing):
         """
         chat = self.chats.member_chat(user_id, ref.chat_id, ref.kind)
         if up_to is not None:
-            message = self.message_repo.get(chat["_id"], up_to)
+            message = self.message_repo.get(chat.id, up_to)
             if message is None or message.get("thread_of"):  # a thread reply is read with read-thread
                 raise errors.validation_error({"UpTo": ["Not a message of this chat."]})
             position = message["seq"]
-            top = chat.get("seq", 0)
+            top = chat.seq
             if position < top and self._is_newest(chat, message):
                 position = top
         else:
             message = self.chats.newest(chat)
-            position = chat.get("seq", 0)
-        if message is None or not self.chat_repo.advance_read(chat["_id"], str(user_id), position):
+            position = chat.seq
+        if message is None or not self.chat_repo.advance_read(chat.id, str(user_id), position):
             return chat, None
         receipt = {"UpTo": message["_id"], "ReadAt": utcnow(), "Seq": message["seq"]}
         self.events.read_moved(chat, str(user_id), receipt, origin)
@@ -102,7 +103,7 @@ class MessageService(Sending, Changing):
     def _is_newest(self, chat, message):
         """Whether message is the chat's newest stored one: only gaps lie above it (one lookup, and only when
         it is near the top)."""
-        if chat.get("seq", 0) - message["seq"] >= NEWEST_LOOKBACK:
+        if chat.seq - message["seq"] >= NEWEST_LOOKBACK:
             return False
         newest = self.chats.newest(chat)
         return newest is not None and newest["_id"] == message["_id"]
@@ -113,5 +114,6 @@ class MessageService(Sending, Changing):
         made yet has no changes (Rev 0)."""
         chat = self.chats.open(user, ref, create=False)
         if chat is None:
-            return None, *sync.changes(self.message_repo, {"_id": None}, since_rev, limit)
+            # A chat made on first use (self, or personal by its partner: ref.kind is set) is at Rev 0 until then.
+            return None, *sync.changes(self.message_repo, Chat(id="", kind=ref.kind), since_rev, limit)
         return chat, *sync.changes(self.message_repo, chat, since_rev, limit)

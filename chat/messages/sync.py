@@ -40,10 +40,10 @@ def changes(message_repo, chat, since, limit=None):
     looked up (and waited for); then, only if there were any, the range is read again up to the lowest one still
     in flight. validation_error when since is above the chat's Rev (no answer ever gave it)."""
     limit = DEFAULT_LIMIT if limit is None else limit
-    upto = chat.get("rev", 0)
+    upto = chat.rev
     if since > upto:
         raise errors.validation_error({"SinceRev": ["Above the chat's Rev: pass the Rev an earlier sync answered."]})
-    found = message_repo.changed(chat["_id"], since, upto, limit + 1) if upto > since else []
+    found = message_repo.changed(chat.id, since, upto, limit + 1) if upto > since else []
     end = found[limit - 1]["rev"] if len(found) > limit else upto
     shown = {m["_id"]: m.get("revs") or () for m in found}
     waiting = [entry for entry in revs.in_flight(chat, since, utcnow())
@@ -52,8 +52,8 @@ def changes(message_repo, chat, since, limit=None):
         return (found[:limit], end, True) if len(found) > limit else (found, upto, False)
     unlanded = _landed(message_repo, waiting)
     upto = min([entry["r"] - 1 for entry in unlanded] + [end])
-    found = message_repo.changed(chat["_id"], since, upto, limit + 1) if upto > since else []
+    found = message_repo.changed(chat.id, since, upto, limit + 1) if upto > since else []
     if len(found) > limit:
         return found[:limit], found[limit - 1]["rev"], True
     # more when the first read was cut at Limit; none yet when a change below that is still in flight
-    return found, upto, upto < chat.get("rev", 0) and not unlanded
+    return found, upto, upto < chat.rev and not unlanded

@@ -38,23 +38,23 @@ class InviteService:
         group = self._moderated(user_id, group_id)
         now = utcnow()
         invite = self.invite_repo.create({
-            "_id": secrets.token_urlsafe(CODE_BYTES), "group_id": group["_id"], "created_by": str(user_id),
+            "_id": secrets.token_urlsafe(CODE_BYTES), "group_id": group.id, "created_by": str(user_id),
             "created_at": now, "max_uses": max_uses, "uses": 0, "revoked": False,
             "expires_at": None if expires_in is None else now + timedelta(seconds=expires_in)})
-        self.groups.audit.record(group["_id"], by_name(group, user_id), logs.INVITE_CREATED, None,
+        self.groups.audit.record(group.id, by_name(group, user_id), logs.INVITE_CREATED, None,
                                  {"MaxUses": max_uses, "ExpiresIn": expires_in})  # never the code: it lets people in
         return invite
 
     def list(self, user_id, group_id):
         """The group's invites that are not revoked, newest first (used-up and expired ones too: they say so)."""
-        return self.invite_repo.for_group(self._moderated(user_id, group_id)["_id"])
+        return self.invite_repo.for_group(self._moderated(user_id, group_id).id)
 
     def revoke(self, user_id, group_id, code):
         """Revoke one of the group's invites; not_found when it has no such live invite."""
         group = self._moderated(user_id, group_id)
-        if not self.invite_repo.revoke(code, group["_id"]):
+        if not self.invite_repo.revoke(code, group.id):
             raise errors.not_found("No such invite.")
-        self.groups.audit.record(group["_id"], by_name(group, user_id), logs.INVITE_REVOKED)
+        self.groups.audit.record(group.id, by_name(group, user_id), logs.INVITE_REVOKED)
 
     def accept(self, user, code):
         """Join the invite's group: (group after, joined). A member already gets the group and uses nothing."""
@@ -62,7 +62,7 @@ class InviteService:
         if invite is None or invite["revoked"]:
             raise errors.not_found("No such invite (it may have been revoked, expired or used up).")
         group = self.group_repo.get(invite["group_id"])
-        if group is not None and not group.get("deleted") and str(user["id"]) in group["members"]:
+        if group is not None and not group.deleted and str(user["id"]) in group.members:
             return group, False
         if not self.invite_repo.take_use(code, utcnow()):
             raise errors.not_found("No such invite (it may have been revoked, expired or used up).")

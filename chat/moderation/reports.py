@@ -43,14 +43,14 @@ class ReportService:
             chat = self.chats.member_chat(user["id"], chat_id_of(message_id))
         except errors.ApiError:
             raise errors.not_found("No such message.") from None
-        message = self.message_repo.get(chat["_id"], message_id)
-        if chat["kind"] not in (PERSONAL, GROUP) or message is None:
+        message = self.message_repo.get(chat.id, message_id)
+        if chat.is_self or message is None:
             raise errors.not_found("No such message.")
         if message["sender_id"] == str(user["id"]):
             raise errors.validation_error({"MessageId": ["You cannot report your own message."]})
         if message.get("deleted"):
             raise errors.validation_error({"MessageId": ["This message was deleted."]})
-        report = self.report_repo.add(message, chat["kind"], str(user["id"]), reason, note, utcnow())
+        report = self.report_repo.add(message, chat.kind, str(user["id"]), reason, note, utcnow())
         if report is None:
             raise errors.ApiError("conflict", "You reported this message already.", 409)
         return report
@@ -60,7 +60,7 @@ class ReportService:
         own messages' reports are left out of what they see."""
         group = self.groups.member_group(user_id, group_id)
         roles.check_moderates(group, user_id)
-        reports = [r for r in self.report_repo.open_in({"chat_id": group["_id"]}) if r["reported_id"] != str(user_id)]
+        reports = [r for r in self.report_repo.open_in({"chat_id": group.id}) if r["reported_id"] != str(user_id)]
         return reports, self._messages(reports)
 
     def for_operators(self, user):

@@ -10,22 +10,21 @@ answer repeat the same rule in their filters (chat/groups/repository.py), so a r
 | delete anyone's message, pin, slow mode, invites, reports | yes | yes | no |
 """
 from ..kernel import errors
-from ..kernel.kinds import GROUP
 
 
 def is_admin(group, user_id):
     """Whether user_id is the group's admin."""
-    return group.get("admin_id") == str(user_id)
+    return group.admin_id == str(user_id)
 
 
 def is_moderator(group, user_id):
     """Whether user_id is one of the group's moderators (the admin is not listed as one)."""
-    return str(user_id) in (group.get("moderators") or ())
+    return str(user_id) in group.moderators
 
 
 def moderates(chat, user_id):
     """Whether user_id runs the chat: the admin or a moderator of a group (never in another kind of chat)."""
-    return chat.get("kind") == GROUP and (is_admin(chat, user_id) or is_moderator(chat, user_id))
+    return chat.is_group and (is_admin(chat, user_id) or is_moderator(chat, user_id))
 
 
 def check_moderates(group, user_id):

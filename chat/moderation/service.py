@@ -14,7 +14,6 @@ from ..governance import service as logs
 from ..groups.service import by_name
 from ..kernel import errors
 from ..kernel.clock import utcnow
-from ..kernel.kinds import GROUP, PERSONAL
 from . import roles
 
 PIN_MAX = 50
@@ -42,13 +41,13 @@ class ModerationService:
         member_id = str(member_id)
         if member_id == str(admin_id):
             raise errors.validation_error({"UserId": ["The admin has every right already."]})
-        if member_id not in group["members"]:
+        if member_id not in group.members:
             raise errors.not_found("No such member.")
-        if not self.group_repo.set_moderator(group["_id"], str(admin_id), member_id, bool(on)):
+        if not self.group_repo.set_moderator(group.id, str(admin_id), member_id, bool(on)):
             self.groups.admin_group(admin_id, group_id)
             raise errors.ApiError("conflict", "The group changed meanwhile; try again.", 409)
-        group = self.group_repo.get(group["_id"])
-        self.groups.audit.record(group["_id"], by_name(group, admin_id), logs.MODERATOR_CHANGED,
+        group = self.group_repo.get(group.id)
+        self.groups.audit.record(group.id, by_name(group, admin_id), logs.MODERATOR_CHANGED,
                                  by_name(group, member_id), {"On": bool(on)})  # the audit log (chat/governance/)
         self.events.group_updated(group, origin)
         return group
@@ -59,30 +58,30 @@ class ModerationService:
         """Pin (on) or unpin a message of a chat: any member of a personal chat, the admin or a moderator of a
         group (forbidden for other members, not_found for anyone else). Returns (chat, message after)."""
         chat = self.chats.member_chat(user["id"], self.chats.chat_id(user["id"], ref), ref.kind)
-        if chat["kind"] not in (PERSONAL, GROUP):  # notes to self have no pins
+        if chat.is_self:  # notes to self have no pins
             raise errors.not_found("No such chat.")
-        if chat["kind"] == GROUP:
+        if chat.is_group:
             roles.check_moderates(chat, user["id"])
-        message = self.message_repo.get(chat["_id"], message_id)
+        message = self.message_repo.get(chat.id, message_id)
         if message is None:
             raise errors.not_found("No such message.")
         if message.get("deleted"):
             raise errors.validation_error({"MessageId": ["This message was deleted."]})
         if bool(message.get("pinned")) == bool(on):
             return chat, message
-        if on and not self.pin_repo.add(chat["_id"], message["_id"], PIN_MAX):
-            if message["_id"] not in (self.chat_repo.get(chat["_id"]).get("pins") or ()):
+        if on and not self.pin_repo.add(chat.id, message["_id"], PIN_MAX):
+            if message["_id"] not in self.chat_repo.get(chat.id).pins:
                 raise errors.ApiError("conflict", f"A chat has at most {PIN_MAX} pinned messages; unpin one.", 409)
         if not on:
-            self.pin_repo.remove(chat["_id"], message["_id"])
-        rev = self.chat_repo.take_rev(chat["_id"], message["_id"])
+            self.pin_repo.remove(chat.id, message["_id"])
+        rev = self.chat_repo.take_rev(chat.id, message["_id"])
         if rev is None:
             raise errors.not_found("No such chat.")
         by = {"id": str(user["id"]), "username": user["username"], "Bot": bool(user.get("Bot"))}
         written = self.pin_repo.mark(message["_id"], bool(on), utcnow(), by, rev)
         if written is None:  # deleted meanwhile: the deletion unpinned it
-            self.chat_repo.release_rev(chat["_id"], rev)
-            self.pin_repo.remove(chat["_id"], message["_id"])
+            self.chat_repo.release_rev(chat.id, rev)
+            self.pin_repo.remove(chat.id, message["_id"])
             raise errors.validation_error({"MessageId": ["This message was deleted."]})
         self.events.message_pinned(chat, written, bool(on), by, origin)
         return chat, written
@@ -90,9 +89,9 @@ class ModerationService:
     def pins(self, user_id, chat_id):
         """(chat, pinned messages, most recently pinned first) of a chat or group the user is a member of."""
         chat = self.chats.member_chat(user_id, chat_id)
-        if chat["kind"] not in (PERSONAL, GROUP):
+        if chat.is_self:
             raise errors.not_found("No such chat.")
-        ids = list(reversed(chat.get("pins") or ()))
+        ids = list(reversed(chat.pins))
         found = {m["_id"]: m for m in self.message_repo.by_ids(ids)}
         return chat, [found[i] for i in ids if i in found and not found[i].get("deleted")]
 

@@ -37,11 +37,11 @@ def spoke_value(now):
 def refusal(chat, member_id, now):
     """rate_limited (with the seconds left) when slow mode refused member_id's send to chat, else None."""
     member_id = str(member_id)
-    if chat.get("admin_id") == member_id or member_id in (chat.get("moderators") or ()):
+    if chat.admin_id == member_id or member_id in chat.moderators:
         return None
-    left = (chat.get("spoke") or {}).get(member_id, 0) + chat.get("slow_mode", 0) - now
+    left = chat.spoke.get(member_id, 0) + chat.slow_mode - now
     if left <= 0:
         return None
     error = errors.rate_limited(left)
-    error.message = f"Slow mode: one message every {chat['slow_mode']} s; retry in {math.ceil(left)} s."
+    error.message = f"Slow mode: one message every {chat.slow_mode} s; retry in {math.ceil(left)} s."
     return error

@@ -109,7 +109,7 @@ class DigestService:
             return False
         report(self.mailer, "sent")
         self.repo.finish_digest(user_id, claimed["due_at"], now + self.interval,
-                                {row.get("key", row["chat"]["_id"]): row.get("top", row["chat"].get("seq"))
+                                {row.get("key", row["chat"].id): row.get("top", row["chat"].seq)
                                  for row in chats})  # chats by Seq, threads (their root's id) by ThreadSeq
         return True
 
@@ -120,18 +120,18 @@ class DigestService:
         rows = []
         for kind in (PERSONAL, GROUP):
             for chat in self.chat_repo.for_member(user_id, kind):
-                read = (chat.get("reads") or {}).get(user_id, 0)
-                since = max(read, covered.get(chat["_id"], 0))
-                if chat.get("deleted") or stored_beyond(chat, since) == 0 or is_muted(chat, user_id):
+                read = chat.reads.get(user_id, 0)
+                since = max(read, covered.get(chat.id, 0))
+                if chat.deleted or stored_beyond(chat, since) == 0 or is_muted(chat, user_id):
                     continue
                 rows.append({"chat": chat, "since": since, "unread": stored_beyond(chat, read)})
         if setting == "mentions":
-            groups = {row["chat"]["_id"]: row["since"] for row in rows if row["chat"]["kind"] == GROUP}
+            groups = {row["chat"].id: row["since"] for row in rows if row["chat"].is_group}
             mentioned = self.message_repo.count_mentions(user_id, groups) if groups else {}
-            rows = [row for row in rows if row["chat"]["kind"] != GROUP or mentioned.get(row["chat"]["_id"])]
+            rows = [row for row in rows if not row["chat"].is_group or mentioned.get(row["chat"].id)]
         if self.threads is not None:  # followed threads with unread replies (chat/notify/threads.py)
             rows += thread_rows(self.threads, user_id, state, utcnow(), lambda chat: chat_name(chat, user_id))
-        rows.sort(key=lambda row: row.get("at") or row["chat"]["updated_at"], reverse=True)
+        rows.sort(key=lambda row: row.get("at") or row["chat"].updated_at, reverse=True)
         rows = rows[:MOST_CHATS]
         blocked = set(user.get("blocks") or ())
         for row in rows:
@@ -139,7 +139,7 @@ class DigestService:
                 continue
             chat = row["chat"]
             row["name"] = chat_name(chat, user_id)
-            newest = self.message_repo.in_range(chat["_id"], chat["seq"], chat["seq"])
+            newest = self.message_repo.in_range(chat.id, chat.seq, chat.seq)
             newest = newest[0] if newest else None
             row["newest"] = None if newest is None or newest.get("deleted") or newest["sender_id"] in blocked \
                 else f"{newest.get('sender_name')}: {excerpt(newest.get('content'))}"
@@ -190,9 +190,9 @@ class DigestService:
 
 def chat_name(chat, user_id):
     """A chat as a digest names it: a group's name, a personal chat's partner."""
-    if chat["kind"] == GROUP:
-        return chat.get("name")
-    return next((n for m, n in (chat.get("names") or {}).items() if m != user_id), "someone")
+    if chat.is_group:
+        return chat.name
+    return next((n for m, n in chat.names.items() if m != user_id), "someone")
 
 
 def _hours(interval):

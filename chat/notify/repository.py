@@ -22,6 +22,7 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ..kernel.clock import utcnow
+from ..kernel.records import Chat
 from ..messages.repository import message_id
 
 VAPID_KEY_ID = "vapid"
@@ -143,7 +144,7 @@ class NotifyRepository:
     def active_chats(self, since, until):
         """The chats (their Seq, members, read positions, mutes) with activity in (since, until]: one query
         through the index `chats_by_activity`, read on the background client."""
-        return list(self.chats.find({"updated_at": {"$gt": since, "$lte": until}}, _SWEPT))
+        return [Chat.from_doc(doc) for doc in self.chats.find({"updated_at": {"$gt": since, "$lte": until}}, _SWEPT)]
 
     def sent_by_others(self, chat_id, after, last, excluded):
         """Whether a message of the chat with after < Seq <= last (the newest NEWEST_LOOKED_AT of them) was sent by

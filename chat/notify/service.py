@@ -19,7 +19,6 @@ import threading
 
 from ..chats.mute import is_muted
 from ..kernel import errors
-from ..kernel.kinds import GROUP, SELF
 from . import endpoints, pushjobs, webpush
 from .hosts import HostBackoff, host_of
 from .repository import subscription_id
@@ -123,20 +122,20 @@ class NotifyService:
         whatever the number of members, none when nobody is away."""
         outcome = {"pushed": 0, "gone": 0, "failed": 0, "digests": 0}
         sender = message["sender_id"]
-        members = [m for m in chat.get("members") or () if m != sender]
-        if chat["kind"] == SELF or not members:
+        members = [m for m in chat.members if m != sender]
+        if chat.is_self or not members:
             return outcome, []
         online = self.online(members)
         blockers = blockers_of(chat, sender)
         reached = [m for m in members if not online.get(m) and m not in blockers]
         if not reached:
             return outcome, []
-        group = chat["kind"] == GROUP
+        group = chat.is_group
         mentioned = set(message.get("mentions") or ())
         muted = {m for m in reached if is_muted(chat, m)}
         outcome["digests"] = len(reached) - len(muted)
         pushable = [m for m in reached if m not in muted or (group and m in mentioned)]
-        data = {"Type": "message", ("GroupId" if group else "ChatId"): chat["_id"],
+        data = {"Type": "message", ("GroupId" if group else "ChatId"): chat.id,
                 "Sender": {"id": sender, "username": message.get("sender_name"),
                            "Bot": bool(message.get("sender_bot"))},
                 "Excerpt": excerpt(message.get("content"))}
@@ -188,9 +187,9 @@ class NotifyService:
 def blockers_of(chat, sender):
     """The members who blocked the sender, as the chat document records it: a group keeps every block between two
     of its members (`blocks`: {"by", "of"}), a personal chat whom a block shuts out (`blocked`)."""
-    if chat["kind"] == GROUP:
-        return {pair.get("by") for pair in chat.get("blocks") or () if pair.get("of") == sender}
-    return set(chat.get("members") or ()) - {sender} if sender in (chat.get("blocked") or ()) else set()
+    if chat.is_group:
+        return {pair.get("by") for pair in chat.blocks if pair.get("of") == sender}
+    return set(chat.members) - {sender} if sender in chat.blocked else set()
 
 
 def _mailto(mail_from):

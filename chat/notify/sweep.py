@@ -22,7 +22,6 @@ from datetime import timedelta
 from ..chats.mute import is_muted
 from ..chats.service import stored_beyond
 from ..kernel.clock import as_utc
-from ..kernel.kinds import GROUP, PERSONAL
 from . import threads as thread_digest
 
 OVERLAP = timedelta(seconds=60)
@@ -49,7 +48,7 @@ def sweep(repo, message_repo, online, delay, now, threads=None):
         chats = [(chat, since) for chat, since in chats if _not_only_blocked(repo, user, chat, since)]
         chats = _by_setting(message_repo, user, chats, state.get("email") or "all")
         if chats:
-            due[user] = min(as_utc(chat["updated_at"]) for chat, _since in chats) + delay
+            due[user] = min(as_utc(chat.updated_at) for chat, _since in chats) + delay
     if threads is not None:
         for user, when in thread_digest.due(threads, repo, online, delay, since, now).items():
             due[user] = min(due.get(user, when), when)
@@ -63,10 +62,10 @@ def _unread_by_member(chats, now):
     mute."""
     unread = {}
     for chat in chats:
-        if chat.get("kind") not in (PERSONAL, GROUP) or chat.get("deleted"):
+        if chat.is_self or chat.deleted:
             continue
-        reads = chat.get("reads") or {}
-        for member in chat.get("members") or ():
+        reads = chat.reads
+        for member in chat.members:
             if stored_beyond(chat, reads.get(member, 0)) and not is_muted(chat, member, now):
                 unread.setdefault(member, []).append(chat)
     return unread
@@ -74,15 +73,15 @@ def _unread_by_member(chats, now):
 
 def _beyond_covered(user, chats, covered):
     """[(chat, since)]: the chats with messages beyond both the user's read position and their last digest."""
-    found = [(chat, max((chat.get("reads") or {}).get(user, 0), covered.get(chat["_id"], 0))) for chat in chats]
+    found = [(chat, max(chat.reads.get(user, 0), covered.get(chat.id, 0))) for chat in chats]
     return [(chat, since) for chat, since in found if stored_beyond(chat, since)]
 
 
 def _not_only_blocked(repo, user, chat, since):
     """False when every message of the group beyond since is from someone the user blocked (those make no digest
     due): a lookup only for a member who blocked someone in the group."""
-    blocked = {pair.get("of") for pair in chat.get("blocks") or () if pair.get("by") == user}
-    return not blocked or repo.sent_by_others(chat["_id"], since, chat["seq"], blocked)
+    blocked = {pair.get("of") for pair in chat.blocks if pair.get("by") == user}
+    return not blocked or repo.sent_by_others(chat.id, since, chat.seq, blocked)
 
 
 def _by_setting(message_repo, user, chats, setting):
@@ -91,6 +90,6 @@ def _by_setting(message_repo, user, chats, setting):
         return []
     if setting != "mentions":
         return chats
-    groups = {chat["_id"]: since for chat, since in chats if chat["kind"] == GROUP}
+    groups = {chat.id: since for chat, since in chats if chat.is_group}
     mentioned = message_repo.count_mentions(user, groups) if groups else {}
-    return [(chat, since) for chat, since in chats if chat["kind"] != GROUP or mentioned.get(chat["_id"])]
+    return [(chat, since) for chat, since in chats if not chat.is_group or mentioned.get(chat.id)]

@@ -11,7 +11,6 @@ their roots, chats and newest replies (three lookups).
 """
 from ..chats.mute import is_muted
 from ..kernel.clock import as_utc
-from ..kernel.kinds import GROUP
 from .service import excerpt
 
 MOST_THREADS = 20  # threads looked at for one digest
@@ -25,9 +24,9 @@ def _unread(threads, follows, covered_of, now, setting_of):
     found = []
     for follow in follows:
         user, root, chat = follow["user_id"], roots.get(follow["root_id"]), chats.get(follow["chat_id"])
-        if root is None or chat is None or chat.get("deleted") or user not in chat.get("members", ()):
+        if root is None or chat is None or chat.deleted or user not in chat.members:
             continue
-        if is_muted(chat, user, now) or (setting_of(user) == "mentions" and chat["kind"] == GROUP):
+        if is_muted(chat, user, now) or (setting_of(user) == "mentions" and chat.is_group):
             continue
         top = (root.get("thread") or {}).get("seq", 0)
         since = max(follow.get("read", 0), covered_of(user).get(root["_id"], 0))

@@ -104,13 +104,13 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
         """Leave: members (and the leaver's other sockets) get `member-left`; a departing admin's
         successor is announced with `admin-changed`; ack {"GroupId"}."""
         before, after = services().groups.leave(connection.user_id, data["GroupId"], connection.origin)
-        return {"GroupId": before["_id"], "Archived": bool(after and after.get("archived"))}
+        return {"GroupId": before.id, "Archived": bool(after and after.archived)}
 
     @event(GroupIdSchema, limit="admin")
     def on_delete_grp(self, connection, data):
         """Admin only: every member gets `group-deleted` {"GroupId", "By"}; the room is emptied; ack {"GroupId"}."""
         group = services().groups.delete(connection.user_id, data["GroupId"], connection.origin)
-        return {"GroupId": group["_id"]}
+        return {"GroupId": group.id}
 
     @event(FetchGroupSchema, limit="fetch", echo="group-chat")
     def on_fetch_group_chat(self, connection, data):
@@ -118,7 +118,7 @@ class GroupNamespace(GroupThreads, AuthedNamespace):
         group, page, has_more = services().messages.page(connection.user, ChatRef.group(data["GroupId"]),
                                                          data.get("Before"), data.get("After"), data.get("Limit"))
         urls = services().file_urls
-        reply = {"GroupId": group["_id"], "Group": group_out(group),
+        reply = {"GroupId": group.id, "Group": group_out(group),
                  "Messages": [message_out(m, urls, group=True) for m in page], "HasMore": has_more}
         return reply
 

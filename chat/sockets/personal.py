@@ -28,7 +28,7 @@ class PersonalNamespace(PersonalThreads, AuthedNamespace):
         chat, page, has_more = services().messages.page(connection.user, ref, data.get("Before"), data.get("After"),
                                                         data.get("Limit"))
         urls = services().file_urls
-        reply = {"ChatId": chat["_id"], "Messages": [message_out(m, urls) for m in page], "UserId": connection.user_id,
+        reply = {"ChatId": chat.id, "Messages": [message_out(m, urls) for m in page], "UserId": connection.user_id,
                  "User": connection.user, "Partner": partner_of(chat, connection.user_id), "HasMore": has_more}
         return reply
 

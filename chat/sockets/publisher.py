@@ -5,6 +5,8 @@ chat's kind (chat/kernel/kinds.py `KINDS`), on every process when REDIS_URL is s
 where the contract says "everyone but the sender's own socket", which has its ack. A new message is also handed
 to the notification worker, for members who are away (chat/notify/worker.py: queued, never blocking).
 """
+from dataclasses import replace
+
 from ..events import NOBODY, Publisher
 from ..kernel.clock import iso, utcnow
 from ..kernel.kinds import kind_of
@@ -51,9 +53,9 @@ class Emitter:
 def reached_by(chat, user_id):
     """The members of a personal chat that user_id's typing and read receipts reach: not a partner who blocked
     them (the chat, read for the event, carries the block: `blocked`), only themself then."""
-    if user_id in (chat.get("blocked") or ()):
+    if user_id in chat.blocked:
         return [user_id]
-    return chat["members"]
+    return chat.members
 
 
 class SocketPublisher(GroupPushes, Publisher):
@@ -67,8 +69,8 @@ class SocketPublisher(GroupPushes, Publisher):
     def _audience(self, chat, members=None):
         """A group's room, or the user rooms of members (default: every member of the chat)."""
         if kind_of(chat).room:
-            return rooms.group(chat["_id"])
-        return self.out.users(chat["members"] if members is None else members)
+            return rooms.group(chat.id)
+        return self.out.users(chat.members if members is None else members)
 
     def message_sent(self, chat, message, origin=NOBODY):
         """self → the user's other sockets; personal → both members; group → its room (`receive-<kind>-message`)."""
@@ -78,7 +80,7 @@ class SocketPublisher(GroupPushes, Publisher):
         self.app.extensions["chat.services"].webhooks.enqueue(chat, message, out)  # outgoing webhooks: an insert
         data = {"Message": out}
         if kind.names_chat:
-            data = {kind.id_key: chat["_id"], "Content": out["Content"], "Sender": out["Sender"], "Message": out}
+            data = {kind.id_key: chat.id, "Content": out["Content"], "Sender": out["Sender"], "Message": out}
         self.out.emit(kind.sent_event, data, kind.namespace, self._audience(chat), origin.sid)
 
     def message_edited(self, chat, message, origin=NOBODY):
@@ -93,30 +95,30 @@ class SocketPublisher(GroupPushes, Publisher):
         kind = kind_of(chat)
         data = {"Message": message_out(message, self.urls, group=kind.room)}
         if kind.names_chat:
-            data = {kind.id_key: chat["_id"], **data}
+            data = {kind.id_key: chat.id, **data}
         self.out.emit(kind.changed_event(verb), data, kind.namespace, self._audience(chat))
 
     def message_pinned(self, chat, message, pinned, by, origin=NOBODY):
         """`message-pinned` {"ChatId"|"GroupId", "MessageId", "Pinned", "By"} to every member's sockets."""
         kind = kind_of(chat)
-        self.out.emit("message-pinned", {kind.id_key: chat["_id"], "MessageId": message["_id"], "Pinned": pinned,
+        self.out.emit("message-pinned", {kind.id_key: chat.id, "MessageId": message["_id"], "Pinned": pinned,
                                          "By": by}, kind.namespace, self._audience(chat))
     def thread_replied(self, chat, root, reply, followers, origin=NOBODY):
         """`thread-message` {"ChatId"|"GroupId", "Message"} to every member's sockets but the sender's own (it has
         its ack), then `thread-updated` (the root's new summary) to all of them; the reply is handed to the
         notification worker for the thread's followers who are away (mute and block rules as for messages)."""
-        members = set(chat.get("members") or ())
-        notify_worker.enqueue(self.app, {**chat, "members": [f for f in followers if f in members]}, reply)
+        members = set(chat.members)
+        notify_worker.enqueue(self.app, replace(chat, members=[f for f in followers if f in members]), reply)
         kind = kind_of(chat)
         out = message_out(reply, self.urls, group=kind.room)
-        self.out.emit("thread-message", {kind.id_key: chat["_id"], "Message": out},
+        self.out.emit("thread-message", {kind.id_key: chat.id, "Message": out},
                       kind.namespace, self._audience(chat), origin.sid)
         self.thread_updated(chat, root, origin)
 
     def thread_updated(self, chat, root, origin=NOBODY):
         """`thread-updated` {"ChatId"|"GroupId", "MessageId", "Thread", "Rev"} to every member's sockets."""
         kind = kind_of(chat)
-        data = {kind.id_key: chat["_id"], "MessageId": root["_id"], "Thread": thread_fields(root)["Thread"],
+        data = {kind.id_key: chat.id, "MessageId": root["_id"], "Thread": thread_fields(root)["Thread"],
                 "Rev": root.get("rev", 0)}
         self.out.emit("thread-updated", data, kind.namespace, self._audience(chat))
 
@@ -132,7 +134,7 @@ class SocketPublisher(GroupPushes, Publisher):
         kind = kind_of(chat)
         if not kind.names_chat:
             return
-        data = {kind.id_key: chat["_id"], "ReaderId": reader_id, "UpTo": receipt["UpTo"],
+        data = {kind.id_key: chat.id, "ReaderId": reader_id, "UpTo": receipt["UpTo"],
                 "ReadAt": iso(receipt["ReadAt"])}
         self.out.emit(kind.read_event, data, kind.namespace, self._audience(chat, reached_by(chat, reader_id)),
                       origin.sid)
@@ -145,7 +147,7 @@ class SocketPublisher(GroupPushes, Publisher):
             return
         partner = [m for m in reached_by(chat, user["id"]) if m != user["id"]]
         self.out.emit("typing" if started else "done-typing",
-                      {kind.id_key: chat["_id"], "UserId": user["id"], "UserName": user["username"]},
+                      {kind.id_key: chat.id, "UserId": user["id"], "UserName": user["username"]},
                       kind.namespace, self._audience(chat, partner), origin.sid)
 
     def session_revoked(self, session_id):

@@ -29,7 +29,7 @@ class RootNamespace(AuthedNamespace):
         """
         chats, user_id = services().chats, connection.user_id  # (the token check wrote the session's LastUsedAt)
         personal, groups = chats.lists(user_id)
-        partners = {member for chat, _, _ in personal + groups for member in chat.get("members", ())} \
+        partners = {member for chat, _, _ in personal + groups for member in chat.members} \
             - {user_id} - connection.hidden_at_connect
         urls = services().file_urls
         personal_entries = chat_list(personal, user_id, self.presence, urls=urls)

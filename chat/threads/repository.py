@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..chats.revs import message_rev, message_revs
+from ..kernel.records import Chat
 
 PARTICIPANTS = 10  # repliers listed in a root's summary
 
@@ -120,10 +121,11 @@ class ThreadRepository:
         return {doc["_id"]: doc for doc in self.messages.find({"_id": {"$in": list(ids)}})} if ids else {}
 
     def chats(self, ids):
-        """{id: chat} of these chats (kind, members, whether deleted, mutes and names), in one lookup."""
+        """{id: chat} of these chats (`Chat` records of their kind, members, whether deleted, mutes and names), in
+        one lookup."""
         shown = {"kind": 1, "members": 1, "deleted": 1, "muted": 1, "name": 1, "names": 1}
         found = self.chats_.find({"_id": {"$in": list(ids)}}, shown) if ids else ()
-        return {doc["_id"]: doc for doc in found}
+        return {doc["_id"]: Chat.from_doc(doc) for doc in found}
 
     def replied_between(self, since, until):
         """The follows whose thread had a reply in (since, until] (the digest sweep): one range of the

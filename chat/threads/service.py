@@ -12,7 +12,6 @@ reply never touches the chat's Seq, read positions or activity time: it stays ou
 from ..events import NOBODY
 from ..kernel import errors
 from ..kernel.clock import utcnow
-from ..kernel.kinds import GROUP
 from ..messages import rules
 from ..messages.repository import chat_id_of, client_key, reply_id, seq_of
 from ..search.grams import grams as search_grams
@@ -59,12 +58,12 @@ class ThreadService:
             if fresh:
                 self.messages.files.release(attached, claim)
             raise
-        doc = {"_id": reply_id(chat_id, chat["rev"] - 1), "chat_id": chat_id, "thread_of": thread_of,
+        doc = {"_id": reply_id(chat_id, chat.rev - 1), "chat_id": chat_id, "thread_of": thread_of,
                "thread_seq": root["thread"]["seq"], "sender_id": user_id, "sender_name": sender["username"],
                "content": content, "created_at": now, "edited_at": None, "deleted": False,
                "client_id": client_id, "reply_to": reply, "reactions": [], "grams": search_grams(content),
-               "rev": chat["rev"] - 1, "revs": [chat["rev"] - 1, chat["rev"]]}  # its Rev, and the root's landed
-        mentions = rules.mentioned(content, chat, user_id) if chat["kind"] == GROUP else []
+               "rev": chat.rev - 1, "revs": [chat.rev - 1, chat.rev]}  # its Rev, and the root's landed
+        mentions = rules.mentioned(content, chat, user_id) if chat.is_group else []
         if mentions:
             doc["mentions"] = mentions
         if attached:
@@ -73,12 +72,12 @@ class ThreadService:
             doc["client_key"] = key
         message, created = self.message_repo.insert(doc)
         if not created:  # a racing send with the same ClientId stored first: one reply fewer on the root
-            self.repo.reply_gone(thread_of, chat["rev"])
-            self.chat_repo.release_rev(chat_id, chat["rev"])  # nothing will land under this reply's id
-            self.chat_repo.release_rev(chat_id, chat["rev"] - 1)
+            self.repo.reply_gone(thread_of, chat.rev)
+            self.chat_repo.release_rev(chat_id, chat.rev)  # nothing will land under this reply's id
+            self.chat_repo.release_rev(chat_id, chat.rev - 1)
             return chat, message, False
         newcomers = {m: message["thread_seq"] - 1 for m in mentions}
-        if root["sender_id"] in chat["members"] and root["sender_id"] != user_id:
+        if root["sender_id"] in chat.members and root["sender_id"] != user_id:
             newcomers[root["sender_id"]] = 0
         followers = self.repo.replied(chat_id, root, message, newcomers)
         self.events.thread_replied(chat, root, message, followers, origin)
@@ -92,22 +91,22 @@ class ThreadService:
             if self.chats.creatable(ref) and self.chats.open(sender, ref, create=False) is None:
                 raise errors.validation_error({"ThreadOf": [NOT_A_ROOT]})  # a chat not made yet has no message
             raise self.chats.refusal(sender["id"], chat_id, ref.kind)
-        root = self.repo.add_reply(chat_id, root_id, sender["id"], now, chat["rev"])
+        root = self.repo.add_reply(chat_id, root_id, sender["id"], now, chat.rev)
         if root is None:
-            self.chat_repo.release_rev(chat_id, chat["rev"])
-            self.chat_repo.release_rev(chat_id, chat["rev"] - 1)
+            self.chat_repo.release_rev(chat_id, chat.rev)
+            self.chat_repo.release_rev(chat_id, chat.rev - 1)
             raise errors.validation_error({"ThreadOf": [NOT_A_ROOT]})
         return chat, root
 
     def reply_deleted(self, chat, reply, origin=NOBODY):
         """A reply was deleted (chat/messages/changing.py): its root counts one reply fewer, at a new Rev, and
         the new summary is announced."""
-        rev = self.chat_repo.take_rev(chat["_id"], reply["thread_of"])
+        rev = self.chat_repo.take_rev(chat.id, reply["thread_of"])
         if rev is None:
             return
         root = self.repo.reply_gone(reply["thread_of"], rev)
         if root is None:
-            self.chat_repo.release_rev(chat["_id"], rev)
+            self.chat_repo.release_rev(chat.id, rev)
             return
         self.events.thread_updated(chat, root, origin)
 
@@ -124,8 +123,8 @@ class ThreadService:
         not made yet has no message)."""
         chat = self.chats.open({"id": str(user_id)}, ref, create=False)  # a self chat not made yet: no message
         root = None
-        if chat is not None and seq_of(root_id, chat["_id"]) is not None:
-            root = self.message_repo.get(chat["_id"], root_id)
+        if chat is not None and seq_of(root_id, chat.id) is not None:
+            root = self.message_repo.get(chat.id, root_id)
         if root is None:
             raise errors.validation_error({"MessageId": ["Not a top-level message of this chat."]})
         return chat, root
@@ -151,7 +150,7 @@ class ThreadService:
         """Follow (on) or stop following a thread: (chat, root). A new follow has read every reply so far."""
         chat, root = self._root(user_id, ref, root_id)
         thread = root.get("thread") or {}
-        self.repo.set_follow(chat["_id"], root, str(user_id), on, thread.get("seq", 0),
+        self.repo.set_follow(chat.id, root, str(user_id), on, thread.get("seq", 0),
                              thread.get("last_at") or root["created_at"])
         return chat, root
 
@@ -160,7 +159,7 @@ class ThreadService:
         chat, root = self._root(user_id, ref, root_id)
         thread = root.get("thread") or {}
         seq = thread.get("seq", 0) if up_to is None else self._reply_seq(root, up_to, "UpTo")
-        moved = self.repo.mark_read(chat["_id"], root, str(user_id), seq, thread.get("last_at") or root["created_at"])
+        moved = self.repo.mark_read(chat.id, root, str(user_id), seq, thread.get("last_at") or root["created_at"])
         return chat, root, moved
 
     def followed(self, user_id, page, per_page):
@@ -174,7 +173,7 @@ class ThreadService:
         entries, gone = [], []
         for row in rows:
             chat, root = chats.get(row["chat_id"]), roots.get(row["root_id"])
-            if chat is None or root is None or chat.get("deleted") or user_id not in chat.get("members", ()):
+            if chat is None or root is None or chat.deleted or user_id not in chat.members:
                 gone.append(row["_id"])
                 continue
             unread = max(0, (root.get("thread") or {}).get("seq", 0) - row.get("read", 0))

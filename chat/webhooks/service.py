@@ -57,7 +57,7 @@ class WebhookService:
         not_found for a non-member, forbidden for a member who is not the admin, validation_error (nothing made)
         for a URL the outbound rules refuse."""
         group = self.groups.admin_group(admin["id"], group_id)
-        hook = {"_id": new_id(), "group_id": group["_id"], "name": name, "owner_id": admin["id"],
+        hook = {"_id": new_id(), "group_id": group.id, "name": name, "owner_id": admin["id"],
                 "created_at": utcnow()}
         if url is not None:
             made = self._outgoing(hook, url)
@@ -66,7 +66,7 @@ class WebhookService:
         secret = secrets.token_urlsafe(32)
         bot = bots.create_webhook_bot(self.users, name, admin["id"])
         try:
-            self.groups.add_member(admin["id"], group["_id"], str(bot["_id"]), origin)
+            self.groups.add_member(admin["id"], group.id, str(bot["_id"]), origin)
         except errors.ApiError:
             bots.delete_webhook_bot(self.users, bot["_id"])
             raise
@@ -87,18 +87,18 @@ class WebhookService:
     def list(self, admin_id, group_id):
         """The group's webhooks (admin only), oldest first."""
         group = self.groups.admin_group(admin_id, group_id)
-        return [hook_out(hook) for hook in self.hooks.of_group(group["_id"])]
+        return [hook_out(hook) for hook in self.hooks.of_group(group.id)]
 
     def delete(self, admin_id, group_id, hook_id, origin=NOBODY):
         """Remove a webhook (admin only; not_found for an unknown one): its URL answers 404 from now on, its bot
         leaves the group, its pending deliveries are forgotten."""
         group = self.groups.admin_group(admin_id, group_id)
-        hook = self.hooks.get(group["_id"], hook_id)
+        hook = self.hooks.get(group.id, hook_id)
         if hook is None or not self.hooks.delete(hook):
             raise errors.not_found("No such webhook.")
         if hook["kind"] == INCOMING:
             try:
-                self.groups.kickout(admin_id, group["_id"], hook["bot_id"], origin)
+                self.groups.kickout(admin_id, group.id, hook["bot_id"], origin)
             except errors.ApiError:
                 pass  # the admin removed the bot already
             bots.delete_webhook_bot(self.users, hook["bot_id"])
@@ -108,7 +108,7 @@ class WebhookService:
 
     def _audit(self, group, actor, action, hook, kind):
         """One line of the group's audit log (chat/governance/) about a webhook: never its secret or URL's secret."""
-        self.groups.audit.record(group["_id"], actor, action, None,
+        self.groups.audit.record(group.id, actor, action, None,
                                  {"WebhookId": hook["_id"], "Name": hook["name"], "Kind": kind})
 
     def post_incoming(self, secret, content, throttle=None):
@@ -133,7 +133,7 @@ class WebhookService:
         """Queue a new group message (message_wire: as pushes show it) for the group's outgoing webhooks
         (`hooks_out` of the group document the send read: no command at all for a group without any, one insert
         otherwise)."""
-        hook_ids = chat.get("hooks_out") or ()
+        hook_ids = chat.hooks_out
         if hook_ids:
-            self.deliveries.queue(hook_ids, message["seq"], payload(chat["_id"], message_wire))
+            self.deliveries.queue(hook_ids, message["seq"], payload(chat.id, message_wire))
 
