@@ -103,6 +103,7 @@ class SocketPublisher(GroupPushes, Publisher):
         kind = kind_of(chat)
         self.out.emit("message-pinned", {kind.id_key: chat.id, "MessageId": message["_id"], "Pinned": pinned,
                                          "By": by}, kind.namespace, self._audience(chat))
+
     def thread_replied(self, chat, root, reply, followers, origin=NOBODY):
         """`thread-message` {"ChatId"|"GroupId", "Message"} to every member's sockets but the sender's own (it has
         its ack), then `thread-updated` (the root's new summary) to all of them; the reply is handed to the
