@@ -2,6 +2,8 @@
 send of every kind of chat, ThreadSeq, the root's summary, replies kept out of history pages, `Seq` and `Unread`,
 `fetch-thread` and its REST twin paged by ThreadSeq, `thread-message` and `thread-updated`, catch-up, deletions,
 search, and every bad `ThreadOf` refused with nothing stored."""
+import time
+
 import pytest
 import requests
 
@@ -170,13 +172,23 @@ def test_thread_seq_stays_gap_free_under_racing_replies_and_sync_returns_them(li
     newer = api(live_server, bob, "GET", f"/messages/{root['MessageId']}/thread",
                 params={"after": page["Messages"][34]["MessageId"], "limit": 10}).json()
     assert [m["ThreadSeq"] for m in newer["Messages"]] == [36, 37, 38, 39, 40] and newer["HasMore"] is False
-    # catch-up: every reply and the root with its final summary, in Rev order, nothing twice
-    changes = ok(b.call("sync-chat", {"ChatId": chat, "SinceRev": start}, P))
-    by_id = {m["MessageId"]: m for m in changes["Messages"]}
-    assert len(by_id) == len(changes["Messages"]) == 41 and changes["HasMore"] is False
-    assert by_id[root["MessageId"]]["Thread"]["ReplyCount"] == 40
-    assert {m["MessageId"] for m in replies} <= set(by_id)
-    assert [m["Rev"] for m in changes["Messages"]] == sorted(m["Rev"] for m in changes["Messages"])
+    # catch-up as a client does it: sync from the Rev each answer gives until it is the chat's Rev (an answer
+    # may stop below a change it still sees in flight, never past one). Every reply once, the root with its
+    # final summary, in Rev order.
+    final = next(e for e in api(live_server, bob, "GET", "/chats").json()["entries"] if e.get("ChatId") == chat)["Rev"]
+    seen, rev, deadline = [], start, time.monotonic() + 60
+    while rev < final:
+        assert time.monotonic() < deadline, f"sync stuck at Rev {rev} of {final}"
+        changes = ok(b.call("sync-chat", {"ChatId": chat, "SinceRev": rev}, P))
+        assert start <= rev <= changes["Rev"] <= final
+        seen += changes["Messages"]
+        rev = changes["Rev"]
+    assert changes["HasMore"] is False
+    latest = {m["MessageId"]: m for m in seen}  # a message changed again is sent again, at its newer Rev
+    assert len(latest) == 41 and {m["MessageId"] for m in replies} <= set(latest)
+    assert len([m for m in seen if m["MessageId"] != root["MessageId"]]) == 40  # each reply once
+    assert latest[root["MessageId"]]["Thread"]["ReplyCount"] == 40
+    assert [m["Rev"] for m in seen] == sorted(m["Rev"] for m in seen)
     # the timeline did not move: no Seq taken, nothing unread
     assert ok(a.call("fetch-personal-chat", {"Partner": bob["id"], "ChatId": chat}, P))["Messages"][-1][
         "MessageId"] == root["MessageId"]
