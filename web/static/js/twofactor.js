@@ -2,6 +2,7 @@
 // the secret; the key to type instead; a first code) with the recovery codes shown once and a download, and turning
 // it off; at sign-in, the code the server asks for after a right password (`otp_required`).
 import { describe, request } from "./api.js";
+import { busy } from "./busy.js";
 import { $, formError, h } from "./dom.js";
 import * as session from "./session.js";
 
@@ -77,18 +78,10 @@ export function showTwoFactor(on) {
     : "Off: signing in asks for your password only.";
 }
 
-async function busy(form, work) {
-  const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  formError(form, "");
-  try {
-    await work();
-  } catch (error) {
-    formError(form, error.code === "invalid_credentials" ? "That password is not right."
-      : error.code === "invalid_otp" ? "That code is not right, or was used already." : describe(error));
-  } finally {
-    button.disabled = false;
-  }
+/** The words for a failed two-factor step: a wrong password or code said plainly, anything else as api.js says it. */
+function explainOtp(error) {
+  return error.code === "invalid_credentials" ? "That password is not right."
+    : error.code === "invalid_otp" ? "That code is not right, or was used already." : describe(error);
 }
 
 function setup(event) {
@@ -102,7 +95,7 @@ function setup(event) {
     $("#twofactor-secret").textContent = body.Secret;
     $("#twofactor-enable-form").hidden = false;
     $("#twofactor-enable-form").elements.Code.focus();
-  });
+  }, explainOtp);
 }
 
 function enable(event) {
@@ -116,7 +109,7 @@ function enable(event) {
     $("#twofactor-secret").textContent = "";
     $("#twofactor-qr").removeAttribute("src");
     $("#twofactor-recovery").hidden = false;
-  });
+  }, explainOtp);
 }
 
 function disable(event) {
@@ -127,7 +120,7 @@ function disable(event) {
       password: form.elements.password.value, Code: form.elements.Code.value.trim(),
     });
     showTwoFactor(false);
-  });
+  }, explainOtp);
 }
 
 /** Save the recovery codes as a text file (made here; nothing is fetched). */
